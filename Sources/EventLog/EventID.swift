@@ -1,0 +1,98 @@
+/// A 16-byte identifier: of an event (the idempotency key of an append), or of a
+/// correlation or causation.
+///
+/// Identifiers made by ``make(at:)`` follow the UUID version 7 layout: the first
+/// 48 bits are milliseconds since the Unix epoch, so identifiers made one after
+/// another sort roughly in time order, which keeps the ledger's id index compact.
+public struct EventID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The first eight bytes, big-endian.
+    public let high: UInt64
+    /// The last eight bytes, big-endian.
+    public let low: UInt64
+
+    /// The all-zero identifier; the record format uses it for "none".
+    public static let zero = EventID(high: 0, low: 0)
+
+    /// Creates an identifier from its two big-endian halves.
+    public init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
+    /// Creates an identifier from exactly 16 bytes, or returns `nil`.
+    public init?<Bytes: Collection<UInt8>>(bytes: Bytes) {
+        guard bytes.count == 16 else { return nil }
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        for (index, byte) in bytes.enumerated() {
+            if index < 8 { high = high << 8 | UInt64(byte) } else { low = low << 8 | UInt64(byte) }
+        }
+        self.init(high: high, low: low)
+    }
+
+    /// Parses 32 hexadecimal digits, with or without the UUID dashes.
+    public init?(_ text: String) {
+        let digits = text.utf8.filter { $0 != UInt8(ascii: "-") }
+        guard digits.count == 32 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(16)
+        var index = digits.startIndex
+        while index < digits.endIndex {
+            guard let hi = Self.nibble(digits[index]), let lo = Self.nibble(digits[index + 1]) else { return nil }
+            bytes.append(hi << 4 | lo)
+            index += 2
+        }
+        self.init(bytes: bytes)
+    }
+
+    /// A new random identifier in the UUID version 7 layout.
+    ///
+    /// - Parameter unixMilliseconds: the time part; defaults to the current time.
+    public static func make(unixMilliseconds: UInt64 = Timestamp.now().unixMilliseconds) -> EventID {
+        var generator = SystemRandomNumberGenerator()
+        return make(unixMilliseconds: unixMilliseconds, using: &generator)
+    }
+
+    /// A new identifier in the UUID version 7 layout whose random part comes from
+    /// `generator`, so that seeded generators give reproducible identifiers.
+    public static func make<G: RandomNumberGenerator>(unixMilliseconds: UInt64, using generator: inout G) -> EventID {
+        let randomA = generator.next() as UInt64
+        let randomB = generator.next() as UInt64
+        let high = (unixMilliseconds & 0xFFFF_FFFF_FFFF) << 16 | 0x7000 | (randomA & 0x0FFF)
+        let low = (randomB & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
+        return EventID(high: high, low: low)
+    }
+
+    /// The 16 bytes, most significant first.
+    public var bytes: [UInt8] {
+        var result = [UInt8](repeating: 0, count: 16)
+        for index in 0..<8 {
+            result[index] = UInt8(truncatingIfNeeded: high >> (56 - 8 * UInt64(index)))
+            result[index + 8] = UInt8(truncatingIfNeeded: low >> (56 - 8 * UInt64(index)))
+        }
+        return result
+    }
+
+    /// The identifier in the lowercase UUID text form (8-4-4-4-12).
+    public var description: String {
+        let hex = bytes.map { byte -> String in
+            let text = String(byte, radix: 16)
+            return byte < 16 ? "0" + text : text
+        }
+        return hex[0..<4].joined() + "-" + hex[4..<6].joined() + "-" + hex[6..<8].joined() + "-"
+            + hex[8..<10].joined() + "-" + hex[10..<16].joined()
+    }
+
+    public static func < (lhs: EventID, rhs: EventID) -> Bool {
+        (lhs.high, lhs.low) < (rhs.high, rhs.low)
+    }
+
+    private static func nibble(_ char: UInt8) -> UInt8? {
+        switch char {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): char - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): char - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): char - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}

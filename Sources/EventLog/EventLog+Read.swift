@@ -1,0 +1,201 @@
+internal import CLMDB
+
+/// The direction of a stream read.
+public enum ReadDirection: Sendable, Hashable {
+    /// Oldest first.
+    case forward
+    /// Newest first.
+    case backward
+}
+
+extension EventLog {
+    /// The chain head: the last position (0 when empty) and its hash.
+    public func head() throws -> ChainHead {
+        try environment.read { (txn) throws in try readHead(txn) }
+    }
+
+    /// The last position, 0 for an empty log.
+    public func lastPosition() throws -> UInt64 {
+        try environment.read { (txn) throws in
+            try txn.withCursor(environment.events) { (cursor) throws in
+                try cursor.get(.last).map { UInt64(bigEndianBytes: $0.key) } ?? 0
+            }
+        }
+    }
+
+    /// A stream's current version (its last event's version), 0 when it has no events.
+    public func streamVersion(_ stream: String) throws -> UInt64 {
+        try environment.read { (txn) throws in try streamVersion(stream, txn: txn) }
+    }
+
+    /// Up to `limit` events from `position` on, in order.
+    public func read(from position: UInt64, limit: Int = 1000) throws -> [RecordedEvent] {
+        var events: [RecordedEvent] = []
+        events.reserveCapacity(min(limit, 4096))
+        try forEachRecord(from: position, limit: limit) { record in
+            events.append(record.materialize())
+        }
+        return events
+    }
+
+    /// Passes every record from `position` on (at most `limit`) to `body`, in
+    /// place, without copying: the fastest way through the log.
+    ///
+    /// Records are read in read transactions of a few thousand records each, so a
+    /// long scan neither holds old pages nor stops the map from growing. The view
+    /// is valid only during the call of `body`.
+    ///
+    /// - Returns: the number of records passed.
+    @discardableResult
+    public func forEachRecord(
+        from position: UInt64, limit: Int = .max, _ body: (RecordView) throws -> Void
+    ) throws -> Int {
+        let chunk = 4096
+        var next = max(position, 1)
+        var passed = 0
+        while passed < limit {
+            var bodyError: (any Error)?
+            let count = try environment.read { (txn) throws -> Int in
+                try txn.withCursor(environment.events) { (cursor) throws -> Int in
+                    var seen = 0
+                    let key = next.bigEndianBytes
+                    var entry = try key.withUnsafeBytes { (raw) throws in try cursor.get(.setRange, key: raw) }
+                    while let (key, value) = entry, seen < chunk, passed + seen < limit {
+                        let at = UInt64(bigEndianBytes: key)
+                        let view = try RecordView(validating: value, position: at)
+                        do {
+                            try body(view)
+                        } catch {
+                            bodyError = error
+                            return seen
+                        }
+                        seen += 1
+                        next = at + 1
+                        entry = try cursor.get(.next)
+                    }
+                    return seen
+                }
+            }
+            if let bodyError { throw bodyError }
+            passed += count
+            if count < chunk { break }
+        }
+        return passed
+    }
+
+    /// The event with this id, or nil.
+    public func event(id: EventID) throws -> RecordedEvent? {
+        try environment.read { (txn) throws -> RecordedEvent? in
+            guard let position = try txn.get(environment.ids, key: id.bytes, { UInt64(bigEndianBytes: $0) }) else { return nil }
+            return try record(at: position, txn: txn)
+        }
+    }
+
+    /// The event at `position`, or nil past the end.
+    public func event(at position: UInt64) throws -> RecordedEvent? {
+        try environment.read { (txn) throws in try record(at: position, txn: txn) }
+    }
+
+    /// Up to `limit` events of one stream, from version `version` on (forward),
+    /// or from `version` down (backward; `.max` means from the newest).
+    public func readStream(
+        _ stream: String, from version: UInt64 = 1, direction: ReadDirection = .forward, limit: Int = .max
+    ) throws -> [RecordedEvent] {
+        let key = Array(stream.utf8)
+        return try environment.read { (txn) throws -> [RecordedEvent] in
+            let positions = try txn.withCursor(environment.streams) { (cursor) throws -> [UInt64] in
+                guard try key.withUnsafeBytes({ (raw) throws in try cursor.get(.set, key: raw) }) != nil else { return [] }
+                let count = try cursor.duplicateCount()
+                var positions: [UInt64] = []
+                switch direction {
+                case .forward:
+                    guard version <= count else { return [] }
+                    var entry = try cursor.get(.firstDup)
+                    var current: UInt64 = 1
+                    while let (_, value) = entry, positions.count < limit {
+                        if current >= version { positions.append(UInt64(bigEndianBytes: value)) }
+                        current += 1
+                        entry = try cursor.get(.nextDup)
+                    }
+                case .backward:
+                    guard version >= 1 else { return [] }
+                    var entry = try cursor.get(.lastDup)
+                    var current = count
+                    while let (_, value) = entry, positions.count < limit {
+                        if current <= version { positions.append(UInt64(bigEndianBytes: value)) }
+                        current -= 1
+                        entry = try cursor.get(.prevDup)
+                    }
+                }
+                return positions
+            }
+            var events: [RecordedEvent] = []
+            for position in positions {
+                guard let event = try record(at: position, txn: txn) else {
+                    throw EventLogError(.corruptRecord, "stream '\(stream)' points at position \(position), which holds no record", position: position)
+                }
+                events.append(event)
+            }
+            return events
+        }
+    }
+
+    func record(at position: UInt64, txn: Txn) throws -> RecordedEvent? {
+        try txn.get(environment.events, key: position.bigEndianBytes) { (bytes) throws in
+            try RecordView(validating: bytes, position: position).materialize()
+        }
+    }
+
+    /// Follows the log from `position` on: first the stored events, then new ones
+    /// as they are appended, by this process (at once) or by another (within
+    /// ``EventLogConfiguration/pollInterval``). Ends when the task is cancelled;
+    /// throws ``EventLogError/Code/closed`` when the log is closed.
+    public func subscribe(from position: UInt64 = 1, batchSize: Int = 512) -> EventSubscription {
+        EventSubscription(log: self, start: max(position, 1), batchSize: max(batchSize, 1))
+    }
+}
+
+/// The events of a log from a position on, stored ones first, then new ones as
+/// they are appended. Each event is delivered exactly once, in position order.
+public struct EventSubscription: AsyncSequence, Sendable {
+    public typealias Element = RecordedEvent
+    let log: EventLog
+    let start: UInt64
+    let batchSize: Int
+
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(log: log, next: start, batchSize: batchSize)
+    }
+
+    /// Reads batches and waits for appends between them.
+    public struct Iterator: AsyncIteratorProtocol {
+        let log: EventLog
+        var next: UInt64
+        let batchSize: Int
+        var buffer: [RecordedEvent] = []
+        var index = 0
+
+        init(log: EventLog, next: UInt64, batchSize: Int) {
+            self.log = log
+            self.next = next
+            self.batchSize = batchSize
+        }
+
+        public mutating func next() async throws -> RecordedEvent? {
+            while true {
+                if index < buffer.count {
+                    index += 1
+                    return buffer[index - 1]
+                }
+                if Task.isCancelled { return nil }
+                buffer = try log.read(from: next, limit: batchSize)
+                index = 0
+                if let last = buffer.last {
+                    next = last.position + 1
+                } else {
+                    await log.notifier.wait(after: next - 1, timeout: log.configuration.pollInterval)
+                }
+            }
+        }
+    }
+}

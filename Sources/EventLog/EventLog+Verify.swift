@@ -1,0 +1,69 @@
+/// The outcome of ``EventLog/verify(progress:)``.
+public struct VerificationReport: Sendable, Hashable {
+    /// Whether every record's hash, position and length hold, and the stored head matches.
+    public var isValid: Bool
+    /// How many records were checked.
+    public var eventsChecked: UInt64
+    /// The first position that does not match, when invalid.
+    public var firstBadPosition: UInt64?
+    /// What is wrong there, when invalid.
+    public var problem: String?
+    /// The head recomputed from the records (up to the first bad position).
+    public var head: ChainHead
+}
+
+extension EventLog {
+    /// Recomputes the hash chain from position 1 and names the first position that
+    /// does not match: a changed byte, a missing or extra record, a wrong position
+    /// or length, or a chain head that does not match the last record.
+    ///
+    /// - Parameter progress: called now and then with the number of records checked.
+    public func verify(progress: ((UInt64) -> Void)? = nil) throws -> VerificationReport {
+        var previous = ChainHead.empty.hash
+        var expected: UInt64 = 1
+        var failure: (UInt64, String)?
+        struct Stop: Error {}
+        do {
+            try forEachRecord(from: 1) { (record: RecordView) throws in
+                // forEachRecord validates lengths and format; a failure there is
+                // reported below by position through EventLogError.
+                let position = record.position
+                if position != expected {
+                    failure = (expected, "record \(expected) holds position \(position)")
+                    throw Stop()
+                }
+                let computed = Record.chainHash(previous: previous, body: record.hashedBytes)
+                guard computed.elementsEqual(record.hashBytes) else {
+                    failure = (position, "record \(position)'s hash does not match its bytes and the previous hash")
+                    throw Stop()
+                }
+                previous = computed
+                expected += 1
+                if expected & 0xFFFF == 0 { progress?(expected - 1) }
+            }
+        } catch let error as EventLogError where error.code == .corruptRecord {
+            let position = error.position ?? expected
+            failure = (position, error.message)
+        } catch is Stop {
+        } catch let error as EventLogError {
+            throw error
+        } catch {
+            throw EventLogError(.storage, "verification of '\(path)' failed: \(error)")
+        }
+        let checked = expected - 1
+        let computed = ChainHead(position: checked, hash: previous)
+        if failure == nil {
+            // A record present beyond a gap, or a stored head that disagrees.
+            let stored = try head()
+            let last = try lastPosition()
+            if last != checked {
+                failure = (checked + 1, "position \(checked + 1) is missing but the log goes on to \(last)")
+            } else if stored != computed {
+                failure = (max(checked, 1), "the stored chain head (\(stored)) does not match the last record (\(computed))")
+            }
+        }
+        progress?(checked)
+        return VerificationReport(
+            isValid: failure == nil, eventsChecked: checked, firstBadPosition: failure?.0, problem: failure?.1, head: computed)
+    }
+}

@@ -1,0 +1,397 @@
+internal import CLMDB
+import Logging
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The one LMDB environment of a ledger, with its named databases.
+///
+/// Owns the `MDB_env` handle: opened in `init`, closed exactly once by `close()`
+/// (also when `init` fails half-way). Transactions run inside closures that
+/// commit on return and abort on throw; none outlives its closure.
+final class LMDBEnvironment: @unchecked Sendable {
+    // Safety: an MDB_env is safe to use from many threads. It is opened with
+    // MDB_NOTLS, so read transactions are not bound to threads; the write
+    // transaction begins and ends inside one call. `lock` keeps every transaction
+    // out while the map is resized or the environment is closed, and `isClosed`
+    // is only read and written under that lock.
+    private let env: OpaquePointer
+    let path: String
+    let isReadOnly: Bool
+    let maximumMapSize: Int
+    let logger: Logger
+    private let lock = ReadWriteLock()
+    private var isClosed = false
+    private let registryKey: String
+
+    let events: MDB_dbi
+    let streams: MDB_dbi
+    let ids: MDB_dbi
+    let meta: MDB_dbi
+
+    /// Ledgers open in this process: LMDB's locks are per process, so a second
+    /// handle on the same files would break them.
+    private static let openLedgers = Mutex<Set<String>>([])
+
+    init(path: String, configuration: EventLogConfiguration, logger: Logger) throws {
+        self.path = path
+        self.isReadOnly = configuration.access == .readOnly
+        self.maximumMapSize = configuration.maximumMapSize
+        self.logger = logger
+
+        if !isReadOnly, configuration.createIfMissing {
+            try Self.makeDirectory(path)
+        }
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw EventLogError(.storage, "no ledger at '\(path)': \(String(cString: strerror(errno)))", lmdbReturnCode: errno, lmdbMessage: String(cString: strerror(errno)))
+        }
+        let key = "\(info.st_dev):\(info.st_ino)"
+        let inserted = Self.openLedgers.withLock { $0.insert(key).inserted }
+        guard inserted else {
+            throw EventLogError(.alreadyOpen, "the ledger at '\(path)' is already open in this process; share that EventLog instead of opening it again")
+        }
+        registryKey = key
+
+        do {
+            env = try Self.openEnvironment(path: path, configuration: configuration, logger: logger)
+        } catch {
+            _ = Self.openLedgers.withLock { $0.remove(key) }
+            throw error
+        }
+
+        do {
+            (events, streams, ids, meta) = try Self.openDatabases(env: env, path: path, readOnly: isReadOnly)
+        } catch {
+            mdb_env_close(env)
+            _ = Self.openLedgers.withLock { $0.remove(key) }
+            throw error
+        }
+    }
+
+    deinit {
+        close()
+    }
+
+    private static func makeDirectory(_ path: String) throws {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/") {
+            prefix += component + "/"
+            if mkdir(prefix, 0o755) != 0, errno != EEXIST {
+                let code = errno
+                throw EventLogError(.storage, "cannot create the ledger folder '\(prefix)'", lmdbReturnCode: code, lmdbMessage: String(cString: strerror(code)))
+            }
+        }
+    }
+
+    private static func openEnvironment(path: String, configuration: EventLogConfiguration, logger: Logger) throws -> OpaquePointer {
+        var flags = UInt32(MDB_NOTLS)
+        if configuration.access == .readOnly { flags |= UInt32(MDB_RDONLY) }
+        if configuration.durability == .buffered { flags |= UInt32(MDB_NOSYNC) }
+        do {
+            return try openEnvironment(path: path, flags: flags, configuration: configuration)
+        } catch let error as EventLogError where configuration.access == .readOnly && (error.lmdbReturnCode == EACCES || error.lmdbReturnCode == EROFS || error.lmdbReturnCode == EPERM) {
+            // A read-only copy whose lock file cannot be created or written:
+            // read it without LMDB's lock file (nothing may write it meanwhile).
+            logger.debug("opening ledger without its lock file", metadata: ["path": "\(path)", "reason": "\(error)"])
+            return try openEnvironment(path: path, flags: flags | UInt32(MDB_NOLOCK), configuration: configuration)
+        }
+    }
+
+    private static func openEnvironment(path: String, flags: UInt32, configuration: EventLogConfiguration) throws -> OpaquePointer {
+        var handle: OpaquePointer?
+        try check(mdb_env_create(&handle), "cannot create an LMDB environment for '\(path)'")
+        guard let env = handle else { throw EventLogError(.storage, "mdb_env_create returned no handle") }
+        do {
+            try check(mdb_env_set_maxdbs(env, 16), "cannot set the number of databases of '\(path)'")
+            try check(mdb_env_set_maxreaders(env, configuration.maximumReaders), "cannot set the readers of '\(path)'")
+            try check(mdb_env_set_mapsize(env, max(configuration.initialMapSize, 64 << 10)), "cannot set the map size of '\(path)'")
+            try check(mdb_env_open(env, path, flags, 0o644), "cannot open the ledger at '\(path)'")
+            return env
+        } catch {
+            mdb_env_close(env)
+            throw error
+        }
+    }
+
+    private static let formatKey = Array("format".utf8)
+    static let headKey = Array("head".utf8)
+    static let ledgerFormat: UInt32 = 1
+
+    private static func openDatabases(env: OpaquePointer, path: String, readOnly: Bool) throws -> (MDB_dbi, MDB_dbi, MDB_dbi, MDB_dbi) {
+        var txn: OpaquePointer?
+        try check(mdb_txn_begin(env, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txn), "cannot begin a transaction on '\(path)'")
+        let create = readOnly ? 0 : UInt32(MDB_CREATE)
+        func open(_ name: String, _ flags: UInt32) throws -> MDB_dbi {
+            var dbi: MDB_dbi = 0
+            let rc = mdb_dbi_open(txn, name, flags | create, &dbi)
+            if rc == MDB_NOTFOUND {
+                throw EventLogError(.incompatibleFormat, "'\(path)' is not a TicketLedger ledger (no '\(name)' database)")
+            }
+            try check(rc, "cannot open the '\(name)' database of '\(path)'")
+            return dbi
+        }
+        do {
+            let events = try open("events", 0)
+            let streams = try open("streams", UInt32(MDB_DUPSORT | MDB_DUPFIXED))
+            let ids = try open("ids", 0)
+            let meta = try open("meta", 0)
+            let stored: UInt32? = try Txn(handle: txn!).get(meta, key: formatKey) { $0.count == 4 ? $0.loadUnaligned(as: UInt32.self).littleEndian : 0 }
+            switch stored {
+            case nil where !readOnly:
+                var format = ledgerFormat.littleEndian
+                try withUnsafeBytes(of: &format) { (value) throws in
+                    try Txn(handle: txn!).put(meta, key: formatKey, value: value)
+                }
+            case nil, ledgerFormat?:
+                break
+            case let other?:
+                throw EventLogError(.incompatibleFormat, "the ledger at '\(path)' has format \(other); this library reads format \(ledgerFormat)")
+            }
+            try check(mdb_txn_commit(txn), "cannot commit the set-up of '\(path)'")
+            return (events, streams, ids, meta)
+        } catch {
+            mdb_txn_abort(txn)
+            throw error
+        }
+    }
+
+    /// Closes the environment once; later transactions fail with `.closed`.
+    func close() {
+        let key: String? = lock.withExclusive {
+            guard !isClosed else { return nil }
+            isClosed = true
+            if !isReadOnly { mdb_env_sync(env, 1) }
+            mdb_env_close(env)
+            return registryKey
+        }
+        if let key { _ = Self.openLedgers.withLock { $0.remove(key) } }
+    }
+
+    /// Flushes buffered commits to disk.
+    func sync() throws {
+        lock.lockShared()
+        defer { lock.unlock() }
+        try ensureOpen()
+        try Self.check(mdb_env_sync(env, 1), "cannot sync the ledger at '\(path)'")
+    }
+
+    /// The current map size in bytes.
+    var mapSize: Int {
+        lock.lockShared()
+        defer { lock.unlock() }
+        guard !isClosed else { return 0 }
+        var info = MDB_envinfo()
+        mdb_env_info(env, &info)
+        return info.me_mapsize
+    }
+
+    private func ensureOpen() throws {
+        if isClosed { throw EventLogError(.closed, "the ledger at '\(path)' is closed") }
+    }
+
+    /// Runs `body` in a read transaction.
+    func read<T>(_ body: (Txn) throws -> T) throws -> T {
+        while true {
+            lock.lockShared()
+            if isClosed {
+                lock.unlock()
+                throw EventLogError(.closed, "the ledger at '\(path)' is closed")
+            }
+            var handle: OpaquePointer?
+            let rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &handle)
+            if rc == MDB_MAP_RESIZED {
+                lock.unlock()
+                try adoptMapSize()
+                continue
+            }
+            guard rc == 0, let handle else {
+                lock.unlock()
+                throw Self.error(rc, "cannot begin a read transaction on '\(path)'")
+            }
+            defer {
+                mdb_txn_abort(handle)
+                lock.unlock()
+            }
+            return try body(Txn(handle: handle))
+        }
+    }
+
+    /// Runs `body` in the write transaction and commits. When the map is full,
+    /// aborts, grows the map and runs `body` again, so `body` must compute from
+    /// what it reads in the transaction only.
+    func write<T>(_ body: (Txn) throws -> T) throws -> T {
+        guard !isReadOnly else { throw EventLogError(.readOnly, "the ledger at '\(path)' is open read-only") }
+        while true {
+            lock.lockShared()
+            if isClosed {
+                lock.unlock()
+                throw EventLogError(.closed, "the ledger at '\(path)' is closed")
+            }
+            var handle: OpaquePointer?
+            var rc = mdb_txn_begin(env, nil, 0, &handle)
+            if rc == MDB_MAP_RESIZED {
+                lock.unlock()
+                try adoptMapSize()
+                continue
+            }
+            guard rc == 0, let handle else {
+                lock.unlock()
+                throw Self.error(rc, "cannot begin a write transaction on '\(path)'")
+            }
+            let value: T
+            do {
+                value = try body(Txn(handle: handle))
+            } catch {
+                mdb_txn_abort(handle)
+                lock.unlock()
+                if (error as? EventLogError)?.lmdbReturnCode == MDB_MAP_FULL {
+                    try grow()
+                    continue
+                }
+                throw error
+            }
+            rc = mdb_txn_commit(handle)  // frees the transaction whatever it returns
+            lock.unlock()
+            if rc == 0 { return value }
+            if rc == MDB_MAP_FULL {
+                try grow()
+                continue
+            }
+            throw Self.error(rc, "cannot commit to the ledger at '\(path)'")
+        }
+    }
+
+    /// Another process grew the map: take its size.
+    private func adoptMapSize() throws {
+        try lock.withExclusive { () throws in
+            try ensureOpen()
+            try Self.check(mdb_env_set_mapsize(env, 0), "cannot adopt the map size of '\(path)' grown by another process")
+        }
+        logger.debug("adopted a map grown by another process", metadata: ["path": "\(path)"])
+    }
+
+    /// Doubles the map (up to the maximum), with no transaction of this process live.
+    private func grow() throws {
+        let newSize: Int = try lock.withExclusive { () throws in
+            try ensureOpen()
+            var info = MDB_envinfo()
+            mdb_env_info(env, &info)
+            let current = info.me_mapsize
+            guard current < maximumMapSize else {
+                throw EventLogError(.storageFull, "the ledger at '\(path)' needs more than its maximum map size of \(maximumMapSize) bytes; nothing of the failed append was written", lmdbReturnCode: MDB_MAP_FULL, lmdbMessage: String(cString: mdb_strerror(MDB_MAP_FULL)))
+            }
+            let next = min(maximumMapSize, current <= 1 << 30 ? current * 2 : current + (1 << 30))
+            try Self.check(mdb_env_set_mapsize(env, next), "cannot grow the map of '\(path)' to \(next) bytes")
+            return next
+        }
+        logger.info("ledger map grown", metadata: ["path": "\(path)", "bytes": "\(newSize)"])
+    }
+
+    static func check(_ rc: Int32, _ message: @autoclosure () -> String) throws {
+        if rc != 0 { throw error(rc, message()) }
+    }
+
+    static func error(_ rc: Int32, _ message: String) -> EventLogError {
+        let text = String(cString: mdb_strerror(rc))
+        let code: EventLogError.Code = (rc == ENOSPC || rc == EDQUOT) ? .storageFull : .storage
+        return EventLogError(code, message, lmdbReturnCode: rc, lmdbMessage: text)
+    }
+}
+
+/// A live transaction. Only valid inside the closure it was passed to.
+struct Txn {
+    let handle: OpaquePointer
+
+    /// Reads `key` and passes the value's bytes (in place) to `body`, or returns nil.
+    func get<T>(_ dbi: MDB_dbi, key: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T? {
+        try key.withUnsafeBytes { (keyBytes) throws -> T? in
+            try get(dbi, key: keyBytes, body)
+        }
+    }
+
+    func get<T>(_ dbi: MDB_dbi, key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T? {
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var v = MDB_val()
+        let rc = mdb_get(handle, dbi, &k, &v)
+        if rc == MDB_NOTFOUND { return nil }
+        try LMDBEnvironment.check(rc, "cannot read from the ledger")
+        return try body(UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
+    }
+
+    func put(_ dbi: MDB_dbi, key: [UInt8], value: UnsafeRawBufferPointer, flags: Int32 = 0) throws {
+        try key.withUnsafeBytes { (keyBytes) throws in
+            try put(dbi, key: keyBytes, value: value, flags: flags)
+        }
+    }
+
+    func put(_ dbi: MDB_dbi, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, flags: Int32 = 0) throws {
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
+        try LMDBEnvironment.check(mdb_put(handle, dbi, &k, &v, UInt32(flags)), "cannot write to the ledger")
+    }
+
+    /// Runs `body` with a cursor on `dbi`, closed afterwards.
+    func withCursor<T>(_ dbi: MDB_dbi, _ body: (Cursor) throws -> T) throws -> T {
+        var cursor: OpaquePointer?
+        try LMDBEnvironment.check(mdb_cursor_open(handle, dbi, &cursor), "cannot open a cursor on the ledger")
+        defer { mdb_cursor_close(cursor) }
+        return try body(Cursor(handle: cursor!))
+    }
+}
+
+/// An LMDB cursor, valid only inside `Txn.withCursor`'s closure.
+struct Cursor {
+    let handle: OpaquePointer
+
+    enum Op {
+        case first, last, next, prev, set, setRange, firstDup, lastDup, nextDup, prevDup
+
+        var raw: MDB_cursor_op {
+            switch self {
+            case .first: MDB_FIRST
+            case .last: MDB_LAST
+            case .next: MDB_NEXT
+            case .prev: MDB_PREV
+            case .set: MDB_SET_KEY
+            case .setRange: MDB_SET_RANGE
+            case .firstDup: MDB_FIRST_DUP
+            case .lastDup: MDB_LAST_DUP
+            case .nextDup: MDB_NEXT_DUP
+            case .prevDup: MDB_PREV_DUP
+            }
+        }
+    }
+
+    /// Moves the cursor; returns the key and value in place, or nil at the end.
+    func get(_ op: Op, key: UnsafeRawBufferPointer? = nil) throws -> (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)? {
+        var k = MDB_val(mv_size: key?.count ?? 0, mv_data: UnsafeMutableRawPointer(mutating: key?.baseAddress))
+        var v = MDB_val()
+        let rc = mdb_cursor_get(handle, &k, &v, op.raw)
+        if rc == MDB_NOTFOUND { return nil }
+        try LMDBEnvironment.check(rc, "cannot move a cursor in the ledger")
+        return (UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size), UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
+    }
+
+    /// The number of duplicates at the cursor's key.
+    func duplicateCount() throws -> UInt64 {
+        var count = 0
+        try LMDBEnvironment.check(mdb_cursor_count(handle, &count), "cannot count a stream's events")
+        return UInt64(count)
+    }
+}
+
+extension UInt64 {
+    /// The 8-byte big-endian key of a position (so that LMDB's byte order is numeric order).
+    var bigEndianBytes: [UInt8] {
+        withUnsafeBytes(of: bigEndian) { Array($0) }
+    }
+
+    init(bigEndianBytes bytes: UnsafeRawBufferPointer) {
+        self = UInt64(bigEndian: bytes.loadUnaligned(as: UInt64.self))
+    }
+}

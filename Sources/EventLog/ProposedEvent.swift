@@ -1,0 +1,141 @@
+/// An event to append: everything of the record that the caller decides.
+///
+/// The log adds the stream, the stream version, the global position, `recordedAt`
+/// and the chain hash when it appends.
+public struct ProposedEvent: Hashable, Sendable {
+    /// The idempotency key: appending an event whose id is stored returns the
+    /// stored position and writes nothing.
+    public var id: EventID
+    /// The event type, for example `TicketRegistered`; 1 to 255 bytes of UTF-8.
+    public var type: String
+    /// The version of the payload's schema, for upcasting by readers.
+    public var schemaVersion: UInt16
+    /// When it happened in the domain (as an imported log records it).
+    public var occurredAt: Timestamp
+    /// Who caused it.
+    public var actor: ActorRef
+    /// The id of the conversation or workflow it belongs to, or ``EventID/zero``.
+    public var correlationID: EventID
+    /// The id of the event or command that caused it, or ``EventID/zero``.
+    public var causationID: EventID
+    /// The encoded payload; opaque to the log.
+    public var payload: [UInt8]
+
+    /// Creates an event to append.
+    public init(
+        id: EventID = .make(),
+        type: String,
+        schemaVersion: UInt16 = 1,
+        occurredAt: Timestamp,
+        actor: ActorRef = .unknown,
+        correlationID: EventID = .zero,
+        causationID: EventID = .zero,
+        payload: [UInt8]
+    ) {
+        self.id = id
+        self.type = type
+        self.schemaVersion = schemaVersion
+        self.occurredAt = occurredAt
+        self.actor = actor
+        self.correlationID = correlationID
+        self.causationID = causationID
+        self.payload = payload
+    }
+}
+
+/// An event as stored: the proposed fields plus what the log assigned.
+public struct RecordedEvent: Hashable, Sendable {
+    /// The global position: gapless from 1, in commit order.
+    public var position: UInt64
+    /// The stream (for TicketLedger, a ticket or a problem) the event belongs to.
+    public var streamID: String
+    /// The event's version within its stream: gapless from 1.
+    public var streamVersion: UInt64
+    /// When the log appended it (wall clock of the appending process).
+    public var recordedAt: Timestamp
+    /// What the caller proposed.
+    public var event: ProposedEvent
+    /// `SHA-256(previous hash || record bytes without the hash)`.
+    public var hash: [UInt8]
+
+    /// Creates a recorded event.
+    public init(position: UInt64, streamID: String, streamVersion: UInt64, recordedAt: Timestamp, event: ProposedEvent, hash: [UInt8]) {
+        self.position = position
+        self.streamID = streamID
+        self.streamVersion = streamVersion
+        self.recordedAt = recordedAt
+        self.event = event
+        self.hash = hash
+    }
+
+    /// The event id (the idempotency key).
+    public var id: EventID { event.id }
+    /// The event type.
+    public var type: String { event.type }
+    /// The encoded payload.
+    public var payload: [UInt8] { event.payload }
+}
+
+/// The stream version an append expects, for optimistic concurrency.
+public enum ExpectedVersion: Hashable, Sendable {
+    /// Append whatever the stream's version is.
+    case any
+    /// The stream must not exist yet.
+    case noStream
+    /// The stream's current version must be exactly this (its last event's version).
+    case exactly(UInt64)
+}
+
+/// What an append did.
+public struct AppendResult: Hashable, Sendable {
+    /// The global positions of the batch's events, in order.
+    public var positions: ClosedRange<UInt64>
+    /// The stream versions of the batch's events, in order.
+    public var streamVersions: ClosedRange<UInt64>
+    /// `true` when every event id was stored already: nothing was written, and the
+    /// positions are the original ones.
+    public var wasAlreadyStored: Bool
+
+    /// Creates an append result.
+    public init(positions: ClosedRange<UInt64>, streamVersions: ClosedRange<UInt64>, wasAlreadyStored: Bool) {
+        self.positions = positions
+        self.streamVersions = streamVersions
+        self.wasAlreadyStored = wasAlreadyStored
+    }
+}
+
+/// The position and hash of the last record: what a reader needs to check that a
+/// copy of the log is complete.
+public struct ChainHead: Hashable, Sendable, CustomStringConvertible {
+    /// The last position, 0 for an empty log.
+    public var position: UInt64
+    /// The last record's hash; 32 zero bytes for an empty log.
+    public var hash: [UInt8]
+
+    /// Creates a chain head.
+    public init(position: UInt64, hash: [UInt8]) {
+        self.position = position
+        self.hash = hash
+    }
+
+    /// The head of an empty log.
+    public static let empty = ChainHead(position: 0, hash: [UInt8](repeating: 0, count: 32))
+
+    /// The hash as 64 lowercase hexadecimal digits.
+    public var hashHex: String { hash.hexString }
+
+    public var description: String { "\(position):\(hashHex)" }
+}
+
+extension Sequence<UInt8> {
+    /// The bytes as lowercase hexadecimal digits.
+    public var hexString: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var result: [UInt8] = []
+        for byte in self {
+            result.append(digits[Int(byte >> 4)])
+            result.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: result, as: UTF8.self)
+    }
+}

@@ -1,0 +1,34 @@
+import ArgumentParser
+import EventLog
+
+@main
+struct DeskCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "desk",
+        abstract: "TicketLedger: an ITIL service desk on an append-only, hash-chained event log.",
+        subcommands: [Demo.self, Verify.self]
+    )
+}
+
+/// The ledger option every command shares.
+struct LedgerOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The ledger's folder (or set DESK_LEDGER).", valueName: "path"))
+    var ledger: String?
+
+    func path(default fallback: String? = nil) throws -> String {
+        if let ledger { return ledger }
+        if let fromEnvironment = ProcessInfoLite.environment("DESK_LEDGER") { return fromEnvironment }
+        if let fallback { return fallback }
+        throw ValidationError("no ledger given: pass --ledger PATH or set DESK_LEDGER")
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+enum ProcessInfoLite {
+    static func environment(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
+    }
+}
