@@ -11,7 +11,7 @@ public enum ReadDirection: Sendable, Hashable {
 extension EventLog {
     /// The chain head: the last position (0 when empty) and its hash.
     public func head() throws -> ChainHead {
-        try environment.read { (txn) throws in try readHead(txn) }
+        try environment.read { (txn) throws in try environment.readHead(txn) }
     }
 
     /// The last position, 0 for an empty log.
@@ -25,7 +25,7 @@ extension EventLog {
 
     /// A stream's current version (its last event's version), 0 when it has no events.
     public func streamVersion(_ stream: String) throws -> UInt64 {
-        try environment.read { (txn) throws in try streamVersion(stream, txn: txn) }
+        try environment.read { (txn) throws in try environment.streamVersion(stream, txn: txn) }
     }
 
     /// Up to `limit` events from `position` on, in order.

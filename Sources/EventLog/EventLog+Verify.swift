@@ -32,7 +32,7 @@ extension EventLog {
                     failure = (expected, "record \(expected) holds position \(position)")
                     throw Stop()
                 }
-                let computed = Record.chainHash(previous: previous, body: record.hashedBytes)
+                let computed = RecordFormat.chainHash(previous: previous, body: record.hashedBytes)
                 guard computed.elementsEqual(record.hashBytes) else {
                     failure = (position, "record \(position)'s hash does not match its bytes and the previous hash")
                     throw Stop()

@@ -39,7 +39,7 @@ public final class EventLog: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.environment = try LMDBEnvironment(path: path, configuration: configuration, logger: logger)
-        self.writer = GroupWriter(label: "TicketLedger.EventLog.writer \(path)")
+        self.writer = GroupWriter(environment: environment, notifier: notifier, logger: logger)
         notifier.publish(try lastPosition())
     }
 
@@ -81,9 +81,7 @@ public final class EventLog: Sendable {
     public func append(_ events: [ProposedEvent], to stream: String, expecting expected: ExpectedVersion = .any) throws -> AppendResult {
         try validate(events, stream: stream)
         let waiter = SyncWaiter()
-        writer.submit(PendingAppend(stream: stream, events: events, expected: expected, completion: .waiter(waiter))) { group in
-            self.commit(group)
-        }
+        writer.submit(PendingAppend(stream: stream, events: events, expected: expected, completion: .waiter(waiter)))
         return try waiter.wait().get()
     }
 
@@ -92,9 +90,7 @@ public final class EventLog: Sendable {
     public func append(_ events: [ProposedEvent], to stream: String, expecting expected: ExpectedVersion = .any) async throws -> AppendResult {
         try validate(events, stream: stream)
         let result: Result<AppendResult, EventLogError> = await withCheckedContinuation { continuation in
-            writer.submit(PendingAppend(stream: stream, events: events, expected: expected, completion: .continuation(continuation))) { group in
-                self.commit(group)
-            }
+            writer.submit(PendingAppend(stream: stream, events: events, expected: expected, completion: .continuation(continuation)))
         }
         return try result.get()
     }
@@ -108,140 +104,11 @@ public final class EventLog: Sendable {
         }
         var seen = Set<EventID>()
         for event in events {
-            try Record.validate(event, streamID: stream)
+            try RecordFormat.validate(event, streamID: stream)
             guard seen.insert(event.id).inserted else {
                 throw EventLogError(.invalidArgument, "event id \(event.id) appears twice in one append to stream '\(stream)'")
             }
         }
     }
 
-    /// Commits a group of appends in one write transaction (on the writer's queue).
-    private func commit(_ group: [PendingAppend]) {
-        let recordedAt = Timestamp.now()
-        do {
-            let (results, head) = try environment.write { (txn) throws in
-                var head = try readHead(txn)
-                let start = head.position
-                var buffer: [UInt8] = []
-                var results: [Result<AppendResult, EventLogError>] = []
-                results.reserveCapacity(group.count)
-                for request in group {
-                    results.append(try apply(request, txn: txn, head: &head, recordedAt: recordedAt, buffer: &buffer))
-                }
-                if head.position != start {
-                    var value = head.position.littleEndian
-                    var bytes = withUnsafeBytes(of: &value) { Array($0) }
-                    bytes.append(contentsOf: head.hash)
-                    try bytes.withUnsafeBytes { (raw) throws in
-                        try txn.put(environment.meta, key: LMDBEnvironment.headKey, value: raw)
-                    }
-                }
-                return (results, head)
-            }
-            notifier.publish(head.position)
-            for (request, result) in zip(group, results) {
-                request.completion.resume(with: result)
-            }
-        } catch {
-            let failure = error as? EventLogError ?? EventLogError(.storage, "append to '\(path)' failed: \(error)")
-            logger.error("append failed", metadata: ["path": "\(path)", "error": "\(failure)"])
-            for request in group {
-                request.completion.resume(with: .failure(failure))
-            }
-        }
-    }
-
-    /// Checks and writes one request inside the group's transaction. Returns a
-    /// failure (having written nothing) for a rejected request; throws only for
-    /// storage errors, which abort the whole group.
-    private func apply(
-        _ request: PendingAppend, txn: Txn, head: inout ChainHead, recordedAt: Timestamp, buffer: inout [UInt8]
-    ) throws -> Result<AppendResult, EventLogError> {
-        let env = environment
-        var stored: [UInt64] = []
-        for event in request.events {
-            if let position = try txn.get(env.ids, key: event.id.bytes, { UInt64(bigEndianBytes: $0) }) {
-                stored.append(position)
-            }
-        }
-        if !stored.isEmpty {
-            return try alreadyStored(request, positions: stored, txn: txn)
-        }
-        let current = try streamVersion(request.stream, txn: txn)
-        switch request.expected {
-        case .noStream where current != 0, .exactly(_) where request.expected != .exactly(current):
-            let expected = if case .exactly(let n) = request.expected { "version \(n)" } else { "no stream" }
-            return .failure(EventLogError(
-                .wrongExpectedVersion,
-                "stream '\(request.stream)' is at version \(current); the append expected \(expected)",
-                actualVersion: current))
-        default:
-            break
-        }
-        let streamKey = Array(request.stream.utf8)
-        let firstPosition = head.position + 1
-        for (offset, event) in request.events.enumerated() {
-            let position = head.position + 1
-            buffer.removeAll(keepingCapacity: true)
-            let hash = Record.encode(
-                event, streamID: request.stream, streamVersion: current + 1 + UInt64(offset), position: position,
-                recordedAt: recordedAt, previousHash: head.hash, into: &buffer)
-            let positionKey = position.bigEndianBytes
-            try buffer.withUnsafeBytes { (record) throws in
-                try txn.put(env.events, key: positionKey, value: record, flags: MDB_APPEND)
-            }
-            try positionKey.withUnsafeBytes { (value) throws in
-                try txn.put(env.streams, key: streamKey, value: value)
-                try txn.put(env.ids, key: event.id.bytes, value: value, flags: MDB_NOOVERWRITE)
-            }
-            head = ChainHead(position: position, hash: hash)
-        }
-        let count = UInt64(request.events.count)
-        return .success(AppendResult(
-            positions: firstPosition...head.position,
-            streamVersions: (current + 1)...(current + count),
-            wasAlreadyStored: false))
-    }
-
-    /// The answer to a batch some of whose ids are stored: the original result
-    /// when it is exactly a stored batch of this stream, an error otherwise.
-    private func alreadyStored(_ request: PendingAppend, positions: [UInt64], txn: Txn) throws -> Result<AppendResult, EventLogError> {
-        let first = positions[0]
-        let description = "\(positions.count) of the \(request.events.count) event ids of an append to stream '\(request.stream)' are stored already (the first, \(request.events.first { _ in true }!.id), at position \(first))"
-        guard positions.count == request.events.count,
-            positions.elementsEqual(first..<(first + UInt64(positions.count)))
-        else {
-            return .failure(EventLogError(.duplicateEventID, description + "; retry the original batch or use new ids", position: first))
-        }
-        let streamVersion = try txn.get(environment.events, key: first.bigEndianBytes) { (bytes) throws -> UInt64? in
-            let view = try RecordView(validating: bytes, position: first)
-            return view.streamIDBytes.elementsEqual(request.stream.utf8) ? view.streamVersion : nil
-        }
-        guard let version = streamVersion ?? nil else {
-            return .failure(EventLogError(.duplicateEventID, description + " but in another stream", position: first))
-        }
-        return .success(AppendResult(
-            positions: first...positions[positions.count - 1],
-            streamVersions: version...(version + UInt64(positions.count) - 1),
-            wasAlreadyStored: true))
-    }
-
-    func readHead(_ txn: Txn) throws -> ChainHead {
-        try txn.get(environment.meta, key: LMDBEnvironment.headKey) { (bytes) throws -> ChainHead in
-            guard bytes.count == 8 + Record.hashSize else {
-                throw EventLogError(.corruptRecord, "the chain head of the ledger at '\(path)' has \(bytes.count) bytes instead of 40")
-            }
-            return ChainHead(
-                position: UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self)),
-                hash: Array(bytes[8...]))
-        } ?? .empty
-    }
-
-    func streamVersion(_ stream: String, txn: Txn) throws -> UInt64 {
-        let key = Array(stream.utf8)
-        return try txn.withCursor(environment.streams) { (cursor) throws -> UInt64 in
-            let found = try key.withUnsafeBytes { (raw) throws in try cursor.get(.set, key: raw) }
-            return found == nil ? 0 : try cursor.duplicateCount()
-        }
-    }
 }

@@ -1,4 +1,6 @@
+internal import CLMDB
 import Dispatch
+import Logging
 import Synchronization
 
 /// One append waiting for the writer.
@@ -27,23 +29,31 @@ struct PendingAppend: Sendable {
 ///
 /// The writer runs on a serial dispatch queue, outside Swift's cooperative pool,
 /// so async appenders never block its threads.
+///
+/// It holds no reference to its `EventLog`, so the log's lifetime is its users'.
 final class GroupWriter: Sendable {
     private let pending = Mutex<[PendingAppend]>([])
     private let queue: DispatchQueue
+    let environment: LMDBEnvironment
+    let notifier: AppendNotifier
+    let logger: Logger
 
-    init(label: String) {
-        queue = DispatchQueue(label: label)
+    init(environment: LMDBEnvironment, notifier: AppendNotifier, logger: Logger) {
+        self.queue = DispatchQueue(label: "TicketLedger.EventLog.writer")
+        self.environment = environment
+        self.notifier = notifier
+        self.logger = logger
     }
 
-    /// Queues `request`; `commit` receives it with whatever else queued meanwhile.
-    func submit(_ request: PendingAppend, commit: @escaping @Sendable ([PendingAppend]) -> Void) {
+    /// Queues `request`; it is committed with whatever else queues meanwhile.
+    func submit(_ request: PendingAppend) {
         pending.withLock { $0.append(request) }
         queue.async {
             let group = self.pending.withLock { queued -> [PendingAppend] in
                 defer { queued.removeAll(keepingCapacity: true) }
                 return queued
             }
-            if !group.isEmpty { commit(group) }
+            if !group.isEmpty { self.commit(group) }
         }
     }
 
@@ -67,4 +77,119 @@ final class SyncWaiter: Sendable {
         semaphore.wait()
         return result.withLock { $0! }
     }
+}
+
+extension GroupWriter {
+    /// Commits a group of appends in one write transaction (on the writer's queue).
+    private func commit(_ group: [PendingAppend]) {
+        let recordedAt = Timestamp.now()
+        do {
+            let (results, head) = try environment.write { (txn) throws in
+                var head = try environment.readHead(txn)
+                let start = head.position
+                var buffer: [UInt8] = []
+                var results: [Result<AppendResult, EventLogError>] = []
+                results.reserveCapacity(group.count)
+                for request in group {
+                    results.append(try apply(request, txn: txn, head: &head, recordedAt: recordedAt, buffer: &buffer))
+                }
+                if head.position != start {
+                    var value = head.position.littleEndian
+                    var bytes = withUnsafeBytes(of: &value) { Array($0) }
+                    bytes.append(contentsOf: head.hash)
+                    try bytes.withUnsafeBytes { (raw) throws in
+                        try txn.put(environment.meta, key: LMDBEnvironment.headKey, value: raw)
+                    }
+                }
+                return (results, head)
+            }
+            notifier.publish(head.position)
+            for (request, result) in zip(group, results) {
+                request.completion.resume(with: result)
+            }
+        } catch {
+            let failure = error as? EventLogError ?? EventLogError(.storage, "append to '\(environment.path)' failed: \(error)")
+            logger.error("append failed", metadata: ["path": "\(environment.path)", "error": "\(failure)"])
+            for request in group {
+                request.completion.resume(with: .failure(failure))
+            }
+        }
+    }
+
+    /// Checks and writes one request inside the group's transaction. Returns a
+    /// failure (having written nothing) for a rejected request; throws only for
+    /// storage errors, which abort the whole group.
+    private func apply(
+        _ request: PendingAppend, txn: Txn, head: inout ChainHead, recordedAt: Timestamp, buffer: inout [UInt8]
+    ) throws -> Result<AppendResult, EventLogError> {
+        let env = environment
+        var stored: [(id: EventID, position: UInt64)] = []
+        for event in request.events {
+            if let position = try txn.get(env.ids, key: event.id.bytes, { UInt64(bigEndianBytes: $0) }) {
+                stored.append((event.id, position))
+            }
+        }
+        if !stored.isEmpty {
+            return try alreadyStored(request, stored: stored, txn: txn)
+        }
+        let current = try environment.streamVersion(request.stream, txn: txn)
+        switch request.expected {
+        case .noStream where current != 0, .exactly(_) where request.expected != .exactly(current):
+            let expected = if case .exactly(let n) = request.expected { "version \(n)" } else { "no stream" }
+            return .failure(EventLogError(
+                .wrongExpectedVersion,
+                "stream '\(request.stream)' is at version \(current); the append expected \(expected)",
+                actualVersion: current))
+        default:
+            break
+        }
+        let streamKey = Array(request.stream.utf8)
+        let firstPosition = head.position + 1
+        for (offset, event) in request.events.enumerated() {
+            let position = head.position + 1
+            buffer.removeAll(keepingCapacity: true)
+            let hash = RecordFormat.encode(
+                event, streamID: request.stream, streamVersion: current + 1 + UInt64(offset), position: position,
+                recordedAt: recordedAt, previousHash: head.hash, into: &buffer)
+            let positionKey = position.bigEndianBytes
+            try buffer.withUnsafeBytes { (record) throws in
+                try txn.put(env.events, key: positionKey, value: record, flags: MDB_APPEND)
+            }
+            try positionKey.withUnsafeBytes { (value) throws in
+                try txn.put(env.streams, key: streamKey, value: value)
+                try txn.put(env.ids, key: event.id.bytes, value: value, flags: MDB_NOOVERWRITE)
+            }
+            head = ChainHead(position: position, hash: hash)
+        }
+        let count = UInt64(request.events.count)
+        return .success(AppendResult(
+            positions: firstPosition...head.position,
+            streamVersions: (current + 1)...(current + count),
+            wasAlreadyStored: false))
+    }
+
+    /// The answer to a batch some of whose ids are stored: the original result
+    /// when it is exactly a stored batch of this stream, an error otherwise.
+    private func alreadyStored(_ request: PendingAppend, stored: [(id: EventID, position: UInt64)], txn: Txn) throws -> Result<AppendResult, EventLogError> {
+        let positions = stored.map(\.position)
+        let first = positions[0]
+        let description = "\(positions.count) of the \(request.events.count) event ids of an append to stream '\(request.stream)' are stored already (the first, \(stored[0].id), at position \(first))"
+        guard positions.count == request.events.count,
+            positions.elementsEqual(first..<(first + UInt64(positions.count)))
+        else {
+            return .failure(EventLogError(.duplicateEventID, description + "; retry the original batch or use new ids", position: first))
+        }
+        let streamVersion = try txn.get(environment.events, key: first.bigEndianBytes) { (bytes) throws -> UInt64? in
+            let view = try RecordView(validating: bytes, position: first)
+            return view.streamIDBytes.elementsEqual(request.stream.utf8) ? view.streamVersion : nil
+        }
+        guard let version = streamVersion ?? nil else {
+            return .failure(EventLogError(.duplicateEventID, description + " but in another stream", position: first))
+        }
+        return .success(AppendResult(
+            positions: first...positions[positions.count - 1],
+            streamVersions: version...(version + UInt64(positions.count) - 1),
+            wasAlreadyStored: true))
+    }
+
 }

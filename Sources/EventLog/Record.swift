@@ -1,6 +1,10 @@
 internal import Crypto
 
-/// The binary record format, version 1. `docs/FORMAT.md` describes it byte by byte.
+/// The binary record format, version 1, and its hash chain. `docs/FORMAT.md`
+/// describes it byte by byte, with test vectors.
+///
+/// Public so that tools outside the ledger (exports, audits) can encode, decode
+/// and check records exactly as the log does.
 ///
 /// Layout (integers little-endian):
 ///
@@ -23,16 +27,21 @@ internal import Crypto
 /// | 80 | 16 | causation id |
 /// | 96 | S, T, A, P | stream id, event type, actor id, payload |
 /// | 96+S+T+A+P | 32 | SHA-256(previous hash ‖ bytes 0 ..< 96+S+T+A+P) |
-enum Record {
-    static let formatVersion: UInt8 = 1
-    static let headerSize = 96
-    static let hashSize = 32
-    static let maximumStreamIDBytes = 500
-    static let maximumTypeBytes = 255
+public enum RecordFormat {
+    /// The format version this library writes and reads (the record's first byte).
+    public static let formatVersion: UInt8 = 1
+    /// The size of the fixed header, before the variable-length fields.
+    public static let headerSize = 96
+    /// The size of the trailing hash.
+    public static let hashSize = 32
+    /// The longest stream id, in bytes of UTF-8 (LMDB's key limit leaves room for it).
+    public static let maximumStreamIDBytes = 500
+    /// The longest event type, in bytes of UTF-8.
+    public static let maximumTypeBytes = 255
 
     /// Appends the record of `event` to `buffer`, chained to `previousHash`, and
-    /// returns the new hash.
-    static func encode(
+    /// returns the new hash (also the record's last 32 bytes).
+    public static func encode(
         _ event: ProposedEvent, streamID: String, streamVersion: UInt64, position: UInt64,
         recordedAt: Timestamp, previousHash: [UInt8], into buffer: inout [UInt8]
     ) -> [UInt8] {
@@ -67,8 +76,10 @@ enum Record {
         return hash
     }
 
-    /// `SHA-256(previous ‖ body)`.
-    static func chainHash(previous: [UInt8], body: UnsafeRawBufferPointer) -> [UInt8] {
+    /// `SHA-256(previous ‖ body)`: the hash of a record whose bytes without the
+    /// hash are `body`, following the record whose hash is `previous` (32 zero
+    /// bytes for position 1).
+    public static func chainHash(previous: [UInt8], body: UnsafeRawBufferPointer) -> [UInt8] {
         var hasher = SHA256()
         hasher.update(data: previous)
         hasher.update(bufferPointer: body)
@@ -106,21 +117,17 @@ public struct RecordView {
     /// The record's bytes, hash included.
     public let bytes: UnsafeRawBufferPointer
 
-    init(unchecked bytes: UnsafeRawBufferPointer) {
-        self.bytes = bytes
-    }
-
     /// Checks the lengths and the format version of `bytes` (the record stored at
     /// `position`), or throws ``EventLogError/Code/corruptRecord`` naming it.
-    init(validating bytes: UnsafeRawBufferPointer, position: UInt64) throws {
-        guard bytes.count >= Record.headerSize + Record.hashSize else {
-            throw EventLogError(.corruptRecord, "record at position \(position) has \(bytes.count) bytes, fewer than the \(Record.headerSize + Record.hashSize) of an empty record", position: position)
+    public init(validating bytes: UnsafeRawBufferPointer, position: UInt64) throws {
+        guard bytes.count >= RecordFormat.headerSize + RecordFormat.hashSize else {
+            throw EventLogError(.corruptRecord, "record at position \(position) has \(bytes.count) bytes, fewer than the \(RecordFormat.headerSize + RecordFormat.hashSize) of an empty record", position: position)
         }
-        guard bytes[0] == Record.formatVersion else {
-            throw EventLogError(.corruptRecord, "record at position \(position) has format version \(bytes[0]); this library reads version \(Record.formatVersion)", position: position)
+        guard bytes[0] == RecordFormat.formatVersion else {
+            throw EventLogError(.corruptRecord, "record at position \(position) has format version \(bytes[0]); this library reads version \(RecordFormat.formatVersion)", position: position)
         }
         self.bytes = bytes
-        let expected = Record.headerSize + streamIDLength + typeLength + actorIDLength + payloadLength + Record.hashSize
+        let expected = RecordFormat.headerSize + streamIDLength + typeLength + actorIDLength + payloadLength + RecordFormat.hashSize
         guard expected == bytes.count else {
             throw EventLogError(.corruptRecord, "record at position \(position) has \(bytes.count) bytes but its length fields add up to \(expected)", position: position)
         }
@@ -160,7 +167,7 @@ public struct RecordView {
     /// The actor's kind.
     public var actorKind: ActorRef.Kind { ActorRef.Kind(rawValue: bytes[1]) }
 
-    private var streamIDRange: Range<Int> { Record.headerSize..<(Record.headerSize + streamIDLength) }
+    private var streamIDRange: Range<Int> { RecordFormat.headerSize..<(RecordFormat.headerSize + streamIDLength) }
     private var typeRange: Range<Int> { streamIDRange.upperBound..<(streamIDRange.upperBound + typeLength) }
     private var actorRange: Range<Int> { typeRange.upperBound..<(typeRange.upperBound + actorIDLength) }
     private var payloadRange: Range<Int> { actorRange.upperBound..<(actorRange.upperBound + payloadLength) }
@@ -172,9 +179,9 @@ public struct RecordView {
     /// The payload, in place.
     public var payload: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: bytes[payloadRange]) }
     /// The bytes the hash covers (all but the last 32).
-    public var hashedBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: bytes[..<(bytes.count - Record.hashSize)]) }
+    public var hashedBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: bytes[..<(bytes.count - RecordFormat.hashSize)]) }
     /// The stored hash, in place.
-    public var hashBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: bytes[(bytes.count - Record.hashSize)...]) }
+    public var hashBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: bytes[(bytes.count - RecordFormat.hashSize)...]) }
 
     /// The stream id.
     public var streamID: String { String(decoding: streamIDBytes, as: UTF8.self) }

@@ -303,6 +303,29 @@ final class LMDBEnvironment: @unchecked Sendable {
     }
 }
 
+extension LMDBEnvironment {
+    /// The chain head stored in `meta`, or the empty head.
+    func readHead(_ txn: Txn) throws -> ChainHead {
+        try txn.get(meta, key: LMDBEnvironment.headKey) { (bytes) throws -> ChainHead in
+            guard bytes.count == 8 + RecordFormat.hashSize else {
+                throw EventLogError(.corruptRecord, "the chain head of the ledger at '\(path)' has \(bytes.count) bytes instead of 40")
+            }
+            return ChainHead(
+                position: UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self)),
+                hash: Array(bytes[8...]))
+        } ?? .empty
+    }
+
+    /// A stream's version: the number of positions under its key in `streams`.
+    func streamVersion(_ stream: String, txn: Txn) throws -> UInt64 {
+        let key = Array(stream.utf8)
+        return try txn.withCursor(streams) { (cursor) throws -> UInt64 in
+            let found = try key.withUnsafeBytes { (raw) throws in try cursor.get(.set, key: raw) }
+            return found == nil ? 0 : try cursor.duplicateCount()
+        }
+    }
+}
+
 /// A live transaction. Only valid inside the closure it was passed to.
 struct Txn {
     let handle: OpaquePointer

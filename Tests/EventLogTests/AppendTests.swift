@@ -1,0 +1,160 @@
+import EventLog
+import Testing
+
+@Suite("Appending")
+struct AppendTests {
+    @Test("positions and stream versions are gapless from 1")
+    func gaplessPositions() async throws {
+        try await withTemporaryDirectory { path in
+            let log = try EventLog(path: path)
+            let first = try log.append([sampleEvent("a"), sampleEvent("b")], to: "s1", expecting: .noStream)
+            let second = try log.append([sampleEvent("c")], to: "s2", expecting: .noStream)
+            let third = try log.append([sampleEvent("d")], to: "s1", expecting: .exactly(2))
+            #expect(first.positions == 1...2)
+            #expect(first.streamVersions == 1...2)
+            #expect(second.positions == 3...3)
+            #expect(third.positions == 4...4)
+            #expect(third.streamVersions == 3...3)
+            #expect(try log.lastPosition() == 4)
+            #expect(try log.streamVersion("s1") == 3)
+            #expect(try log.streamVersion("nothing") == 0)
+            let all = try log.read(from: 1)
+            #expect(all.map(\.position) == [1, 2, 3, 4])
+            #expect(all.map { String(decoding: $0.payload, as: UTF8.self) } == ["a", "b", "c", "d"])
+        }
+    }
+
+    @Test("a wrong expected version writes nothing and reports the actual version")
+    func wrongExpectedVersion() async throws {
+        try await withTemporaryDirectory { path in
+            let log = try EventLog(path: path)
+            _ = try log.append([sampleEvent("a"), sampleEvent("b")], to: "s", expecting: .noStream)
+            let head = try log.head()
+            for expected in [ExpectedVersion.noStream, .exactly(1), .exactly(5)] {
+                let error = #expect(throws: EventLogError.self) {
+                    try log.append([sampleEvent("x"), sampleEvent("y")], to: "s", expecting: expected)
+                }
+                #expect(error?.code == .wrongExpectedVersion)
+                #expect(error?.actualVersion == 2)
+                #expect(error?.message.contains("stream 's' is at version 2") == true)
+            }
+            let missing = #expect(throws: EventLogError.self) {
+                try log.append([sampleEvent("x")], to: "other", expecting: .exactly(3))
+            }
+            #expect(missing?.actualVersion == 0)
+            #expect(try log.head() == head)
+            #expect(try log.streamVersion("other") == 0)
+        }
+    }
+
+    @Test("retrying a stored batch returns the original positions and writes nothing")
+    func idempotentRetry() async throws {
+        try await withTemporaryDirectory { path in
+            let log = try EventLog(path: path)
+            let batch = [sampleEvent("a"), sampleEvent("b"), sampleEvent("c")]
+            _ = try await log.append([sampleEvent("before")], to: "other")
+            let original = try await log.append(batch, to: "s", expecting: .noStream)
+            let head = try log.head()
+            let retry = try await log.append(batch, to: "s", expecting: .noStream)
+            #expect(retry.positions == original.positions)
+            #expect(retry.streamVersions == original.streamVersions)
+            #expect(retry.wasAlreadyStored)
+            #expect(!original.wasAlreadyStored)
+            let asyncRetry = try await log.append(batch, to: "s")
+            #expect(asyncRetry.positions == 2...4)
+            #expect(try log.head() == head)
+        }
+    }
+
+    @Test("a batch of which only some ids are stored is an error and writes nothing")
+    func partialDuplicate() async throws {
+        try await withTemporaryDirectory { path in
+            let log = try EventLog(path: path)
+            let stored = sampleEvent("a")
+            _ = try log.append([stored], to: "s")
+            let head = try log.head()
+            let error = #expect(throws: EventLogError.self) {
+                try log.append([sampleEvent("new"), stored], to: "s")
+            }
+            #expect(error?.code == .duplicateEventID)
+            #expect(error?.position == 1)
+            let elsewhere = #expect(throws: EventLogError.self) {
+                try log.append([stored], to: "another stream")
+            }
+            #expect(elsewhere?.code == .duplicateEventID)
+            #expect(try log.head() == head)
+        }
+    }
+
+    @Test("bad arguments are rejected before anything is written")
+    func invalidArguments() async throws {
+        try await withTemporaryDirectory { path in
+            let log = try EventLog(path: path)
+            let twice = sampleEvent("twice")
+            var noType = sampleEvent("x")
+            noType.type = ""
+            var zeroID = sampleEvent("x")
+            zeroID.id = .zero
+            let cases: [([ProposedEvent], String, String)] = [
+                ([], "s", "has no events"),
+                ([sampleEvent("x")], "", "stream id"),
+                ([sampleEvent("x")], String(repeating: "s", count: 501), "stream id"),
+                ([twice, twice], "s", "appears twice"),
+                ([noType], "s", "type"),
+                ([zeroID], "s", "all-zero id"),
+            ]
+            for (events, stream, text) in cases {
+                let error = #expect(throws: EventLogError.self) { try log.append(events, to: stream) }
+                #expect(error?.code == .invalidArgument)
+                #expect(error?.message.contains(text) == true, "\(error?.message ?? "")")
+            }
+            #expect(try log.lastPosition() == 0)
+        }
+    }
+
+    @Test("one group commit keeps each append's own checks")
+    func groupKeepsOwnChecks() async throws {
+        try await withTemporaryDirectory { path in
+            let log = try EventLog(path: path)
+            // 64 tasks race for 8 streams, each expecting to create it: exactly one per stream wins.
+            let outcomes = await withTaskGroup(of: Bool.self) { group in
+                for index in 0..<64 {
+                    group.addTask {
+                        (try? await log.append([sampleEvent("\(index)")], to: "s\(index % 8)", expecting: .noStream)) != nil
+                    }
+                }
+                return await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 }.count == 8)
+            #expect(try log.lastPosition() == 8)
+            #expect(try log.verify().isValid)
+        }
+    }
+
+    @Test("a closed or read-only ledger refuses appends with a clear error")
+    func closedAndReadOnly() async throws {
+        try await withTemporaryDirectory { path in
+            let log = try EventLog(path: path)
+            _ = try log.append([sampleEvent("a")], to: "s")
+            let again = #expect(throws: EventLogError.self) { try EventLog(path: path) }
+            #expect(again?.code == .alreadyOpen)
+            log.close()
+            let closed = #expect(throws: EventLogError.self) { try log.append([sampleEvent("b")], to: "s") }
+            #expect(closed?.code == .closed)
+            let reader = try EventLog(path: path, configuration: EventLogConfiguration(access: .readOnly))
+            let readOnly = #expect(throws: EventLogError.self) { try reader.append([sampleEvent("b")], to: "s") }
+            #expect(readOnly?.code == .readOnly)
+            #expect(try reader.read(from: 1).count == 1)
+        }
+    }
+
+    @Test("opening something that is not a ledger names it")
+    func notALedger() async throws {
+        try await withTemporaryDirectory { path in
+            let error = #expect(throws: EventLogError.self) {
+                try EventLog(path: path + "/missing", configuration: EventLogConfiguration(access: .readOnly))
+            }
+            #expect(error?.message.contains(path + "/missing") == true)
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import EventLog
+import Foundation
+import Testing
+
+/// Checks that positions are 1...n, each stream's versions gapless, and every
+/// expected payload present exactly once.
+func checkLedger(_ log: EventLog, expectedPayloads: Set<String>) throws {
+    let events = try log.read(from: 1, limit: .max)
+    #expect(events.map(\.position) == Array(1...UInt64(expectedPayloads.count)))
+    let payloads = events.map { String(decoding: $0.payload, as: UTF8.self) }
+    #expect(Set(payloads) == expectedPayloads)
+    #expect(payloads.count == expectedPayloads.count)
+    var versions: [String: UInt64] = [:]
+    for event in events {
+        let next = versions[event.streamID, default: 0] + 1
+        #expect(event.streamVersion == next, "stream \(event.streamID) at position \(event.position)")
+        versions[event.streamID] = next
+    }
+    #expect(try log.verify().isValid)
+}
+
+@Suite("Concurrent writers")
+struct ConcurrencyTests {
+    @Test("two threads appending 10,000 events each, durable, through group commit")
+    func twoThreads() async throws {
+        try await withTemporaryDirectory { path in
+            let log = try EventLog(path: path)
+            DispatchQueue.concurrentPerform(iterations: 2) { writer in
+                for index in 0..<10_000 {
+                    _ = try! log.append([sampleEvent("w\(writer)-\(index)")], to: "w\(writer)-\(index % 10)")
+                }
+            }
+            let expected = Set((0..<2).flatMap { writer in (0..<10_000).map { "w\(writer)-\($0)" } })
+            try checkLedger(log, expectedPayloads: expected)
+        }
+    }
+
+    @Test("32 tasks appending concurrently share commits and keep order")
+    func manyTasks() async throws {
+        try await withTemporaryDirectory { path in
+            let log = try EventLog(path: path)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for task in 0..<32 {
+                    group.addTask {
+                        for index in 0..<100 {
+                            _ = try await log.append([sampleEvent("t\(task)-\(index)")], to: "t\(task)", expecting: .exactly(UInt64(index)))
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let expected = Set((0..<32).flatMap { task in (0..<100).map { "t\(task)-\($0)" } })
+            try checkLedger(log, expectedPayloads: expected)
+        }
+    }
+
+    @Test("two processes appending 10,000 events each to one ledger")
+    func twoProcesses() async throws {
+        try await withTemporaryDirectory { path in
+            let helpers = try ["p", "q"].map { prefix in
+                try HelperProcess(["append", path, prefix, "10000", "buffered"])
+            }
+            for helper in helpers {
+                #expect(helper.waitUntilExit() == 0)
+                #expect(helper.output.last == "done")
+            }
+            let log = try EventLog(path: path)
+            let expected = Set(["p", "q"].flatMap { prefix in (0..<10_000).map { "\(prefix) \($0)" } })
+            try checkLedger(log, expectedPayloads: expected)
+            // Each helper saw its own acknowledged positions; together they are every position once.
+            let acked = helpers.flatMap { $0.output.filter { $0.hasPrefix("ack ") }.map { $0.split(separator: " ")[1] } }
+            #expect(Set(acked).count == 20_000)
+        }
+    }
+}

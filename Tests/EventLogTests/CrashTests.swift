@@ -1,0 +1,34 @@
+import EventLog
+import Foundation
+import Testing
+
+@Suite("Crashes")
+struct CrashTests {
+    @Test("SIGKILL while appending, 20 rounds: every acknowledged append survives and the chain holds")
+    func killNine() async throws {
+        try await withTemporaryDirectory { path in
+            var generator = SystemRandomNumberGenerator()
+            var acknowledged: [(position: UInt64, id: EventID)] = []
+            for round in 0..<20 {
+                let helper = try HelperProcess(["append", path, "round\(round)", "1000000", "durable"])
+                #expect(helper.waitFor("ready"))
+                // Let it append for a random while, then kill it mid-flight.
+                try await Task.sleep(for: .milliseconds(Int.random(in: 20...120, using: &generator)))
+                helper.kill()
+                for line in helper.output where line.hasPrefix("ack ") {
+                    let parts = line.split(separator: " ")
+                    acknowledged.append((UInt64(parts[1])!, EventID(String(parts[2]))!))
+                }
+                let log = try EventLog(path: path)
+                let report = try log.verify()
+                #expect(report.isValid, "round \(round): \(report.problem ?? "")")
+                for ack in acknowledged {
+                    let stored = try log.event(at: ack.position)
+                    #expect(stored?.id == ack.id, "round \(round): acknowledged position \(ack.position) lost")
+                }
+                log.close()
+            }
+            #expect(acknowledged.count > 20, "the helper should have acknowledged appends before the kills")
+        }
+    }
+}
