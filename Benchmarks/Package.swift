@@ -1,0 +1,28 @@
+// swift-tools-version: 6.1
+// The benchmarks of TicketLedger, in their own package so that library users never
+// resolve package-benchmark. Run: swift package --package-path Benchmarks benchmark --no-progress
+import PackageDescription
+
+let package = Package(
+    name: "TicketLedgerBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "TicketLedger", path: "../"),
+        .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        // The raw-LMDB baseline calls the C API directly, through its own module map.
+        .systemLibrary(name: "CLMDBRaw", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
+        .executableTarget(
+            name: "EventLogBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "EventLog", package: "TicketLedger"),
+                "CLMDBRaw",
+            ],
+            path: "Benchmarks/EventLogBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
