@@ -83,6 +83,12 @@ public struct EventID: Hashable, Comparable, Sendable, CustomStringConvertible {
             + hex[8..<10].joined() + "-" + hex[10..<16].joined()
     }
 
+    /// Runs `body` over the 16 bytes without allocating.
+    func withKeyBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        var value = (high.bigEndian, low.bigEndian)
+        return try Swift.withUnsafeBytes(of: &value, body)
+    }
+
     public static func < (lhs: EventID, rhs: EventID) -> Bool {
         (lhs.high, lhs.low) < (rhs.high, rhs.low)
     }

@@ -125,7 +125,8 @@ extension GroupWriter {
         let env = environment
         var stored: [(id: EventID, position: UInt64)] = []
         for event in request.events {
-            if let position = try txn.get(env.ids, key: event.id.bytes, { UInt64(bigEndianBytes: $0) }) {
+            let found = try event.id.withKeyBytes { (key) throws in try txn.get(env.ids, key: key) { UInt64(bigEndianBytes: $0) } }
+            if let position = found {
                 stored.append((event.id, position))
             }
         }
@@ -151,13 +152,17 @@ extension GroupWriter {
             let hash = RecordFormat.encode(
                 event, streamID: request.stream, streamVersion: current + 1 + UInt64(offset), position: position,
                 recordedAt: recordedAt, previousHash: head.hash, into: &buffer)
-            let positionKey = position.bigEndianBytes
-            try buffer.withUnsafeBytes { (record) throws in
-                try txn.put(env.events, key: positionKey, value: record, flags: MDB_APPEND)
-            }
-            try positionKey.withUnsafeBytes { (value) throws in
-                try txn.put(env.streams, key: streamKey, value: value)
-                try txn.put(env.ids, key: event.id.bytes, value: value, flags: MDB_NOOVERWRITE)
+            var positionKey = position.bigEndian
+            try withUnsafeBytes(of: &positionKey) { (key) throws in
+                try buffer.withUnsafeBytes { (record) throws in
+                    try txn.put(env.events, key: key, value: record, flags: MDB_APPEND)
+                }
+                try streamKey.withUnsafeBytes { (stream) throws in
+                    try txn.put(env.streams, key: stream, value: key)
+                }
+                try event.id.withKeyBytes { (id) throws in
+                    try txn.put(env.ids, key: id, value: key, flags: MDB_NOOVERWRITE)
+                }
             }
             head = ChainHead(position: position, hash: hash)
         }

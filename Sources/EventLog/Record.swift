@@ -45,9 +45,9 @@ public enum RecordFormat {
         _ event: ProposedEvent, streamID: String, streamVersion: UInt64, position: UInt64,
         recordedAt: Timestamp, previousHash: [UInt8], into buffer: inout [UInt8]
     ) -> [UInt8] {
-        let stream = Array(streamID.utf8)
-        let type = Array(event.type.utf8)
-        let actor = Array(event.actor.id.utf8)
+        let stream = streamID.utf8
+        let type = event.type.utf8
+        let actor = event.actor.id.utf8
         let start = buffer.count
         buffer.reserveCapacity(start + headerSize + stream.count + type.count + actor.count + event.payload.count + hashSize)
         buffer.append(formatVersion)

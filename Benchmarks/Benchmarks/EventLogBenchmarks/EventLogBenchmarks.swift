@@ -6,6 +6,8 @@ import Foundation
 // docs/BENCHMARKS.md keeps the table of ratios.
 
 let payload = [UInt8](repeating: 0x42, count: 200)
+/// The size of the log's record for `event(_:)` in stream `ticket-N`: header, stream, type, actor, payload, hash.
+let recordSize = 96 + 8 + 13 + 7 + 200 + 32
 
 func event(_ index: Int) -> ProposedEvent {
     ProposedEvent(type: "TicketUpdated", occurredAt: Timestamp(seconds: 1_700_000_000 + Int64(index)), actor: ActorRef(.agent, "agent-7"), payload: payload)
@@ -33,7 +35,7 @@ let scanLedger: String = {
 let bulkEvents = 1_000_000
 let singleCommits = 500
 let concurrentWriters = 32
-let appendsPerWriter = 50
+let appendsPerWriter = 100
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
@@ -47,8 +49,9 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("bulk append 1M, raw LMDB") { benchmark in
         let path = scratch("raw-bulk")
         let raw = RawLMDB(path: path)
+        let ids = (0..<bulkEvents).map { _ in EventID.make() }
         benchmark.startMeasurement()
-        raw.append(first: 1, count: bulkEvents, perCommit: 10_000, payload: payload)
+        raw.append(first: 1, ids: ids, perCommit: 10_000, recordSize: recordSize) { "ticket-\($0 / 10_000)" }
         benchmark.stopMeasurement()
         raw.close()
         remove(path)
@@ -70,8 +73,9 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("durable single commits x\(singleCommits), raw LMDB") { benchmark in
         let path = scratch("raw-single")
         let raw = RawLMDB(path: path)
+        let ids = (0..<singleCommits).map { _ in EventID.make() }
         benchmark.startMeasurement()
-        raw.append(first: 1, count: singleCommits, perCommit: 1, payload: payload)
+        raw.append(first: 1, ids: ids, perCommit: 1, recordSize: recordSize) { "ticket-\($0 % 100)" }
         benchmark.stopMeasurement()
         raw.close()
         remove(path)

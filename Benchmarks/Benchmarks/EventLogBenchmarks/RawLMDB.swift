@@ -1,14 +1,19 @@
 import CLMDBRaw
+import EventLog
 import Foundation
 
-/// The baseline: the same work through LMDB's C API with nothing on top, one
-/// database keyed by 8-byte big-endian positions.
+/// The baseline: the same puts as the log (the record under its 8-byte big-endian
+/// position in `events`, the position under the stream in `streams`, the
+/// position under the 16-byte id in `ids`) through LMDB's C API, with nothing on
+/// top: no encoding, no hashing, no checks.
 struct RawLMDB {
     let env: OpaquePointer
     let dbi: MDB_dbi
+    let streams: MDB_dbi
+    let ids: MDB_dbi
 
-    /// Opens (creating) an environment at `path` whose main records live in `database`.
-    init(path: String, database: String = "raw", mapSize: Int = 8 << 30) {
+    /// Opens (creating) an environment at `path` with the log's three databases.
+    init(path: String, database: String = "events", mapSize: Int = 8 << 30) {
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         var env: OpaquePointer?
         precondition(mdb_env_create(&env) == 0)
@@ -19,33 +24,51 @@ struct RawLMDB {
         mdb_txn_begin(env, nil, 0, &txn)
         var dbi: MDB_dbi = 0
         precondition(mdb_dbi_open(txn, database, UInt32(MDB_CREATE), &dbi) == 0)
+        var streams: MDB_dbi = 0
+        precondition(mdb_dbi_open(txn, "streams", UInt32(MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED), &streams) == 0)
+        var ids: MDB_dbi = 0
+        precondition(mdb_dbi_open(txn, "ids", UInt32(MDB_CREATE), &ids) == 0)
         mdb_txn_commit(txn)
         self.env = env!
         self.dbi = dbi
+        self.streams = streams
+        self.ids = ids
     }
 
     func close() { mdb_env_close(env) }
 
-    /// Puts `count` values of `payload` at positions from `first`, `perCommit` per
-    /// write transaction, each commit synced.
-    func append(first: UInt64, count: Int, perCommit: Int, payload: [UInt8]) {
-        var position = first
-        var remaining = count
-        var value = payload
-        while remaining > 0 {
+    /// Puts `ids.count` records of `recordSize` bytes at positions from `first`,
+    /// `perCommit` per write transaction (each commit synced), each also indexed
+    /// under `stream(index)` and its id.
+    func append(first: UInt64, ids eventIDs: [EventID], perCommit: Int, recordSize: Int, stream: (Int) -> String) {
+        var record = [UInt8](repeating: 0x42, count: recordSize)
+        var index = 0
+        while index < eventIDs.count {
             var txn: OpaquePointer?
             precondition(mdb_txn_begin(env, nil, 0, &txn) == 0)
-            for _ in 0..<min(perCommit, remaining) {
-                var key = position.bigEndian
+            let end = min(index + perCommit, eventIDs.count)
+            while index < end {
+                var key = (first + UInt64(index)).bigEndian
+                var streamKey = Array(stream(index).utf8)
+                var id = eventIDs[index].bytes
                 withUnsafeMutableBytes(of: &key) { keyBytes in
-                    value.withUnsafeMutableBytes { valueBytes in
-                        var k = MDB_val(mv_size: 8, mv_data: keyBytes.baseAddress)
+                    var k = MDB_val(mv_size: 8, mv_data: keyBytes.baseAddress)
+                    record.withUnsafeMutableBytes { valueBytes in
                         var v = MDB_val(mv_size: valueBytes.count, mv_data: valueBytes.baseAddress)
                         precondition(mdb_put(txn, dbi, &k, &v, UInt32(MDB_APPEND)) == 0)
                     }
+                    streamKey.withUnsafeMutableBytes { streamBytes in
+                        var s = MDB_val(mv_size: streamBytes.count, mv_data: streamBytes.baseAddress)
+                        var p = MDB_val(mv_size: 8, mv_data: keyBytes.baseAddress)
+                        precondition(mdb_put(txn, streams, &s, &p, 0) == 0)
+                    }
+                    id.withUnsafeMutableBytes { idBytes in
+                        var i = MDB_val(mv_size: 16, mv_data: idBytes.baseAddress)
+                        var p = MDB_val(mv_size: 8, mv_data: keyBytes.baseAddress)
+                        precondition(mdb_put(txn, ids, &i, &p, UInt32(MDB_NOOVERWRITE)) == 0)
+                    }
                 }
-                position += 1
-                remaining -= 1
+                index += 1
             }
             precondition(mdb_txn_commit(txn) == 0)
         }
