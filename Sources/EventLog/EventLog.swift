@@ -79,34 +79,55 @@ public final class EventLog: Sendable {
     ///   ``EventLogError/Code/invalidArgument``, ``EventLogError/Code/readOnly``,
     ///   ``EventLogError/Code/storageFull``. A failed append writes nothing.
     public func append(_ events: [ProposedEvent], to stream: String, expecting expected: ExpectedVersion = .any) throws -> AppendResult {
-        try validate(events, stream: stream)
-        let waiter = SyncWaiter()
-        writer.submit(PendingAppend(stream: stream, events: events, expected: expected, completion: .waiter(waiter)))
-        return try waiter.wait().get()
+        try append([StreamAppend(stream: stream, events: events, expected: expected)])[0]
     }
 
     /// Appends `events` to `stream` as one atomic batch without blocking a thread
     /// of the cooperative pool. Same guarantees and errors as the blocking variant.
     public func append(_ events: [ProposedEvent], to stream: String, expecting expected: ExpectedVersion = .any) async throws -> AppendResult {
-        try validate(events, stream: stream)
-        let result: Result<AppendResult, EventLogError> = await withCheckedContinuation { continuation in
-            writer.submit(PendingAppend(stream: stream, events: events, expected: expected, completion: .continuation(continuation)))
+        try await append([StreamAppend(stream: stream, events: events, expected: expected)])[0]
+    }
+
+    /// Appends to several streams at once, atomically: every stream's events land,
+    /// in the order given, or none do. Each stream keeps its own expected-version
+    /// and idempotency checks; the first that fails is the error, and nothing of
+    /// the batch is written. Blocks the calling thread.
+    ///
+    /// - Returns: one result per stream append, in order.
+    public func append(_ appends: [StreamAppend]) throws -> [AppendResult] {
+        try validate(appends)
+        let waiter = SyncWaiter()
+        writer.submit(PendingAppend(appends: appends, completion: .waiter(waiter)))
+        return try waiter.wait().get()
+    }
+
+    /// Appends to several streams at once, atomically, without blocking a thread
+    /// of the cooperative pool.
+    public func append(_ appends: [StreamAppend]) async throws -> [AppendResult] {
+        try validate(appends)
+        let result: Result<[AppendResult], EventLogError> = await withCheckedContinuation { continuation in
+            writer.submit(PendingAppend(appends: appends, completion: .continuation(continuation)))
         }
         return try result.get()
     }
 
-    private func validate(_ events: [ProposedEvent], stream: String) throws {
-        guard !environment.isReadOnly else {
-            throw EventLogError(.readOnly, "cannot append to stream '\(stream)': the ledger at '\(path)' is open read-only")
+    private func validate(_ appends: [StreamAppend]) throws {
+        guard let first = appends.first else {
+            throw EventLogError(.invalidArgument, "an append names no stream")
         }
-        guard !events.isEmpty else {
-            throw EventLogError(.invalidArgument, "an append to stream '\(stream)' has no events")
+        guard !environment.isReadOnly else {
+            throw EventLogError(.readOnly, "cannot append to stream '\(first.stream)': the ledger at '\(path)' is open read-only")
         }
         var seen = Set<EventID>()
-        for event in events {
-            try RecordFormat.validate(event, streamID: stream)
-            guard seen.insert(event.id).inserted else {
-                throw EventLogError(.invalidArgument, "event id \(event.id) appears twice in one append to stream '\(stream)'")
+        for append in appends {
+            guard !append.events.isEmpty else {
+                throw EventLogError(.invalidArgument, "an append to stream '\(append.stream)' has no events")
+            }
+            for event in append.events {
+                try RecordFormat.validate(event, streamID: append.stream)
+                guard seen.insert(event.id).inserted else {
+                    throw EventLogError(.invalidArgument, "event id \(event.id) appears twice in one append to stream '\(append.stream)'")
+                }
             }
         }
     }

@@ -7,9 +7,9 @@ import Synchronization
 struct PendingAppend: Sendable {
     enum Completion: Sendable {
         case waiter(SyncWaiter)
-        case continuation(CheckedContinuation<Result<AppendResult, EventLogError>, Never>)
+        case continuation(CheckedContinuation<Result<[AppendResult], EventLogError>, Never>)
 
-        func resume(with result: Result<AppendResult, EventLogError>) {
+        func resume(with result: Result<[AppendResult], EventLogError>) {
             switch self {
             case .waiter(let waiter): waiter.resume(with: result)
             case .continuation(let continuation): continuation.resume(returning: result)
@@ -17,9 +17,8 @@ struct PendingAppend: Sendable {
         }
     }
 
-    var stream: String
-    var events: [ProposedEvent]
-    var expected: ExpectedVersion
+    /// One or more stream appends that land together or not at all.
+    var appends: [StreamAppend]
     var completion: Completion
 }
 
@@ -66,14 +65,14 @@ final class GroupWriter: Sendable {
 /// Blocks a thread until the writer answers.
 final class SyncWaiter: Sendable {
     private let semaphore = DispatchSemaphore(value: 0)
-    private let result = Mutex<Result<AppendResult, EventLogError>?>(nil)
+    private let result = Mutex<Result<[AppendResult], EventLogError>?>(nil)
 
-    func resume(with value: Result<AppendResult, EventLogError>) {
+    func resume(with value: Result<[AppendResult], EventLogError>) {
         result.withLock { $0 = value }
         semaphore.signal()
     }
 
-    func wait() -> Result<AppendResult, EventLogError> {
+    func wait() -> Result<[AppendResult], EventLogError> {
         semaphore.wait()
         return result.withLock { $0! }
     }
@@ -88,10 +87,28 @@ extension GroupWriter {
                 var head = try environment.readHead(txn)
                 let start = head.position
                 var buffer: [UInt8] = []
-                var results: [Result<AppendResult, EventLogError>] = []
+                var results: [Result<[AppendResult], EventLogError>] = []
                 results.reserveCapacity(group.count)
                 for request in group {
-                    results.append(try apply(request, txn: txn, head: &head, recordedAt: recordedAt, buffer: &buffer))
+                    if request.appends.count == 1 {
+                        results.append(try apply(request.appends[0], txn: txn, head: &head, recordedAt: recordedAt, buffer: &buffer).map { [$0] })
+                        continue
+                    }
+                    // Several streams at once: a child transaction, so that a
+                    // rejected stream undoes the ones written before it.
+                    let before = head
+                    let result = try txn.nested { (child) throws -> Result<[AppendResult], EventLogError> in
+                        var done: [AppendResult] = []
+                        for append in request.appends {
+                            switch try apply(append, txn: child, head: &head, recordedAt: recordedAt, buffer: &buffer) {
+                            case .success(let result): done.append(result)
+                            case .failure(let error): return .failure(error)
+                            }
+                        }
+                        return .success(done)
+                    }
+                    if case .failure = result { head = before }
+                    results.append(result)
                 }
                 if head.position != start {
                     var value = head.position.littleEndian
@@ -120,7 +137,7 @@ extension GroupWriter {
     /// failure (having written nothing) for a rejected request; throws only for
     /// storage errors, which abort the whole group.
     private func apply(
-        _ request: PendingAppend, txn: Txn, head: inout ChainHead, recordedAt: Timestamp, buffer: inout [UInt8]
+        _ request: StreamAppend, txn: Txn, head: inout ChainHead, recordedAt: Timestamp, buffer: inout [UInt8]
     ) throws -> Result<AppendResult, EventLogError> {
         let env = environment
         var stored: [(id: EventID, position: UInt64)] = []
@@ -175,7 +192,7 @@ extension GroupWriter {
 
     /// The answer to a batch some of whose ids are stored: the original result
     /// when it is exactly a stored batch of this stream, an error otherwise.
-    private func alreadyStored(_ request: PendingAppend, stored: [(id: EventID, position: UInt64)], txn: Txn) throws -> Result<AppendResult, EventLogError> {
+    private func alreadyStored(_ request: StreamAppend, stored: [(id: EventID, position: UInt64)], txn: Txn) throws -> Result<AppendResult, EventLogError> {
         let positions = stored.map(\.position)
         let first = positions[0]
         let description = "\(positions.count) of the \(request.events.count) event ids of an append to stream '\(request.stream)' are stored already (the first, \(stored[0].id), at position \(first))"

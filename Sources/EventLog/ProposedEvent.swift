@@ -86,6 +86,23 @@ public enum ExpectedVersion: Hashable, Sendable {
     case exactly(UInt64)
 }
 
+/// Events for one stream, as part of a multi-stream append.
+public struct StreamAppend: Hashable, Sendable {
+    /// The stream.
+    public var stream: String
+    /// Its new events, in order.
+    public var events: [ProposedEvent]
+    /// The version the stream must have.
+    public var expected: ExpectedVersion
+
+    /// Creates a stream append.
+    public init(stream: String, events: [ProposedEvent], expected: ExpectedVersion = .any) {
+        self.stream = stream
+        self.events = events
+        self.expected = expected
+    }
+}
+
 /// What an append did.
 public struct AppendResult: Hashable, Sendable {
     /// The global positions of the batch's events, in order.

@@ -112,6 +112,34 @@ struct AppendTests {
         }
     }
 
+    @Test("a multi-stream append lands whole or not at all")
+    func multiStream() async throws {
+        try await withTemporaryDirectory { path in
+            let log = try EventLog(path: path)
+            _ = try await log.append([sampleEvent("existing")], to: "b")
+            let head = try log.head()
+            // The second stream's check fails: the first stream's events must not land.
+            let error = #expect(throws: EventLogError.self) {
+                try log.append([
+                    StreamAppend(stream: "a", events: [sampleEvent("a1"), sampleEvent("a2")], expected: .noStream),
+                    StreamAppend(stream: "b", events: [sampleEvent("b2")], expected: .noStream),
+                ])
+            }
+            #expect(error?.code == .wrongExpectedVersion)
+            #expect(try log.head() == head)
+            #expect(try log.streamVersion("a") == 0)
+            // The same stream twice in one batch sees its own first part.
+            let results = try await log.append([
+                StreamAppend(stream: "a", events: [sampleEvent("a1")], expected: .noStream),
+                StreamAppend(stream: "b", events: [sampleEvent("b2")], expected: .exactly(1)),
+                StreamAppend(stream: "a", events: [sampleEvent("a2")], expected: .exactly(1)),
+            ])
+            #expect(results.map(\.positions) == [2...2, 3...3, 4...4])
+            #expect(results.map(\.streamVersions) == [1...1, 2...2, 2...2])
+            #expect(try log.verify().isValid)
+        }
+    }
+
     @Test("one group commit keeps each append's own checks")
     func groupKeepsOwnChecks() async throws {
         try await withTemporaryDirectory { path in

@@ -358,6 +358,27 @@ struct Txn {
         try LMDBEnvironment.check(mdb_put(handle, dbi, &k, &v, UInt32(flags)), "cannot write to the ledger")
     }
 
+    /// Runs `body` in a child transaction: committed into this one when `body`
+    /// returns a success, aborted (undoing what it wrote) on a failure or a throw.
+    func nested<T, F: Error>(_ body: (Txn) throws -> Result<T, F>) throws -> Result<T, F> {
+        var child: OpaquePointer?
+        try LMDBEnvironment.check(mdb_txn_begin(mdb_txn_env(handle), handle, 0, &child), "cannot begin a nested transaction")
+        let result: Result<T, F>
+        do {
+            result = try body(Txn(handle: child!))
+        } catch {
+            mdb_txn_abort(child)
+            throw error
+        }
+        switch result {
+        case .success:
+            try LMDBEnvironment.check(mdb_txn_commit(child), "cannot commit a nested transaction")
+        case .failure:
+            mdb_txn_abort(child)
+        }
+        return result
+    }
+
     /// Runs `body` with a cursor on `dbi`, closed afterwards.
     func withCursor<T>(_ dbi: MDB_dbi, _ body: (Cursor) throws -> T) throws -> T {
         var cursor: OpaquePointer?
