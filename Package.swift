@@ -35,6 +35,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(
+            name: "log-quickstart",
+            dependencies: ["EventLog"],
+            path: "Examples/LogQuickstart"
+        ),
         // A child process for the crash and multi-process tests.
         .executableTarget(
             name: "ledger-test-helper",
@@ -42,7 +47,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EventLogTests",
-            dependencies: ["EventLog", "CLMDB", "ledger-test-helper"]
+            dependencies: ["EventLog", "CLMDB", "ledger-test-helper", "log-quickstart"]
         ),
     ],
     swiftLanguageModes: [.v6]
