@@ -16,11 +16,11 @@ let stream = "INC-\(try log.lastPosition() + 1)"
 let registered = ProposedEvent(
     type: "TicketRegistered", occurredAt: .now(), actor: ActorRef(.caller, "ann@example.org"),
     payload: Array(#"{"title":"Printer jams on floor 3"}"#.utf8))
-let first = try await log.append([registered], to: stream, expecting: .noStream)
+let first = try log.append([registered], to: stream, expecting: .noStream)
 print("registered \(stream) at position \(first.positions.lowerBound)")
 
 // A network retry of the same append: same positions, nothing written twice.
-let retry = try await log.append([registered], to: stream, expecting: .noStream)
+let retry = try log.append([registered], to: stream, expecting: .noStream)
 print("retry returned position \(retry.positions.lowerBound), already stored: \(retry.wasAlreadyStored)")
 
 // Someone else's view of the stream is out of date: a typed error with the actual version.
