@@ -6,6 +6,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "EventLog", targets: ["EventLog"]),
+        .library(name: "TicketLedger", targets: ["TicketLedger"]),
+        // Temporary ledgers for the tests of services that embed TicketLedger.
+        .library(name: "TicketLedgerTesting", targets: ["TicketLedgerTesting"]),
         .executable(name: "desk", targets: ["desk"]),
     ],
     dependencies: [
@@ -28,6 +31,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "TicketLedger",
+            dependencies: [
+                "EventLog",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "TicketLedgerTesting",
+            dependencies: ["EventLog"]
+        ),
         .executableTarget(
             name: "desk",
             dependencies: [
@@ -46,8 +60,12 @@ let package = Package(
             dependencies: ["EventLog"]
         ),
         .testTarget(
+            name: "TicketLedgerTests",
+            dependencies: ["TicketLedger", "EventLog", "TicketLedgerTesting"]
+        ),
+        .testTarget(
             name: "EventLogTests",
-            dependencies: ["EventLog", "CLMDB", "ledger-test-helper", "log-quickstart"]
+            dependencies: ["EventLog", "CLMDB", "TicketLedgerTesting", "ledger-test-helper", "log-quickstart"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -39,7 +39,7 @@ public final class EventLog: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.environment = try LMDBEnvironment(path: path, configuration: configuration, logger: logger)
-        self.writer = GroupWriter(environment: environment, notifier: notifier, logger: logger)
+        self.writer = GroupWriter(environment: environment, notifier: notifier, logger: logger, clock: configuration.clock)
         notifier.publish(try lastPosition())
     }
 

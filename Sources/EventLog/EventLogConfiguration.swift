@@ -42,6 +42,10 @@ public struct EventLogConfiguration: Sendable {
     /// Appends of this process wake subscribers at once.
     public var pollInterval: Duration = .milliseconds(50)
 
+    /// Where `recordedAt` comes from: the system's wall clock unless set. A
+    /// simulation or a test sets it to make ledgers byte-identical from run to run.
+    public var clock: @Sendable () -> Timestamp = { Timestamp.now() }
+
     /// The defaults: read-write, durable, 64 MiB initial map.
     public init() {}
 

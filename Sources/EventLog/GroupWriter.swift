@@ -36,8 +36,10 @@ final class GroupWriter: Sendable {
     let environment: LMDBEnvironment
     let notifier: AppendNotifier
     let logger: Logger
+    let clock: @Sendable () -> Timestamp
 
-    init(environment: LMDBEnvironment, notifier: AppendNotifier, logger: Logger) {
+    init(environment: LMDBEnvironment, notifier: AppendNotifier, logger: Logger, clock: @escaping @Sendable () -> Timestamp) {
+        self.clock = clock
         self.queue = DispatchQueue(label: "TicketLedger.EventLog.writer")
         self.environment = environment
         self.notifier = notifier
@@ -81,7 +83,7 @@ final class SyncWaiter: Sendable {
 extension GroupWriter {
     /// Commits a group of appends in one write transaction (on the writer's queue).
     private func commit(_ group: [PendingAppend]) {
-        let recordedAt = Timestamp.now()
+        let recordedAt = clock()
         do {
             let (results, head) = try environment.write { (txn) throws in
                 var head = try environment.readHead(txn)

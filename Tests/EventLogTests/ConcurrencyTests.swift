@@ -1,6 +1,7 @@
 import EventLog
 import Foundation
 import Testing
+import TicketLedgerTesting
 
 /// Checks that positions are 1...n, each stream's versions gapless, and every
 /// expected payload present exactly once.

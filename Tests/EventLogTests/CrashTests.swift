@@ -1,6 +1,7 @@
 import EventLog
 import Foundation
 import Testing
+import TicketLedgerTesting
 
 @Suite("Crashes")
 struct CrashTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TicketLedgerTesting
 
 @Suite("Examples")
 struct ExampleTests {

@@ -1,5 +1,6 @@
 import EventLog
 import Testing
+import TicketLedgerTesting
 
 /// The golden vectors of docs/FORMAT.md. If a change to the code changes these
 /// bytes, the format changed: bump `RecordFormat.formatVersion` and document it.

@@ -1,5 +1,6 @@
 import EventLog
 import Testing
+import TicketLedgerTesting
 
 @Suite("Map growth")
 struct MapGrowthTests {

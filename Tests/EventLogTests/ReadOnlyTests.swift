@@ -1,6 +1,7 @@
 import EventLog
 import Foundation
 import Testing
+import TicketLedgerTesting
 
 @Suite("Read-only access")
 struct ReadOnlyTests {

@@ -1,5 +1,6 @@
 import EventLog
 import Testing
+import TicketLedgerTesting
 
 @Suite("Reading")
 struct ReadTests {

@@ -1,14 +1,6 @@
 import EventLog
 import Foundation
 
-/// A fresh folder under the system's temporary directory, removed afterwards.
-func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
-    let base = FileManager.default.temporaryDirectory.appendingPathComponent("ticketledger-tests-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: base) }
-    return try await body(base.path)
-}
-
 /// A small event with a readable payload.
 func sampleEvent(_ label: String, payloadSize: Int = 0, at seconds: Int64 = 1_700_000_000) -> ProposedEvent {
     var payload = Array(label.utf8)

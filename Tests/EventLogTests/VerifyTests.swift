@@ -1,6 +1,7 @@
 import CLMDB
 import EventLog
 import Testing
+import TicketLedgerTesting
 
 /// Rewrites the record at `position` through LMDB's C API, with `change` applied.
 func tamper(ledger path: String, position: UInt64, _ change: (inout [UInt8]) -> Void) throws {

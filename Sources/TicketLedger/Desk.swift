@@ -1,0 +1,273 @@
+public import EventLog
+public import Logging
+import Synchronization
+
+/// One event of a ticket's history, as `desk history` shows it.
+public struct HistoryEntry: Sendable, Hashable {
+    /// The global position in the log.
+    public var position: UInt64
+    /// The version within the ticket's stream.
+    public var version: UInt64
+    public var occurredAt: Timestamp
+    public var recordedAt: Timestamp
+    public var actor: ActorRef
+    /// The stored event type (also for types this library does not know).
+    public var type: String
+    public var schemaVersion: UInt16
+    /// The decoded event, or `nil` for a type this library does not know.
+    public var event: DeskEvent?
+}
+
+/// The service desk an embedding Swift service talks to: commands in, tickets out.
+///
+/// Every command loads the ticket's stream, decides with
+/// ``TicketCommand/decide(_:state:number:context:)`` and appends the resulting
+/// events expecting the version it loaded. When another writer got there first,
+/// it reloads and decides again, up to ``Configuration/maximumAttempts`` times.
+/// A refused command writes nothing.
+///
+/// ```swift
+/// let desk = Desk(log: try EventLog(path: "ledger"))
+/// let ticket = try await desk.register(
+///     Registration(channel: .phone, caller: "ann", title: "Till 4 frozen", category: "POS", service: "Retail"),
+///     by: ActorRef(.agent, "op-1"))
+/// try await desk.execute(.assign(group: "Service Desk", line: .firstLine, department: nil, agent: "op-1", reason: ""),
+///                        on: ticket.number, by: ActorRef(.agent, "op-1"))
+/// ```
+public final class Desk: Sendable {
+    /// How the desk decides.
+    public struct Configuration: Sendable {
+        /// The impact × urgency matrix; its version is recorded on events.
+        public var matrix: PriorityMatrix = .itil
+        /// How often a command is tried when other writers keep changing the ticket.
+        public var maximumAttempts = 8
+        /// Digits of ticket numbers (`INC-000123` has 6); numbers grow past it.
+        public var numberWidth = 6
+
+        public init() {}
+    }
+
+    /// The log the desk writes to.
+    public let log: EventLog
+    public let configuration: Configuration
+    let logger: Logger
+    /// The last number handed out per prefix, learned from the log on first use.
+    private let lastNumbers = Mutex<[String: UInt64]>([:])
+    private let conflicts = Atomic<Int>(0)
+    /// Test hook: runs between deciding and appending.
+    let afterDecide = Mutex<(@Sendable () async -> Void)?>(nil)
+
+    /// A desk over `log`.
+    public init(log: EventLog, configuration: Configuration = .init(), logger: Logger = Logger(label: "TicketLedger.Desk")) {
+        self.log = log
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// How many appends lost a race with another writer and were decided again.
+    public var conflictRetries: Int { conflicts.load(ordering: .relaxed) }
+
+    // MARK: - Commands
+
+    /// Registers a ticket under the next free number of its kind (`INC-`, `REQ-`).
+    public func register(
+        _ registration: Registration, by actor: ActorRef, at time: Timestamp = .now(), attributes: [String: String] = [:]
+    ) async throws(DeskError) -> Ticket {
+        let prefix = registration.kind.numberPrefix
+        var number = try nextNumber(prefix)
+        for _ in 0..<configuration.maximumAttempts {
+            let events = try TicketCommand.decide(.register(registration), state: nil, number: number, context: DecisionContext(matrix: configuration.matrix, now: time))
+            do {
+                _ = try await append(events, to: number, expecting: .noStream, actor: actor, at: time, attributes: attributes)
+                lastNumbers.withLock { $0[prefix] = max($0[prefix] ?? 0, numberValue(number, prefix: prefix) ?? 0) }
+                return fold(nil, number: number, events: events, at: time, attributes: attributes)
+            } catch let error where error.code == .wrongExpectedVersion {
+                conflicts.add(1, ordering: .relaxed)
+                let taken = numberValue(number, prefix: prefix) ?? 0
+                lastNumbers.withLock { $0[prefix] = max($0[prefix] ?? 0, taken) }
+                number = try nextNumber(prefix)
+            } catch {
+                throw DeskError(.storage, "cannot register \(number)", underlying: error.description)
+            }
+        }
+        throw DeskError(.conflict, "cannot register a \(registration.kind): \(configuration.maximumAttempts) numbers were taken by other writers")
+    }
+
+    /// Carries out `command` on the ticket `number` and returns the ticket after it.
+    ///
+    /// - Throws: ``DeskError`` — ``DeskError/Code/invalidTransition`` or
+    ///   ``DeskError/Code/invalidArgument`` when refused (nothing written),
+    ///   ``DeskError/Code/notFound``, ``DeskError/Code/conflict``, ``DeskError/Code/storage``.
+    @discardableResult
+    public func execute(
+        _ command: TicketCommand, on number: String, by actor: ActorRef, at time: Timestamp = .now(), attributes: [String: String] = [:]
+    ) async throws(DeskError) -> Ticket {
+        if case .register = command {
+            throw DeskError(.invalidArgument, "use register(_:by:at:attributes:) to register a ticket")
+        }
+        for _ in 0..<configuration.maximumAttempts {
+            let state = try ticket(number)
+            let events = try TicketCommand.decide(command, state: state, number: number, context: DecisionContext(matrix: configuration.matrix, now: time))
+            if let hook = afterDecide.withLock({ $0 }) { await hook() }
+            do {
+                _ = try await append(events, to: number, expecting: .exactly(state?.version ?? 0), actor: actor, at: time, attributes: attributes)
+                return fold(state, number: number, events: events, at: time, attributes: attributes)
+            } catch let error where error.code == .wrongExpectedVersion {
+                conflicts.add(1, ordering: .relaxed)
+                logger.debug("ticket changed meanwhile; deciding again", metadata: ["ticket": "\(number)", "command": "\(command.name)"])
+            } catch {
+                throw DeskError(.storage, "cannot \(command.name) \(number)", underlying: error.description)
+            }
+        }
+        throw DeskError(.conflict, "cannot \(command.name) \(number): other writers changed it \(configuration.maximumAttempts) times in a row")
+    }
+
+    /// Opens a problem record under the next `PRB-` number.
+    public func openProblem(
+        title: String, category: String, service: String, configurationItems: [String], by actor: ActorRef, at time: Timestamp = .now()
+    ) async throws(DeskError) -> Problem {
+        for _ in 0..<configuration.maximumAttempts {
+            let number = try nextNumber("PRB")
+            let events = try ProblemCommand.decide(.open(title: title, category: category, service: service, configurationItems: configurationItems), state: nil, number: number)
+            do {
+                _ = try await append(events, to: number, expecting: .noStream, actor: actor, at: time, attributes: [:])
+                lastNumbers.withLock { $0["PRB"] = max($0["PRB"] ?? 0, numberValue(number, prefix: "PRB") ?? 0) }
+                return events.reduce(nil as Problem?) { Problem.evolve($0, streamID: number, event: DeskEvent($1), occurredAt: time) }!
+            } catch let error where error.code == .wrongExpectedVersion {
+                conflicts.add(1, ordering: .relaxed)
+                lastNumbers.withLock { $0["PRB"] = max($0["PRB"] ?? 0, numberValue(number, prefix: "PRB") ?? 0) }
+            } catch {
+                throw DeskError(.storage, "cannot open \(number)", underlying: error.description)
+            }
+        }
+        throw DeskError(.conflict, "cannot open a problem: numbers kept being taken")
+    }
+
+    /// Carries out `command` on the problem `number`.
+    @discardableResult
+    public func execute(_ command: ProblemCommand, onProblem number: String, by actor: ActorRef, at time: Timestamp = .now()) async throws(DeskError) -> Problem {
+        for _ in 0..<configuration.maximumAttempts {
+            let state = try problem(number)
+            let events = try ProblemCommand.decide(command, state: state, number: number)
+            do {
+                _ = try await append(events, to: number, expecting: .exactly(state?.version ?? 0), actor: actor, at: time, attributes: [:])
+                return events.reduce(state) { Problem.evolve($0, streamID: number, event: DeskEvent($1), occurredAt: time) }!
+            } catch let error where error.code == .wrongExpectedVersion {
+                conflicts.add(1, ordering: .relaxed)
+            } catch {
+                throw DeskError(.storage, "cannot change problem \(number)", underlying: error.description)
+            }
+        }
+        throw DeskError(.conflict, "cannot change problem \(number): other writers kept changing it")
+    }
+
+    // MARK: - Reads
+
+    /// The ticket as its events make it now, or `nil` when there is none.
+    public func ticket(_ number: String) throws(DeskError) -> Ticket? {
+        var state: Ticket?
+        for entry in try history(number) {
+            if let event = entry.event { state = Ticket.evolve(state, streamID: number, event: event, occurredAt: entry.occurredAt) }
+        }
+        // Unknown events still count for the stream version used by optimistic concurrency.
+        if var ticket = state {
+            ticket.version = try streamVersion(number)
+            return ticket
+        }
+        return nil
+    }
+
+    /// The problem as its events make it now, or `nil` when there is none.
+    public func problem(_ number: String) throws(DeskError) -> Problem? {
+        var state: Problem?
+        for entry in try history(number) {
+            if let event = entry.event { state = Problem.evolve(state, streamID: number, event: event, occurredAt: entry.occurredAt) }
+        }
+        if var problem = state {
+            problem.version = try streamVersion(number)
+            return problem
+        }
+        return nil
+    }
+
+    /// Every event of a ticket or problem, oldest first; events of unknown types
+    /// are kept with `event == nil`.
+    public func history(_ number: String) throws(DeskError) -> [HistoryEntry] {
+        let recorded: [RecordedEvent]
+        do {
+            recorded = try log.readStream(number)
+        } catch {
+            throw DeskError(.storage, "cannot read \(number)", underlying: "\(error)")
+        }
+        var entries: [HistoryEntry] = []
+        entries.reserveCapacity(recorded.count)
+        for event in recorded {
+            entries.append(HistoryEntry(
+                position: event.position, version: event.streamVersion, occurredAt: event.event.occurredAt,
+                recordedAt: event.recordedAt, actor: event.event.actor, type: event.type,
+                schemaVersion: event.event.schemaVersion, event: try TicketEventCodec.decode(event)))
+        }
+        return entries
+    }
+
+    // MARK: - Internals
+
+    private func streamVersion(_ number: String) throws(DeskError) -> UInt64 {
+        do {
+            return try log.streamVersion(number)
+        } catch {
+            throw DeskError(.storage, "cannot read \(number)", underlying: "\(error)")
+        }
+    }
+
+    private func append(
+        _ events: [TicketEvent], to number: String, expecting expected: ExpectedVersion, actor: ActorRef, at time: Timestamp,
+        attributes: [String: String]
+    ) async throws(EventLogError) -> AppendResult {
+        let correlation = EventID.make(unixMilliseconds: time.unixMilliseconds)
+        let proposed = events.map {
+            TicketEventCodec.proposed(DeskEvent($0, attributes: attributes), occurredAt: time, actor: actor, correlationID: correlation)
+        }
+        do {
+            return try await log.append(proposed, to: number, expecting: expected)
+        } catch let error as EventLogError {
+            throw error
+        } catch {
+            throw EventLogError(.storage, "\(error)")
+        }
+    }
+
+    private func fold(_ state: Ticket?, number: String, events: [TicketEvent], at time: Timestamp, attributes: [String: String]) -> Ticket {
+        events.reduce(state) { Ticket.evolve($0, streamID: number, event: DeskEvent($1, attributes: attributes), occurredAt: time) }!
+    }
+
+    func format(_ prefix: String, _ value: UInt64) -> String {
+        let digits = String(value)
+        return prefix + "-" + String(repeating: "0", count: max(0, configuration.numberWidth - digits.count)) + digits
+    }
+
+    private func numberValue(_ number: String, prefix: String) -> UInt64? {
+        guard number.hasPrefix(prefix + "-") else { return nil }
+        return UInt64(number.dropFirst(prefix.count + 1))
+    }
+
+    /// The next number after the highest one taken: learned once from the log by
+    /// searching (numbers are handed out densely from 1), then counted locally;
+    /// a race with another process is settled by the `.noStream` append.
+    private func nextNumber(_ prefix: String) throws(DeskError) -> String {
+        if let last = lastNumbers.withLock({ $0[prefix] }) { return format(prefix, last + 1) }
+        func exists(_ value: UInt64) throws(DeskError) -> Bool { try streamVersion(format(prefix, value)) > 0 }
+        var high: UInt64 = 1
+        while try exists(high) { high *= 2 }
+        var low: UInt64 = high / 2  // exists(low) or low == 0
+        while low + 1 < high {
+            let middle = (low + high) / 2
+            if try exists(middle) { low = middle } else { high = middle }
+        }
+        let last = lastNumbers.withLock { numbers -> UInt64 in
+            numbers[prefix] = max(numbers[prefix] ?? 0, low)
+            return numbers[prefix]!
+        }
+        return format(prefix, last + 1)
+    }
+}

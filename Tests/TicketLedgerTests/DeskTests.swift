@@ -1,0 +1,92 @@
+import EventLog
+import Synchronization
+@testable import TicketLedger
+import Testing
+import TicketLedgerTesting
+
+@Suite("Desk")
+struct DeskTests {
+    @Test("numbers are handed out per kind from 1, and learned again by a new Desk")
+    func numbering() async throws {
+        try await withTemporaryLedger { log in
+            let desk = Desk(log: log)
+            let agent = ActorRef(.agent, "op")
+            let first = try await desk.register(registration, by: agent)
+            let second = try await desk.register(registration, by: agent)
+            var request = registration
+            request.kind = .serviceRequest
+            let third = try await desk.register(request, by: agent)
+            #expect([first.number, second.number, third.number] == ["INC-000001", "INC-000002", "REQ-000001"])
+            for _ in 0..<5 { _ = try await desk.register(registration, by: agent) }
+            let again = Desk(log: log)
+            #expect(try await again.register(registration, by: agent).number == "INC-000008")
+            let problem = try await desk.openProblem(title: "Tills freeze", category: "Hardware", service: "POS", configurationItems: ["POS-4"], by: agent)
+            #expect(problem.number == "PRB-000001")
+            try await desk.execute(.recordKnownError(description: "freeze", workaround: "reboot"), onProblem: problem.number, by: agent)
+            #expect(try desk.problem("PRB-000001")?.status == .knownError)
+        }
+    }
+
+    @Test("two tasks changing one ticket at once: one conflicts, retries, and both changes land")
+    func concurrentChanges() async throws {
+        try await withTemporaryLedger { log in
+            let desk = Desk(log: log)
+            let ticket = try await desk.register(registration, by: ActorRef(.agent, "op"))
+            // Hold both tasks between deciding and appending, so they decide on the same version.
+            let waiting = Mutex(0)
+            desk.afterDecide.withLock { hook in
+                hook = {
+                    let first = waiting.withLock { count -> Bool in
+                        count += 1
+                        return count <= 2
+                    }
+                    if first { try? await Task.sleep(for: .milliseconds(300)) }
+                }
+            }
+            async let assigned = desk.execute(.assign(group: "Service Desk", line: .firstLine, department: nil, agent: "op-1", reason: ""), on: ticket.number, by: ActorRef(.agent, "op-1"))
+            async let commented = desk.execute(.comment(.internalNote, text: "caller called again"), on: ticket.number, by: ActorRef(.agent, "op-2"))
+            _ = try await (assigned, commented)
+            #expect(desk.conflictRetries == 1)
+            let history = try desk.history(ticket.number)
+            #expect(history.map(\.type).sorted() == ["CommentAdded", "TicketAssigned", "TicketRegistered"])
+            #expect(history.map(\.version) == [1, 2, 3])
+            #expect(try desk.ticket(ticket.number)?.group == "Service Desk")
+        }
+    }
+
+    @Test("an event of a type this library does not know is kept in the history and skipped by evolve")
+    func unknownEvents() async throws {
+        try await withTemporaryLedger { log in
+            let desk = Desk(log: log)
+            let ticket = try await desk.register(registration, by: ActorRef(.agent, "op"))
+            _ = try await log.append([ProposedEvent(type: "TicketTeleported", schemaVersion: 3, occurredAt: .now(), payload: [9, 9])], to: ticket.number, expecting: .exactly(1))
+            let history = try desk.history(ticket.number)
+            #expect(history.count == 2)
+            #expect(history[1].type == "TicketTeleported")
+            #expect(history[1].event == nil)
+            let state = try #require(try desk.ticket(ticket.number))
+            #expect(state.status == .new)
+            #expect(state.version == 2)
+            // Commands still work: the unknown event counts for the version.
+            let assigned = try await desk.execute(.assign(group: "G", line: .firstLine, department: nil, agent: nil, reason: ""), on: ticket.number, by: ActorRef(.agent, "op"))
+            #expect(assigned.version == 3)
+        }
+    }
+
+    @Test("a refused command explains itself and writes nothing")
+    func refused() async throws {
+        try await withTemporaryLedger { log in
+            let desk = Desk(log: log)
+            let ticket = try await desk.register(registration, by: ActorRef(.agent, "op"))
+            let before = try log.lastPosition()
+            await #expect(throws: DeskError.self) {
+                try await desk.execute(.close(code: ""), on: ticket.number, by: ActorRef(.agent, "op"))
+            }
+            let missing = await #expect(throws: DeskError.self) {
+                try await desk.execute(.resume, on: "INC-999999", by: ActorRef(.agent, "op"))
+            }
+            #expect(missing?.code == .notFound)
+            #expect(try log.lastPosition() == before)
+        }
+    }
+}
