@@ -23,6 +23,17 @@ let package = Package(
             path: "Benchmarks/EventLogBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "TicketLedgerBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "EventLog", package: "TicketLedger"),
+                .product(name: "TicketLedger", package: "TicketLedger"),
+                "CLMDBRaw",
+            ],
+            path: "Benchmarks/TicketLedgerBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

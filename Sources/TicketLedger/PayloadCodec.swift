@@ -1,25 +1,21 @@
-public import EventLog
+import EventLog
 
 /// Writes the compact binary payload of a domain event: little-endian fixed
 /// integers, LEB128 lengths, UTF-8 strings, maps with sorted keys (so that equal
-/// events give equal bytes).
-public struct PayloadWriter: Sendable {
-    /// The bytes written so far.
-    public private(set) var bytes: [UInt8] = []
+/// events give equal bytes). `docs/FORMAT.md` lists each event's fields.
+struct PayloadWriter {
+    private(set) var bytes: [UInt8] = []
 
-    /// An empty writer.
-    public init() {}
+    mutating func write(_ value: UInt8) { bytes.append(value) }
 
-    public mutating func write(_ value: UInt8) { bytes.append(value) }
+    mutating func write(_ value: Bool) { bytes.append(value ? 1 : 0) }
 
-    public mutating func write(_ value: Bool) { bytes.append(value ? 1 : 0) }
+    mutating func write(_ value: UInt16) { bytes.appendLittleEndianInteger(value) }
 
-    public mutating func write(_ value: UInt16) { bytes.appendLittleEndianInteger(value) }
-
-    public mutating func write(_ value: Int64) { bytes.appendLittleEndianInteger(value) }
+    mutating func write(_ value: Int64) { bytes.appendLittleEndianInteger(value) }
 
     /// An unsigned LEB128 integer.
-    public mutating func writeVarint(_ value: UInt64) {
+    mutating func writeVarint(_ value: UInt64) {
         var rest = value
         while rest >= 0x80 {
             bytes.append(UInt8(truncatingIfNeeded: rest) | 0x80)
@@ -28,30 +24,30 @@ public struct PayloadWriter: Sendable {
         bytes.append(UInt8(rest))
     }
 
-    public mutating func write(_ value: String) {
+    mutating func write(_ value: String) {
         let utf8 = value.utf8
         writeVarint(UInt64(utf8.count))
         bytes.append(contentsOf: utf8)
     }
 
-    public mutating func write(_ value: String?) {
+    mutating func write(_ value: String?) {
         write(value != nil)
         if let value { write(value) }
     }
 
-    public mutating func write(_ value: Timestamp) { write(value.microseconds) }
+    mutating func write(_ value: Timestamp) { write(value.microseconds) }
 
-    public mutating func write(_ value: Timestamp?) {
+    mutating func write(_ value: Timestamp?) {
         write(value != nil)
         if let value { write(value) }
     }
 
-    public mutating func write(_ values: [String]) {
+    mutating func write(_ values: [String]) {
         writeVarint(UInt64(values.count))
         for value in values { write(value) }
     }
 
-    public mutating func write(_ map: [String: String]) {
+    mutating func write(_ map: [String: String]) {
         writeVarint(UInt64(map.count))
         for key in map.keys.sorted() {
             write(key)
@@ -60,48 +56,53 @@ public struct PayloadWriter: Sendable {
     }
 }
 
-/// Reads what ``PayloadWriter`` wrote, or throws a ``DeskError`` naming the
-/// event type and the byte offset.
-public struct PayloadReader {
-    private let bytes: [UInt8]
+/// Reads what `PayloadWriter` wrote, in place, or throws a ``DeskError`` naming
+/// the event type and the byte offset. Valid only while `bytes` is.
+struct PayloadReader {
+    private let bytes: UnsafeRawBufferPointer
     private var offset = 0
     /// The event type being read, for error messages.
-    public let eventType: String
+    let eventType: String
 
-    /// A reader over `bytes`, the payload of an event of type `eventType`.
-    public init(_ bytes: [UInt8], eventType: String) {
+    init(_ bytes: UnsafeRawBufferPointer, eventType: String) {
         self.bytes = bytes
         self.eventType = eventType
     }
 
     /// Whether every byte was read.
-    public var isAtEnd: Bool { offset == bytes.count }
+    var isAtEnd: Bool { offset == bytes.count }
 
-    private mutating func take(_ count: Int) throws(DeskError) -> ArraySlice<UInt8> {
+    private mutating func take(_ count: Int) throws(DeskError) -> UnsafeRawBufferPointer {
         guard count >= 0, bytes.count - offset >= count else {
             throw DeskError(.malformedEvent, "\(eventType) payload ends at byte \(bytes.count), needed \(count) more at byte \(offset)")
         }
         defer { offset += count }
-        return bytes[offset..<(offset + count)]
+        return UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)])
     }
 
-    public mutating func readUInt8() throws(DeskError) -> UInt8 { try take(1).first! }
+    mutating func readUInt8() throws(DeskError) -> UInt8 {
+        guard offset < bytes.count else {
+            throw DeskError(.malformedEvent, "\(eventType) payload ends at byte \(bytes.count), needed 1 more at byte \(offset)")
+        }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
 
-    public mutating func readBool() throws(DeskError) -> Bool {
+    mutating func readBool() throws(DeskError) -> Bool {
         let byte = try readUInt8()
         guard byte <= 1 else { throw DeskError(.malformedEvent, "\(eventType) payload has \(byte) for a flag at byte \(offset - 1)") }
         return byte == 1
     }
 
-    public mutating func readUInt16() throws(DeskError) -> UInt16 {
-        try take(2).reversed().reduce(0) { $0 << 8 | UInt16($1) }
+    mutating func readUInt16() throws(DeskError) -> UInt16 {
+        UInt16(littleEndian: try take(2).loadUnaligned(as: UInt16.self))
     }
 
-    public mutating func readInt64() throws(DeskError) -> Int64 {
-        Int64(bitPattern: try take(8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+    mutating func readInt64() throws(DeskError) -> Int64 {
+        Int64(littleEndian: try take(8).loadUnaligned(as: Int64.self))
     }
 
-    public mutating func readVarint() throws(DeskError) -> UInt64 {
+    mutating func readVarint() throws(DeskError) -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while true {
@@ -113,7 +114,7 @@ public struct PayloadReader {
         }
     }
 
-    public mutating func readString() throws(DeskError) -> String {
+    mutating func readString() throws(DeskError) -> String {
         let count = try readVarint()
         guard count <= UInt64(bytes.count) else {
             throw DeskError(.malformedEvent, "\(eventType) payload claims a \(count)-byte string at byte \(offset)")
@@ -121,17 +122,17 @@ public struct PayloadReader {
         return String(decoding: try take(Int(count)), as: UTF8.self)
     }
 
-    public mutating func readOptionalString() throws(DeskError) -> String? {
+    mutating func readOptionalString() throws(DeskError) -> String? {
         try readBool() ? try readString() : nil
     }
 
-    public mutating func readTimestamp() throws(DeskError) -> Timestamp { Timestamp(microseconds: try readInt64()) }
+    mutating func readTimestamp() throws(DeskError) -> Timestamp { Timestamp(microseconds: try readInt64()) }
 
-    public mutating func readOptionalTimestamp() throws(DeskError) -> Timestamp? {
+    mutating func readOptionalTimestamp() throws(DeskError) -> Timestamp? {
         try readBool() ? try readTimestamp() : nil
     }
 
-    public mutating func readStrings() throws(DeskError) -> [String] {
+    mutating func readStrings() throws(DeskError) -> [String] {
         let count = try readVarint()
         guard count <= UInt64(bytes.count) else { throw DeskError(.malformedEvent, "\(eventType) payload claims \(count) strings at byte \(offset)") }
         var values: [String] = []
@@ -139,7 +140,7 @@ public struct PayloadReader {
         return values
     }
 
-    public mutating func readMap() throws(DeskError) -> [String: String] {
+    mutating func readMap() throws(DeskError) -> [String: String] {
         let count = try readVarint()
         guard count <= UInt64(bytes.count) else { throw DeskError(.malformedEvent, "\(eventType) payload claims \(count) attributes at byte \(offset)") }
         var map: [String: String] = [:]
@@ -151,7 +152,7 @@ public struct PayloadReader {
     }
 
     /// Reads a one-byte enumeration value, or throws naming the field.
-    public mutating func readEnum<T: RawRepresentable<UInt8>>(_ type: T.Type, field: String) throws(DeskError) -> T {
+    mutating func readEnum<T: RawRepresentable<UInt8>>(_ type: T.Type, field: String) throws(DeskError) -> T {
         let raw = try readUInt8()
         guard let value = T(rawValue: raw) else {
             throw DeskError(.malformedEvent, "\(eventType) payload has unknown \(field) \(raw) at byte \(offset - 1)")

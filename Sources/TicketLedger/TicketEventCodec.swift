@@ -33,13 +33,16 @@ public enum TicketEventCodec {
     ///   when the payload does not decode, or the schema version is newer than this
     ///   library reads.
     public static func decode(type: String, schemaVersion: UInt16, payload: [UInt8]) throws(DeskError) -> DeskEvent? {
-        var reader = PayloadReader(payload, eventType: type)
-        guard let body = try decodeBody(type: type, schemaVersion: schemaVersion, reader: &reader) else { return nil }
-        let attributes = try reader.readMap()
-        guard reader.isAtEnd else {
-            throw DeskError(.malformedEvent, "\(type) payload (schema \(schemaVersion)) has bytes left over after its fields")
+        guard let known = EventType(name: type) else { return nil }
+        do {
+            return try payload.withUnsafeBytes { (bytes) throws(DeskError) in
+                try decode(known, schemaVersion: schemaVersion, payload: bytes)
+            }
+        } catch let error as DeskError {
+            throw error
+        } catch {
+            throw DeskError(.malformedEvent, "\(type): \(error)")
         }
-        return DeskEvent(body, attributes: attributes)
     }
 
     /// Decodes a recorded event of the log.
@@ -51,14 +54,29 @@ public enum TicketEventCodec {
         }
     }
 
+    /// Decodes a record in place (see `EventLog.forEachRecord`): the fast path for
+    /// projections, which copies only the strings the event holds.
+    public static func decode(_ record: RecordView) throws(DeskError) -> DeskEvent? {
+        guard let known = EventType(bytes: record.typeBytes) else { return nil }
+        do {
+            return try decode(known, schemaVersion: record.schemaVersion, payload: record.payload)
+        } catch {
+            throw DeskError(.malformedEvent, "event at position \(record.position) (stream \(record.streamID)): \(error.message)")
+        }
+    }
+
+    private static func decode(_ type: EventType, schemaVersion: UInt16, payload: UnsafeRawBufferPointer) throws(DeskError) -> DeskEvent {
+        var reader = PayloadReader(payload, eventType: type.name)
+        let body = try decodeBody(type, schemaVersion: schemaVersion, reader: &reader)
+        let attributes = try reader.readMap()
+        guard reader.isAtEnd else {
+            throw DeskError(.malformedEvent, "\(type.name) payload (schema \(schemaVersion)) has bytes left over after its fields")
+        }
+        return DeskEvent(body, attributes: attributes)
+    }
+
     /// Every event type name this library writes.
-    public static let knownTypes: Set<String> = [
-        "TicketRegistered", "TicketClassified", "TicketReprioritised", "TicketAssigned", "TicketEscalated",
-        "WorkStarted", "TicketSuspended", "TicketResumed", "CommentAdded", "WorkLogged", "ContactLogged",
-        "SLAAttached", "TicketResolved", "TicketReopened", "TicketClosed", "TicketCancelled", "TicketMerged",
-        "SatisfactionRecorded", "TicketLinked", "TicketUnlinked", "ProblemOpened", "RootCauseFound",
-        "KnownErrorRecorded", "ProblemClosed", "ActivityRecorded",
-    ]
+    public static let knownTypes: Set<String> = Set(EventType.allCases.map(\.name))
 
     static func encodeBody(_ body: TicketEvent, into w: inout PayloadWriter) {
         switch body {
@@ -167,14 +185,13 @@ public enum TicketEventCodec {
         }
     }
 
-    static func decodeBody(type: String, schemaVersion: UInt16, reader r: inout PayloadReader) throws(DeskError) -> TicketEvent? {
-        let newest: UInt16 = type == "SatisfactionRecorded" ? 2 : 1
-        guard knownTypes.contains(type) else { return nil }
+    static func decodeBody(_ type: EventType, schemaVersion: UInt16, reader r: inout PayloadReader) throws(DeskError) -> TicketEvent {
+        let newest: UInt16 = type == .satisfactionRecorded ? 2 : 1
         guard schemaVersion >= 1, schemaVersion <= newest else {
-            throw DeskError(.malformedEvent, "\(type) has schema version \(schemaVersion); this library reads 1 to \(newest)")
+            throw DeskError(.malformedEvent, "\(type.name) has schema version \(schemaVersion); this library reads 1 to \(newest)")
         }
         switch type {
-        case "TicketRegistered":
+        case .registered:
             return .registered(.init(
                 number: try r.readString(), kind: try r.readEnum(TicketKind.self, field: "kind"),
                 channel: try r.readEnum(Channel.self, field: "channel"), caller: try r.readString(),
@@ -183,81 +200,154 @@ public enum TicketEventCodec {
                 configurationItems: try r.readStrings(), impact: try r.readEnum(Impact.self, field: "impact"),
                 urgency: try r.readEnum(Urgency.self, field: "urgency"), priority: try r.readUInt8(),
                 matrixVersion: try r.readUInt16()))
-        case "TicketClassified":
+        case .classified:
             return .classified(.init(
                 oldCategory: try r.readString(), newCategory: try r.readString(), oldService: try r.readString(),
                 newService: try r.readString(), oldConfigurationItems: try r.readStrings(),
                 newConfigurationItems: try r.readStrings(), reason: try r.readString()))
-        case "TicketReprioritised":
+        case .reprioritised:
             return .reprioritised(.init(
                 oldImpact: try r.readEnum(Impact.self, field: "impact"), newImpact: try r.readEnum(Impact.self, field: "impact"),
                 oldUrgency: try r.readEnum(Urgency.self, field: "urgency"), newUrgency: try r.readEnum(Urgency.self, field: "urgency"),
                 oldPriority: try r.readUInt8(), newPriority: try r.readUInt8(), matrixVersion: try r.readUInt16(),
                 reason: try r.readString()))
-        case "TicketAssigned":
+        case .assigned:
             return .assigned(.init(
                 group: try r.readString(), line: try r.readEnum(SupportLine.self, field: "line"),
                 department: try r.readOptionalString().map(Department.init(rawValue:)), agent: try r.readOptionalString(),
                 reason: try r.readString()))
-        case "TicketEscalated":
+        case .escalated:
             return .escalated(.init(
                 kind: try r.readEnum(EscalationKind.self, field: "escalation kind"),
                 fromLine: try r.readEnum(SupportLine.self, field: "line"), toLine: try r.readEnum(SupportLine.self, field: "line"),
                 to: try r.readString(), department: try r.readOptionalString().map(Department.init(rawValue:)),
                 reason: try r.readString()))
-        case "WorkStarted":
+        case .workStarted:
             return .workStarted(agent: try r.readString())
-        case "TicketSuspended":
+        case .suspended:
             return .suspended(reason: try r.readEnum(SuspensionReason.self, field: "suspension reason"), note: try r.readString())
-        case "TicketResumed":
+        case .resumed:
             return .resumed
-        case "CommentAdded":
+        case .commentAdded:
             return .commentAdded(visibility: try r.readEnum(CommentVisibility.self, field: "visibility"), text: try r.readString())
-        case "WorkLogged":
+        case .workLogged:
             return .workLogged(agent: try r.readString(), minutes: UInt32(clamping: try r.readVarint()))
-        case "ContactLogged":
+        case .contactLogged:
             return .contactLogged(
                 channel: try r.readEnum(Channel.self, field: "channel"), inbound: try r.readBool(),
                 handleSeconds: UInt32(clamping: try r.readVarint()))
-        case "SLAAttached":
+        case .slaAttached:
             return .slaAttached(.init(
                 policy: try r.readString(), calendar: try r.readString(), responseTargetSeconds: try r.readInt64(),
                 resolutionTargetSeconds: try r.readInt64(), responseDue: try r.readTimestamp(), resolutionDue: try r.readTimestamp()))
-        case "TicketResolved":
+        case .resolved:
             return .resolved(.init(
                 code: try r.readString(), line: try r.readEnum(SupportLine.self, field: "line"),
                 kind: try r.readEnum(ResolutionKind.self, field: "resolution kind"), note: try r.readString()))
-        case "TicketReopened":
+        case .reopened:
             return .reopened(reason: try r.readString())
-        case "TicketClosed":
+        case .closed:
             return .closed(code: try r.readString())
-        case "TicketCancelled":
+        case .cancelled:
             return .cancelled(reason: try r.readString())
-        case "TicketMerged":
+        case .merged:
             return .merged(into: try r.readString())
-        case "SatisfactionRecorded":
+        case .satisfactionRecorded:
             let score = try r.readUInt8()
             // Schema 1 had the score only; upcast with an empty comment.
             let comment = schemaVersion >= 2 ? try r.readString() : ""
             return .satisfactionRecorded(score: score, comment: comment)
-        case "TicketLinked":
+        case .linked:
             return .linked(kind: try r.readEnum(LinkKind.self, field: "link kind"), target: try r.readString())
-        case "TicketUnlinked":
+        case .unlinked:
             return .unlinked(kind: try r.readEnum(LinkKind.self, field: "link kind"), target: try r.readString())
-        case "ProblemOpened":
+        case .problemOpened:
             return .problemOpened(.init(
                 number: try r.readString(), title: try r.readString(), category: try r.readString(),
                 service: try r.readString(), configurationItems: try r.readStrings()))
-        case "RootCauseFound":
+        case .rootCauseFound:
             return .rootCauseFound(description: try r.readString(), configurationItem: try r.readOptionalString())
-        case "KnownErrorRecorded":
+        case .knownErrorRecorded:
             return .knownErrorRecorded(description: try r.readString(), workaround: try r.readString())
-        case "ProblemClosed":
+        case .problemClosed:
             return .problemClosed(resolution: try r.readString())
-        case "ActivityRecorded":
+        case .activityRecorded:
             return .activityRecorded(name: try r.readString())
-        default:
-            return nil
         }
+    }
+}
+
+/// The event types this library knows, found by name without allocating.
+enum EventType: UInt8, CaseIterable {
+    case registered
+    case classified
+    case reprioritised
+    case assigned
+    case escalated
+    case workStarted
+    case suspended
+    case resumed
+    case commentAdded
+    case workLogged
+    case contactLogged
+    case slaAttached
+    case resolved
+    case reopened
+    case closed
+    case cancelled
+    case merged
+    case satisfactionRecorded
+    case linked
+    case unlinked
+    case problemOpened
+    case rootCauseFound
+    case knownErrorRecorded
+    case problemClosed
+    case activityRecorded
+
+    var name: String { Self.names[Int(rawValue)] }
+
+    private static let names = [
+        "TicketRegistered",
+        "TicketClassified",
+        "TicketReprioritised",
+        "TicketAssigned",
+        "TicketEscalated",
+        "WorkStarted",
+        "TicketSuspended",
+        "TicketResumed",
+        "CommentAdded",
+        "WorkLogged",
+        "ContactLogged",
+        "SLAAttached",
+        "TicketResolved",
+        "TicketReopened",
+        "TicketClosed",
+        "TicketCancelled",
+        "TicketMerged",
+        "SatisfactionRecorded",
+        "TicketLinked",
+        "TicketUnlinked",
+        "ProblemOpened",
+        "RootCauseFound",
+        "KnownErrorRecorded",
+        "ProblemClosed",
+        "ActivityRecorded",
+    ]
+    private static let utf8 = names.map { Array($0.utf8) }
+
+    init?(name: String) {
+        guard let index = Self.names.firstIndex(of: name) else { return nil }
+        self.init(rawValue: UInt8(index))
+    }
+
+    init?(bytes: UnsafeRawBufferPointer) {
+        for (index, candidate) in Self.utf8.enumerated() where candidate.count == bytes.count {
+            if candidate.withUnsafeBytes({ $0.elementsEqual(bytes) }) {
+                self.init(rawValue: UInt8(index))
+                return
+            }
+        }
+        return nil
     }
 }

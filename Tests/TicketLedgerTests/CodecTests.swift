@@ -1,6 +1,7 @@
 import EventLog
 import Testing
 import TicketLedger
+import TicketLedgerTesting
 
 /// One event of every type, with every field set to something recognisable.
 let everyEvent: [TicketEvent] = [
@@ -95,5 +96,23 @@ struct CodecTests {
             try TicketEventCodec.decode(type: type, schemaVersion: schema, payload: badEnum)
         }
         #expect(enumError?.message.contains("unknown kind 99 at byte 11") == true)
+    }
+}
+
+@Suite("Event codec in the log")
+struct CodecInLogTests {
+    @Test("decoding in place equals decoding a copy, for every event type")
+    func inPlace() async throws {
+        try await withTemporaryLedger { log in
+            let proposed = everyEvent.map {
+                TicketEventCodec.proposed(DeskEvent($0, attributes: ["a": "1"]), occurredAt: Timestamp(seconds: 1_700_000_000), actor: ActorRef(.agent, "x"))
+            }
+            _ = try log.append(proposed, to: "INC-000001")
+            let copies = try log.read(from: 1).map { try TicketEventCodec.decode($0) }
+            var inPlace: [DeskEvent?] = []
+            try log.forEachRecord(from: 1) { inPlace.append(try TicketEventCodec.decode($0)) }
+            #expect(inPlace == copies)
+            #expect(copies.compactMap { $0?.body } == everyEvent)
+        }
     }
 }

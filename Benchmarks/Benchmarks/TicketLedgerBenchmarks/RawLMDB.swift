@@ -1,0 +1,1 @@
+../EventLogBenchmarks/RawLMDB.swift
