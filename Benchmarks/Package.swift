@@ -13,12 +13,13 @@ let package = Package(
     targets: [
         // The raw-LMDB baseline calls the C API directly, through its own module map.
         .systemLibrary(name: "CLMDBRaw", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
+        .target(name: "RawLMDBBaseline", dependencies: ["CLMDBRaw", .product(name: "EventLog", package: "TicketLedger")]),
         .executableTarget(
             name: "EventLogBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "EventLog", package: "TicketLedger"),
-                "CLMDBRaw",
+                "RawLMDBBaseline",
             ],
             path: "Benchmarks/EventLogBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
@@ -29,7 +30,7 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "EventLog", package: "TicketLedger"),
                 .product(name: "TicketLedger", package: "TicketLedger"),
-                "CLMDBRaw",
+                "RawLMDBBaseline",
             ],
             path: "Benchmarks/TicketLedgerBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

@@ -1,6 +1,7 @@
 import Benchmark
 import EventLog
 import Foundation
+import RawLMDBBaseline
 
 // Every figure is read against the raw-LMDB baseline measured in the same run:
 // docs/BENCHMARKS.md keeps the table of ratios.

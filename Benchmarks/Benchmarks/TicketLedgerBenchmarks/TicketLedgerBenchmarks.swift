@@ -1,6 +1,7 @@
 import Benchmark
 import EventLog
 import Foundation
+import RawLMDBBaseline
 import TicketLedger
 
 // The domain's costs, each beside the raw-LMDB scan of the same ledger in the

@@ -6,14 +6,14 @@ import Foundation
 /// position in `events`, the position under the stream in `streams`, the
 /// position under the 16-byte id in `ids`) through LMDB's C API, with nothing on
 /// top: no encoding, no hashing, no checks.
-struct RawLMDB {
+public struct RawLMDB {
     let env: OpaquePointer
     let dbi: MDB_dbi
     let streams: MDB_dbi
     let ids: MDB_dbi
 
     /// Opens (creating) an environment at `path` with the log's three databases.
-    init(path: String, database: String = "events", mapSize: Int = 8 << 30) {
+    public init(path: String, database: String = "events", mapSize: Int = 8 << 30) {
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         var env: OpaquePointer?
         precondition(mdb_env_create(&env) == 0)
@@ -35,12 +35,12 @@ struct RawLMDB {
         self.ids = ids
     }
 
-    func close() { mdb_env_close(env) }
+    public func close() { mdb_env_close(env) }
 
     /// Puts `ids.count` records of `recordSize` bytes at positions from `first`,
     /// `perCommit` per write transaction (each commit synced), each also indexed
     /// under `stream(index)` and its id.
-    func append(first: UInt64, ids eventIDs: [EventID], perCommit: Int, recordSize: Int, stream: (Int) -> String) {
+    public func append(first: UInt64, ids eventIDs: [EventID], perCommit: Int, recordSize: Int, stream: (Int) -> String) {
         var record = [UInt8](repeating: 0x42, count: recordSize)
         var index = 0
         while index < eventIDs.count {
@@ -75,7 +75,7 @@ struct RawLMDB {
     }
 
     /// Walks every record with a cursor, touching each value's first and last byte.
-    func scan() -> (count: Int, checksum: UInt64) {
+    public func scan() -> (count: Int, checksum: UInt64) {
         var txn: OpaquePointer?
         precondition(mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn) == 0)
         defer { mdb_txn_abort(txn) }

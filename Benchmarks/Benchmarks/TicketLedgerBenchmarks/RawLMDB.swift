@@ -1,1 +1,0 @@
-../EventLogBenchmarks/RawLMDB.swift
