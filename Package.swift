@@ -46,6 +46,7 @@ let package = Package(
             name: "desk",
             dependencies: [
                 "EventLog",
+                "TicketLedger",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -6,7 +6,7 @@ struct DeskCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "desk",
         abstract: "TicketLedger: an ITIL service desk on an append-only, hash-chained event log.",
-        subcommands: [Demo.self, Verify.self]
+        subcommands: [Demo.self, Generate.self, Verify.self]
     )
 }
 
@@ -26,6 +26,15 @@ struct LedgerOptions: ParsableArguments {
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
+
+/// Prints `value` as one JSON document with sorted keys (stable output).
+func printJSON<T: Encodable>(_ value: T) {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+    print(String(decoding: data, as: UTF8.self))
+}
 
 enum ProcessInfoLite {
     static func environment(_ name: String) -> String? {

@@ -16,9 +16,8 @@ struct Verify: ParsableCommand {
         defer { log.close() }
         let report = try log.verify()
         if json {
-            var fields = ["\"valid\":\(report.isValid)", "\"events\":\(report.eventsChecked)", "\"chainHead\":\"\(report.head.hashHex)\""]
-            if let bad = report.firstBadPosition { fields.append("\"firstBadPosition\":\(bad)") }
-            print("{" + fields.joined(separator: ",") + "}")
+            struct Output: Encodable { let valid: Bool; let events: UInt64; let chainHead: String; let firstBadPosition: UInt64?; let problem: String? }
+            printJSON(Output(valid: report.isValid, events: report.eventsChecked, chainHead: report.head.hashHex, firstBadPosition: report.firstBadPosition, problem: report.problem))
         } else if report.isValid {
             print("valid: \(report.eventsChecked) events, chain head \(report.head.hashHex)")
         } else {
