@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "TicketLedger", targets: ["TicketLedger"]),
+        .library(name: "Projections", targets: ["Projections"]),
         // Temporary ledgers for the tests of services that embed TicketLedger.
         .library(name: "TicketLedgerTesting", targets: ["TicketLedgerTesting"]),
         .executable(name: "desk", targets: ["desk"]),
@@ -15,6 +16,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // Debian's liblmdb-dev, through pkg-config. Only EventLog imports it.
@@ -36,6 +40,18 @@ let package = Package(
             dependencies: [
                 "EventLog",
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "Projections",
+            dependencies: [
+                "EventLog",
+                "TicketLedger",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
         .target(
@@ -63,6 +79,10 @@ let package = Package(
         .testTarget(
             name: "TicketLedgerTests",
             dependencies: ["TicketLedger", "EventLog", "TicketLedgerTesting"]
+        ),
+        .testTarget(
+            name: "ProjectionsTests",
+            dependencies: ["Projections", "TicketLedger", "EventLog", "TicketLedgerTesting"]
         ),
         .testTarget(
             name: "EventLogTests",

@@ -4,7 +4,7 @@
 /// Identifiers made by ``make(at:)`` follow the UUID version 7 layout: the first
 /// 48 bits are milliseconds since the Unix epoch, so identifiers made one after
 /// another sort roughly in time order, which keeps the ledger's id index compact.
-public struct EventID: Hashable, Comparable, Sendable, CustomStringConvertible {
+public struct EventID: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
     /// The first eight bytes, big-endian.
     public let high: UInt64
     /// The last eight bytes, big-endian.

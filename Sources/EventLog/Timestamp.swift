@@ -9,7 +9,7 @@ import Darwin
 /// The record format stores timestamps this way; `Timestamp` keeps the log free of
 /// Foundation. Convert with `Date(timestamp)` / `Timestamp(date)` where Foundation
 /// is at hand.
-public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible {
+public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
     /// Microseconds since the Unix epoch; negative before 1970.
     public var microseconds: Int64
 

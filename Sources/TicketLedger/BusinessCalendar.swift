@@ -2,7 +2,7 @@ public import EventLog
 import Foundation
 
 /// A day on the calendar, in the calendar's time zone.
-public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible {
+public struct LocalDate: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
     public var year: Int
     public var month: Int
     public var day: Int
@@ -51,7 +51,7 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
 
 /// When the desk works: weekly opening hours in a time zone, minus holidays.
 /// SLA clocks run only inside these hours.
-public struct BusinessCalendar: Sendable, Hashable {
+public struct BusinessCalendar: Sendable, Hashable, Codable {
     /// The name recorded on `SLAAttached` events.
     public var name: String
     /// An IANA time zone identifier (`Europe/Rome`); offsets, daylight saving

@@ -4,9 +4,9 @@ public import EventLog
 ///
 /// Pure data; no I/O. ``Ticket/evolve(_:streamID:event:occurredAt:)`` is the only
 /// way it changes, so replaying a stream always gives the same ticket.
-public struct Ticket: Sendable, Hashable {
+public struct Ticket: Sendable, Hashable, Codable {
     /// A link to a problem, known error, change or another ticket.
-    public struct Link: Sendable, Hashable, Comparable {
+    public struct Link: Sendable, Hashable, Comparable, Codable {
         public var kind: LinkKind
         public var target: String
         public init(kind: LinkKind, target: String) {
@@ -230,9 +230,9 @@ public struct Ticket: Sendable, Hashable {
 }
 
 /// A problem record's state (ITIL problem management).
-public struct Problem: Sendable, Hashable {
+public struct Problem: Sendable, Hashable, Codable {
     /// Where a problem is in its life.
-    public enum Status: UInt8, Sendable, Hashable {
+    public enum Status: UInt8, Sendable, Hashable, Codable {
         case open = 1, rootCauseKnown, knownError, closed
     }
 

@@ -159,7 +159,7 @@ public enum TicketEvent: Sendable, Hashable {
     }
 
     /// Response and resolution targets, with the due times computed when attached.
-    public struct SLAAttached: Sendable, Hashable {
+    public struct SLAAttached: Sendable, Hashable, Codable {
         public var policy: String
         public var calendar: String
         public var responseTargetSeconds: Int64
@@ -178,7 +178,7 @@ public enum TicketEvent: Sendable, Hashable {
     }
 
     /// Resolved: a resolution code, at which line, fix or workaround.
-    public struct Resolved: Sendable, Hashable {
+    public struct Resolved: Sendable, Hashable, Codable {
         public var code: String
         public var line: SupportLine
         public var kind: ResolutionKind

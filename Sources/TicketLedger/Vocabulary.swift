@@ -1,6 +1,6 @@
 /// What a ticket is (ITIL): an incident (something broke) or a service request
 /// (something is asked for). Problems have their own streams.
-public enum TicketKind: UInt8, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+public enum TicketKind: UInt8, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
     case incident = 1
     case serviceRequest = 2
 
@@ -10,7 +10,7 @@ public enum TicketKind: UInt8, Sendable, Hashable, CaseIterable, CustomStringCon
 }
 
 /// How the request reached the single point of contact.
-public enum Channel: UInt8, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+public enum Channel: UInt8, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
     case phone = 1, email, webPortal, chat, walkIn, monitoring, other
 
     public var description: String {
@@ -27,19 +27,19 @@ public enum Channel: UInt8, Sendable, Hashable, CaseIterable, CustomStringConver
 }
 
 /// How much of the business is affected (ITIL impact).
-public enum Impact: UInt8, Sendable, Hashable, CaseIterable, Comparable {
+public enum Impact: UInt8, Sendable, Hashable, Codable, CaseIterable, Comparable {
     case high = 1, medium, low
     public static func < (lhs: Impact, rhs: Impact) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
 /// How soon it must be dealt with (ITIL urgency).
-public enum Urgency: UInt8, Sendable, Hashable, CaseIterable, Comparable {
+public enum Urgency: UInt8, Sendable, Hashable, Codable, CaseIterable, Comparable {
     case high = 1, medium, low
     public static func < (lhs: Urgency, rhs: Urgency) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
 /// The support line a ticket is on.
-public enum SupportLine: UInt8, Sendable, Hashable, CaseIterable, Comparable, CustomStringConvertible {
+public enum SupportLine: UInt8, Sendable, Hashable, Codable, CaseIterable, Comparable, CustomStringConvertible {
     /// The operator / call centre that registers, solves what it can and escalates the rest.
     case firstLine = 1
     /// The second line, which brings in specialists.
@@ -58,7 +58,7 @@ public enum SupportLine: UInt8, Sendable, Hashable, CaseIterable, Comparable, Cu
 }
 
 /// The department of a specialist group; the seed's and any the user defines.
-public struct Department: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+public struct Department: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
     public let rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
     public init(_ name: String) { self.rawValue = name }
@@ -73,9 +73,9 @@ public struct Department: RawRepresentable, Sendable, Hashable, CustomStringConv
 }
 
 /// Who the caller works for: an internal department or an outsourced customer organisation.
-public struct ClientRef: Sendable, Hashable, CustomStringConvertible {
+public struct ClientRef: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Internal or outsourced.
-    public enum Kind: UInt8, Sendable, Hashable {
+    public enum Kind: UInt8, Sendable, Hashable, Codable {
         case internalDepartment = 1
         case outsourcedCustomer = 2
     }
@@ -109,18 +109,18 @@ public enum CommentVisibility: UInt8, Sendable, Hashable {
 }
 
 /// What a ticket is linked to.
-public enum LinkKind: UInt8, Sendable, Hashable, CaseIterable {
+public enum LinkKind: UInt8, Sendable, Hashable, Codable, CaseIterable {
     case problem = 1, knownError, change, ticket
 }
 
 /// Whether a resolution removed the cause or worked around it.
-public enum ResolutionKind: UInt8, Sendable, Hashable {
+public enum ResolutionKind: UInt8, Sendable, Hashable, Codable {
     case fix = 1
     case workaround = 2
 }
 
 /// A ticket's status, derived by `evolve` from its events.
-public enum TicketStatus: UInt8, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+public enum TicketStatus: UInt8, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
     case new = 1, assigned, inProgress, suspended, resolved, closed, cancelled, merged
 
     /// Open statuses are in a queue; resolved waits for closure or reopening.

@@ -1,0 +1,326 @@
+import DequeModule
+public import EventLog
+import HeapModule
+public import TicketLedger
+
+/// The standard projections of a desk, fed by one pass over the log: the
+/// tickets that are open (or recently closed), their SLA clocks, the queues,
+/// the KPI aggregates and the inflow / outflow per period.
+///
+/// A value type: copy it to keep a moment, encode it as a snapshot. It reads
+/// time only from events (and an explicit `now` for ageing), never from the
+/// wall clock, so replaying the same log gives the same result to the byte.
+/// Memory grows with open tickets and groups, not with events: closed tickets
+/// leave after ``ProjectionOptions/closedRetentionDays``.
+public struct DeskProjector: Sendable {
+    /// Bumped whenever the state's meaning or layout changes: snapshots of
+    /// another version are ignored, never misread.
+    public static let version = 1
+
+    public let options: ProjectionOptions
+    /// The last position applied (or passed over as later than the as-of time).
+    public private(set) var position: UInt64 = 0
+    /// The latest `occurredAt` applied.
+    public private(set) var lastEventTime: Timestamp?
+    /// Events of types this library does not know, passed over.
+    public private(set) var unknownEvents = 0
+    /// Events left out because they occurred after the as-of time.
+    public private(set) var eventsAfterAsOf = 0
+
+    var tickets: [String: Tracked] = [:]
+    var problems: [String: Problem] = [:]
+    var retired: Deque<Retired> = []
+    var dues: Heap<Due> = []
+    var total = KPIAggregate()
+    var groups: [String: KPIAggregate] = [:]
+    var flows: [Int64: Flow] = [:]
+
+    struct Tracked: Sendable, Codable {
+        var ticket: Ticket
+        var calendar: String?
+        var response = Target()
+        var resolution = Target()
+    }
+
+    /// One SLA target's clock.
+    struct Target: Sendable, Codable, Hashable {
+        enum State: UInt8, Codable, Sendable { case none, pending, met, breached }
+        var state = State.none
+        /// The due time, moved later by suspensions.
+        var due = Timestamp(microseconds: 0)
+        var targetSeconds: Int64 = 0
+        /// When it was met or breached.
+        var decidedAt: Timestamp?
+    }
+
+    struct Retired: Sendable, Codable {
+        var at: Timestamp
+        var number: String
+    }
+
+    struct Due: Sendable, Codable, Comparable {
+        var at: Timestamp
+        var number: String
+        var isResponse: Bool
+        static func < (lhs: Due, rhs: Due) -> Bool { (lhs.at, lhs.number, lhs.isResponse ? 0 : 1) < (rhs.at, rhs.number, rhs.isResponse ? 0 : 1) }
+    }
+
+    struct Flow: Sendable, Codable, Equatable {
+        var inflow = 0
+        var outflow = 0
+    }
+
+    public init(options: ProjectionOptions = .init()) {
+        self.options = options
+    }
+
+    // MARK: - Applying events
+
+    /// Applies a record read in place (the replay's fast path).
+    public mutating func apply(_ record: RecordView) throws(DeskError) {
+        let position = record.position
+        let occurredAt = record.occurredAt
+        if let asOf = options.asOf, occurredAt > asOf {
+            self.position = position
+            eventsAfterAsOf += 1
+            return
+        }
+        guard let event = try TicketEventCodec.decode(record) else {
+            self.position = position
+            unknownEvents += 1
+            return
+        }
+        apply(event, streamID: record.streamID, occurredAt: occurredAt, position: position)
+    }
+
+    /// Applies an event read by a subscription.
+    public mutating func apply(_ recorded: RecordedEvent) throws(DeskError) {
+        if let asOf = options.asOf, recorded.event.occurredAt > asOf {
+            position = recorded.position
+            eventsAfterAsOf += 1
+            return
+        }
+        guard let event = try TicketEventCodec.decode(recorded) else {
+            position = recorded.position
+            unknownEvents += 1
+            return
+        }
+        apply(event, streamID: recorded.streamID, occurredAt: recorded.event.occurredAt, position: recorded.position)
+    }
+
+    mutating func apply(_ event: DeskEvent, streamID: String, occurredAt time: Timestamp, position: UInt64) {
+        self.position = position
+        lastEventTime = max(lastEventTime ?? time, time)
+        expireDues(before: time)
+        switch event.body {
+        case .problemOpened, .rootCauseFound, .knownErrorRecorded, .problemClosed:
+            problems[streamID] = Problem.evolve(problems[streamID], streamID: streamID, event: event, occurredAt: time)
+            return
+        default:
+            break
+        }
+        var tracked = tickets[streamID] ?? Tracked(ticket: Ticket(number: streamID, at: time))
+        let before = tracked.ticket
+        let isNew = tickets[streamID] == nil
+        tracked.ticket = Ticket.evolve(isNew ? nil : before, streamID: streamID, event: event, occurredAt: time)
+        let after = tracked.ticket
+        let key = options.groupBy.map { $0.key(of: after) }
+
+        switch event.body {
+        case .registered:
+            count(at: time, key: key) { $0.registered += 1 }
+            flow(at: time) { $0.inflow += 1 }
+        case .slaAttached(let sla):
+            tracked.calendar = sla.calendar
+            if after.firstResponseAt == nil {
+                tracked.response = Target(state: .pending, due: sla.responseDue, targetSeconds: sla.responseTargetSeconds)
+                dues.insert(Due(at: sla.responseDue, number: streamID, isResponse: true))
+            }
+            if after.resolutionCount == 0 {
+                tracked.resolution = Target(state: .pending, due: sla.resolutionDue, targetSeconds: sla.resolutionTargetSeconds)
+                dues.insert(Due(at: sla.resolutionDue, number: streamID, isResponse: false))
+            }
+        case .resumed:
+            // The SLA clock stood still while suspended: move pending due times on.
+            if let since = before.suspendedSince {
+                let calendar = calendar(named: tracked.calendar)
+                for isResponse in [true, false] {
+                    var target = isResponse ? tracked.response : tracked.resolution
+                    guard target.state == .pending else { continue }
+                    let remaining = target.due > since ? calendar.businessSeconds(from: since, to: target.due) : 0
+                    target.due = calendar.adding(businessSeconds: remaining, to: time)
+                    dues.insert(Due(at: target.due, number: streamID, isResponse: isResponse))
+                    if isResponse { tracked.response = target } else { tracked.resolution = target }
+                }
+            }
+        case .resolved:
+            count(at: time, key: key) { $0.resolved += 1 }
+            flow(at: time) { $0.outflow += 1 }
+            if before.resolutionCount == 0 {
+                let seconds = (time.microseconds - after.registeredAt.microseconds) / 1_000_000
+                let firstContact = before.assignmentCount == 0 && before.escalationCount == 0 && after.line == .firstLine
+                let firstLine = before.escalationCount == 0 && after.line == .firstLine
+                count(at: time, key: key) {
+                    $0.firstResolutions += 1
+                    $0.resolveSecondsTotal += seconds
+                    $0.resolveSeconds.record(seconds)
+                    if firstContact { $0.firstContactResolutions += 1 }
+                    if firstLine { $0.firstLineResolutions += 1 }
+                    if after.escalationCount > 0 { $0.escalatedBeforeResolution += 1 }
+                    if after.assignmentCount > 1 { $0.reassignedBeforeResolution += 1 }
+                    if after.hasPingPong { $0.pingPongBeforeResolution += 1 }
+                }
+                decide(&tracked.resolution, met: time <= tracked.resolution.due, at: time, key: key, isResponse: false)
+            }
+        case .reopened:
+            count(at: time, key: key) { $0.reopened += 1 }
+            flow(at: time) { $0.inflow += 1 }
+        case .closed:
+            count(at: time, key: key) { $0.closed += 1 }
+        case .cancelled:
+            count(at: time, key: key) { $0.cancelled += 1 }
+            flow(at: time) { $0.outflow += 1 }
+        case .merged:
+            flow(at: time) { $0.outflow += 1 }
+        case .satisfactionRecorded(let score, _):
+            count(at: time, key: key) {
+                $0.satisfactionCount += 1
+                $0.satisfactionTotal += Int(score)
+                if (1...5).contains(score) { $0.satisfactionScores[Int(score) - 1] += 1 }
+            }
+        default:
+            break
+        }
+        // The first response (or a resolution before any response) meets or misses the response target.
+        if before.firstResponseAt == nil, after.firstResponseAt != nil || after.resolutionCount > 0 {
+            let at = after.firstResponseAt ?? time
+            let seconds = (at.microseconds - after.registeredAt.microseconds) / 1_000_000
+            count(at: time, key: key) {
+                $0.responses += 1
+                $0.responseSecondsTotal += seconds
+                $0.responseSeconds.record(seconds)
+            }
+            decide(&tracked.response, met: at <= tracked.response.due, at: time, key: key, isResponse: true)
+        }
+        if after.status.isFinal, !before.status.isFinal || isNew {
+            retired.append(Retired(at: time, number: streamID))
+        }
+        tickets[streamID] = tracked
+        retire(before: time)
+    }
+
+    private mutating func decide(_ target: inout Target, met: Bool, at time: Timestamp, key: String?, isResponse: Bool) {
+        guard target.state == .pending else { return }
+        target.state = met ? .met : .breached
+        target.decidedAt = met ? time : target.due
+        count(at: target.decidedAt!, key: key) {
+            switch (isResponse, met) {
+            case (true, true): $0.responseMet += 1
+            case (true, false): $0.responseBreached += 1
+            case (false, true): $0.resolutionMet += 1
+            case (false, false): $0.resolutionBreached += 1
+            }
+        }
+    }
+
+    /// Marks every pending target due before `time` (and not suspended) as breached at its due time.
+    mutating func expireDues(before time: Timestamp) {
+        while let next = dues.min, next.at < time {
+            dues.removeMin()
+            guard var tracked = tickets[next.number], tracked.ticket.status.isOpen, tracked.ticket.suspendedSince == nil else { continue }
+            var target = next.isResponse ? tracked.response : tracked.resolution
+            guard target.state == .pending, target.due == next.at else { continue }
+            let key = options.groupBy.map { $0.key(of: tracked.ticket) }
+            decide(&target, met: false, at: next.at, key: key, isResponse: next.isResponse)
+            if next.isResponse { tracked.response = target } else { tracked.resolution = target }
+            tickets[next.number] = tracked
+        }
+    }
+
+    /// Lets closed tickets leave memory after the retention period.
+    private mutating func retire(before time: Timestamp) {
+        let horizon = time.microseconds - Int64(options.closedRetentionDays) * 86_400_000_000
+        while let oldest = retired.first, oldest.at.microseconds < horizon {
+            retired.removeFirst()
+            if let tracked = tickets[oldest.number], tracked.ticket.status.isFinal {
+                tickets[oldest.number] = nil
+            }
+        }
+    }
+
+    private mutating func count(at time: Timestamp, key: String?, _ change: (inout KPIAggregate) -> Void) {
+        guard options.inWindow(time) else { return }
+        change(&total)
+        if let key { change(&groups[key, default: KPIAggregate()]) }
+    }
+
+    private mutating func flow(at time: Timestamp, _ change: (inout Flow) -> Void) {
+        guard options.inWindow(time) else { return }
+        change(&flows[options.period.period(of: time).index, default: Flow()])
+    }
+
+    func calendar(named name: String?) -> BusinessCalendar {
+        name.flatMap { options.calendars[$0] } ?? .always
+    }
+
+    // MARK: - Reading
+
+    /// The moment ageing and breaches are computed at: `now` if given, else the
+    /// as-of time, else the last event's time.
+    func moment(_ now: Timestamp?) -> Timestamp {
+        now ?? options.asOf ?? lastEventTime ?? Timestamp(microseconds: 0)
+    }
+
+    /// The ticket's current state, if it is open or recently closed.
+    public func ticket(_ number: String) -> Ticket? { tickets[number]?.ticket }
+
+    /// Every tracked problem record.
+    public var problemRecords: [Problem] { problems.values.sorted { $0.number < $1.number } }
+
+    /// Open tickets (new, assigned, in progress, suspended), by number.
+    public var openTickets: [Ticket] {
+        tickets.values.map(\.ticket).filter(\.status.isOpen).sorted { $0.number < $1.number }
+    }
+
+    /// How many tickets are held in memory (open, resolved, recently closed).
+    public var trackedTicketCount: Int { tickets.count }
+}
+
+extension DeskProjector: Codable {
+    enum CodingKeys: String, CodingKey {
+        case options, position, lastEventTime, unknownEvents, eventsAfterAsOf, tickets, problems, retired, dues, total, groups, flows
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(options: try c.decode(ProjectionOptions.self, forKey: .options))
+        position = try c.decode(UInt64.self, forKey: .position)
+        lastEventTime = try c.decodeIfPresent(Timestamp.self, forKey: .lastEventTime)
+        unknownEvents = try c.decode(Int.self, forKey: .unknownEvents)
+        eventsAfterAsOf = try c.decode(Int.self, forKey: .eventsAfterAsOf)
+        tickets = try c.decode([String: Tracked].self, forKey: .tickets)
+        problems = try c.decode([String: Problem].self, forKey: .problems)
+        retired = try c.decode(Deque<Retired>.self, forKey: .retired)
+        dues = Heap(try c.decode([Due].self, forKey: .dues))
+        total = try c.decode(KPIAggregate.self, forKey: .total)
+        groups = try c.decode([String: KPIAggregate].self, forKey: .groups)
+        flows = try c.decode([Int64: Flow].self, forKey: .flows)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(options, forKey: .options)
+        try c.encode(position, forKey: .position)
+        try c.encodeIfPresent(lastEventTime, forKey: .lastEventTime)
+        try c.encode(unknownEvents, forKey: .unknownEvents)
+        try c.encode(eventsAfterAsOf, forKey: .eventsAfterAsOf)
+        try c.encode(tickets, forKey: .tickets)
+        try c.encode(problems, forKey: .problems)
+        try c.encode(retired, forKey: .retired)
+        try c.encode(Array(dues.unordered).sorted(), forKey: .dues)
+        try c.encode(total, forKey: .total)
+        try c.encode(groups, forKey: .groups)
+        try c.encode(flows, forKey: .flows)
+    }
+}
+

@@ -1,0 +1,140 @@
+import Histogram
+
+/// Running totals of one KPI group. Durations are whole seconds; their
+/// percentiles come from an HDR histogram with two significant digits (a value
+/// is reported within 1 % of the true one); means are exact.
+struct KPIAggregate: Sendable, Codable, Equatable {
+    var registered = 0
+    var resolved = 0
+    var closed = 0
+    var reopened = 0
+    var cancelled = 0
+
+    /// Tickets resolved for the first time (the resolution cohort).
+    var firstResolutions = 0
+    var firstContactResolutions = 0
+    var firstLineResolutions = 0
+    var escalatedBeforeResolution = 0
+    var reassignedBeforeResolution = 0
+    var pingPongBeforeResolution = 0
+    var resolveSecondsTotal: Int64 = 0
+    var resolveSeconds = DurationHistogram()
+
+    var responses = 0
+    var responseSecondsTotal: Int64 = 0
+    var responseSeconds = DurationHistogram()
+
+    var responseMet = 0
+    var responseBreached = 0
+    var resolutionMet = 0
+    var resolutionBreached = 0
+
+    var satisfactionCount = 0
+    var satisfactionTotal = 0
+    var satisfactionScores = [0, 0, 0, 0, 0]
+}
+
+/// A bounded histogram of durations in seconds.
+struct DurationHistogram: Sendable, Codable, Equatable {
+    private var histogram = Histogram<UInt32>(lowestDiscernibleValue: 1, highestTrackableValue: 100_000_000, numberOfSignificantValueDigits: .two)
+
+    mutating func record(_ seconds: Int64) {
+        _ = histogram.record(UInt64(min(max(seconds, 0), 100_000_000)))
+    }
+
+    var count: UInt64 { histogram.totalCount }
+
+    func percentile(_ p: Double) -> Double? {
+        count == 0 ? nil : Double(histogram.valueAtPercentile(p))
+    }
+
+    static func == (lhs: DurationHistogram, rhs: DurationHistogram) -> Bool {
+        lhs.histogram.totalCount == rhs.histogram.totalCount
+            && lhs.histogram.recordedValues().map { "\($0.value):\($0.count)" } == rhs.histogram.recordedValues().map { "\($0.value):\($0.count)" }
+    }
+}
+
+/// Backlog counts by age.
+public struct AgeBands: Sendable, Hashable, Codable {
+    public var lessThanOneDay = 0
+    public var oneToSevenDays = 0
+    public var sevenToThirtyDays = 0
+    public var moreThanThirtyDays = 0
+
+    mutating func add(ageSeconds: Int64) {
+        switch ageSeconds {
+        case ..<86_400: lessThanOneDay += 1
+        case ..<(7 * 86_400): oneToSevenDays += 1
+        case ..<(30 * 86_400): sevenToThirtyDays += 1
+        default: moreThanThirtyDays += 1
+        }
+    }
+}
+
+/// The service-desk KPIs of one group (or of all tickets). `docs/KPIS.md`
+/// defines each in words and as a formula. A rate or a mean is `nil` when its
+/// denominator is zero.
+public struct KPIValues: Sendable, Hashable, Codable {
+    /// The group's key (absent for the totals).
+    public var key: String?
+    public var registered: Int
+    public var resolved: Int
+    public var closed: Int
+    public var reopened: Int
+    public var cancelled: Int
+    public var firstResolutions: Int
+    public var firstContactResolutionRate: Double?
+    public var firstLineResolutionRate: Double?
+    public var escalationRate: Double?
+    public var reassignmentRate: Double?
+    public var pingPongRate: Double?
+    public var reopenRate: Double?
+    public var meanTimeToFirstResponseSeconds: Double?
+    public var medianTimeToFirstResponseSeconds: Double?
+    public var p90TimeToFirstResponseSeconds: Double?
+    public var meanTimeToResolveSeconds: Double?
+    public var medianTimeToResolveSeconds: Double?
+    public var p90TimeToResolveSeconds: Double?
+    public var slaResponseComplianceRate: Double?
+    public var slaResolutionComplianceRate: Double?
+    public var slaResponseBreaches: Int
+    public var slaResolutionBreaches: Int
+    public var backlog: Int
+    public var backlogAgeBands: AgeBands
+    public var satisfactionCount: Int
+    public var satisfactionMean: Double?
+    /// Scores 1 to 5, counts.
+    public var satisfactionDistribution: [Int]
+
+    init(key: String?, aggregate a: KPIAggregate, backlog: Int, bands: AgeBands) {
+        func rate(_ part: Int, _ whole: Int) -> Double? { whole == 0 ? nil : Double(part) / Double(whole) }
+        self.key = key
+        registered = a.registered
+        resolved = a.resolved
+        closed = a.closed
+        reopened = a.reopened
+        cancelled = a.cancelled
+        firstResolutions = a.firstResolutions
+        firstContactResolutionRate = rate(a.firstContactResolutions, a.firstResolutions)
+        firstLineResolutionRate = rate(a.firstLineResolutions, a.firstResolutions)
+        escalationRate = rate(a.escalatedBeforeResolution, a.firstResolutions)
+        reassignmentRate = rate(a.reassignedBeforeResolution, a.firstResolutions)
+        pingPongRate = rate(a.pingPongBeforeResolution, a.firstResolutions)
+        reopenRate = rate(a.reopened, a.resolved)
+        meanTimeToFirstResponseSeconds = a.responses == 0 ? nil : Double(a.responseSecondsTotal) / Double(a.responses)
+        medianTimeToFirstResponseSeconds = a.responseSeconds.percentile(50)
+        p90TimeToFirstResponseSeconds = a.responseSeconds.percentile(90)
+        meanTimeToResolveSeconds = a.firstResolutions == 0 ? nil : Double(a.resolveSecondsTotal) / Double(a.firstResolutions)
+        medianTimeToResolveSeconds = a.resolveSeconds.percentile(50)
+        p90TimeToResolveSeconds = a.resolveSeconds.percentile(90)
+        slaResponseComplianceRate = rate(a.responseMet, a.responseMet + a.responseBreached)
+        slaResolutionComplianceRate = rate(a.resolutionMet, a.resolutionMet + a.resolutionBreached)
+        slaResponseBreaches = a.responseBreached
+        slaResolutionBreaches = a.resolutionBreached
+        self.backlog = backlog
+        backlogAgeBands = bands
+        satisfactionCount = a.satisfactionCount
+        satisfactionMean = a.satisfactionCount == 0 ? nil : Double(a.satisfactionTotal) / Double(a.satisfactionCount)
+        satisfactionDistribution = a.satisfactionScores
+    }
+}

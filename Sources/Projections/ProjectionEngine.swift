@@ -1,0 +1,138 @@
+public import EventLog
+import Foundation
+public import Logging
+public import ServiceLifecycle
+import Synchronization
+
+/// Replays a log into a ``DeskProjector``.
+public enum ProjectionEngine {
+    /// Replays `log` from the start (or from `snapshot`) up to its end, or up to
+    /// the options' as-of position; events after the as-of time are passed over.
+    ///
+    /// - Parameter progress: called every 65,536 events with the position reached.
+    public static func replay(
+        _ log: EventLog, options: ProjectionOptions = .init(), from snapshot: DeskProjector? = nil,
+        progress: ((UInt64) -> Void)? = nil
+    ) throws -> DeskProjector {
+        var projector = snapshot ?? DeskProjector(options: options)
+        precondition(projector.options == options, "a snapshot is only resumed with the options it was made with")
+        struct Stop: Error {}
+        let limit = options.asOfPosition ?? .max
+        guard projector.position < limit else { return projector }
+        do {
+            try log.forEachRecord(from: projector.position + 1) { record in
+                if record.position > limit { throw Stop() }
+                try projector.apply(record)
+                if record.position & 0xFFFF == 0 { progress?(record.position) }
+            }
+        } catch is Stop {
+        }
+        progress?(projector.position)
+        return projector
+    }
+}
+
+/// Snapshots of a projector in files beside (or away from) the ledger, so that
+/// an embedding service restarts without a full replay.
+///
+/// A snapshot names the ledger position it reached and that record's hash; it is
+/// used only when the ledger still has that record with that hash, the options
+/// are the same and ``DeskProjector/version`` matches. Anything else is ignored
+/// (and the replay starts from the beginning), never misread.
+public struct SnapshotStore: Sendable {
+    public let directory: String
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    struct Envelope: Codable {
+        var version: Int
+        var position: UInt64
+        var hash: [UInt8]
+        var projector: DeskProjector
+    }
+
+    func file(for options: ProjectionOptions) -> String {
+        // One file per options: a stable digest of their encoding.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let bytes = (try? encoder.encode(options)) ?? Data()
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+        return directory + "/projection-v\(DeskProjector.version)-\(String(hash, radix: 16)).snapshot"
+    }
+
+    /// Writes `projector` atomically (a temporary file renamed over the old one).
+    public func save(_ projector: DeskProjector, log: EventLog) throws {
+        guard projector.position > 0, let record = try log.event(at: projector.position) else { return }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let encoder = PropertyListEncoder()
+        encoder.outputFormat = .binary
+        let data = try encoder.encode(Envelope(version: DeskProjector.version, position: projector.position, hash: record.hash, projector: projector))
+        let path = file(for: projector.options)
+        let temporary = path + ".tmp"
+        try data.write(to: URL(fileURLWithPath: temporary))
+        _ = rename(temporary, path)
+    }
+
+    /// The latest usable snapshot for `options` on `log`, or `nil`.
+    public func load(options: ProjectionOptions, log: EventLog) -> DeskProjector? {
+        guard let data = FileManager.default.contents(atPath: file(for: options)),
+            let envelope = try? PropertyListDecoder().decode(Envelope.self, from: data),
+            envelope.version == DeskProjector.version,
+            envelope.projector.options == options,
+            let record = try? log.event(at: envelope.position), record.hash == envelope.hash
+        else { return nil }
+        return envelope.projector
+    }
+}
+
+/// A projector kept current by following the log: what an embedding service
+/// reads its live queues and metrics from. Runs as a swift-service-lifecycle
+/// `Service` (or call ``run()`` in a task of your own).
+public final class LiveProjection: Service, Sendable {
+    private let log: EventLog
+    private let options: ProjectionOptions
+    private let store: SnapshotStore?
+    private let snapshotEvery: Int
+    private let logger: Logger
+    private let state: Mutex<DeskProjector>
+
+    /// Starts from the latest snapshot in `store` if there is a usable one, and
+    /// saves a new snapshot every `snapshotEvery` events and when it stops.
+    public init(log: EventLog, options: ProjectionOptions = .init(), store: SnapshotStore? = nil, snapshotEvery: Int = 100_000, logger: Logger = Logger(label: "TicketLedger.LiveProjection")) {
+        self.log = log
+        self.options = options
+        self.store = store
+        self.snapshotEvery = snapshotEvery
+        self.logger = logger
+        state = Mutex(store?.load(options: options, log: log) ?? DeskProjector(options: options))
+    }
+
+    /// A copy of the projector as it is now.
+    public var current: DeskProjector { state.withLock { $0 } }
+
+    /// Catches up, then follows new events until cancelled or shut down gracefully.
+    public func run() async throws {
+        var start = state.withLock { $0.position } + 1
+        // Catch up in place first (faster than the subscription's copies).
+        let caughtUp = try ProjectionEngine.replay(log, options: options, from: current)
+        state.withLock { $0 = caughtUp }
+        start = caughtUp.position + 1
+        logger.info("projection caught up", metadata: ["position": "\(caughtUp.position)"])
+        var sinceSnapshot = 0
+        do {
+            for try await event in log.subscribe(from: start).cancelOnGracefulShutdown() {
+                try state.withLock { try $0.apply(event) }
+                sinceSnapshot += 1
+                if sinceSnapshot >= snapshotEvery, let store {
+                    try store.save(current, log: log)
+                    sinceSnapshot = 0
+                }
+            }
+        } catch is CancellationError {
+        }
+        if let store { try store.save(current, log: log) }
+    }
+}
