@@ -65,6 +65,11 @@ public struct DeskProjector: Sendable {
         static func < (lhs: Due, rhs: Due) -> Bool { (lhs.at, lhs.number, lhs.isResponse ? 0 : 1) < (rhs.at, rhs.number, rhs.isResponse ? 0 : 1) }
     }
 
+    struct FlowEntry: Codable {
+        var period: Int64
+        var flow: Flow
+    }
+
     struct Flow: Sendable, Codable, Equatable {
         var inflow = 0
         var outflow = 0
@@ -304,7 +309,7 @@ extension DeskProjector: Codable {
         dues = Heap(try c.decode([Due].self, forKey: .dues))
         total = try c.decode(KPIAggregate.self, forKey: .total)
         groups = try c.decode([String: KPIAggregate].self, forKey: .groups)
-        flows = try c.decode([Int64: Flow].self, forKey: .flows)
+        flows = Dictionary(uniqueKeysWithValues: try c.decode([FlowEntry].self, forKey: .flows).map { ($0.period, $0.flow) })
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -320,7 +325,7 @@ extension DeskProjector: Codable {
         try c.encode(Array(dues.unordered).sorted(), forKey: .dues)
         try c.encode(total, forKey: .total)
         try c.encode(groups, forKey: .groups)
-        try c.encode(flows, forKey: .flows)
+        try c.encode(flows.keys.sorted().map { FlowEntry(period: $0, flow: flows[$0]!) }, forKey: .flows)
     }
 }
 

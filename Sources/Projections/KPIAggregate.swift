@@ -61,6 +61,13 @@ public struct AgeBands: Sendable, Hashable, Codable {
     public var sevenToThirtyDays = 0
     public var moreThanThirtyDays = 0
 
+    public init(lessThanOneDay: Int = 0, oneToSevenDays: Int = 0, sevenToThirtyDays: Int = 0, moreThanThirtyDays: Int = 0) {
+        self.lessThanOneDay = lessThanOneDay
+        self.oneToSevenDays = oneToSevenDays
+        self.sevenToThirtyDays = sevenToThirtyDays
+        self.moreThanThirtyDays = moreThanThirtyDays
+    }
+
     mutating func add(ageSeconds: Int64) {
         switch ageSeconds {
         case ..<86_400: lessThanOneDay += 1

@@ -1,8 +1,23 @@
 public import EventLog
-import Foundation
+public import Foundation
 public import Logging
 public import ServiceLifecycle
 import Synchronization
+
+extension DeskProjector {
+    /// Snapshots are JSON with sorted keys: the same state gives the same bytes.
+    static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+
+    /// The projector's whole state as bytes (what a snapshot stores): equal
+    /// states give equal bytes.
+    public func snapshotData() throws -> Data {
+        try Self.encoder.encode(self)
+    }
+}
 
 /// Replays a log into a ``DeskProjector``.
 public enum ProjectionEngine {
@@ -67,9 +82,7 @@ public struct SnapshotStore: Sendable {
     public func save(_ projector: DeskProjector, log: EventLog) throws {
         guard projector.position > 0, let record = try log.event(at: projector.position) else { return }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let encoder = PropertyListEncoder()
-        encoder.outputFormat = .binary
-        let data = try encoder.encode(Envelope(version: DeskProjector.version, position: projector.position, hash: record.hash, projector: projector))
+        let data = try DeskProjector.encoder.encode(Envelope(version: DeskProjector.version, position: projector.position, hash: record.hash, projector: projector))
         let path = file(for: projector.options)
         let temporary = path + ".tmp"
         try data.write(to: URL(fileURLWithPath: temporary))
@@ -79,7 +92,7 @@ public struct SnapshotStore: Sendable {
     /// The latest usable snapshot for `options` on `log`, or `nil`.
     public func load(options: ProjectionOptions, log: EventLog) -> DeskProjector? {
         guard let data = FileManager.default.contents(atPath: file(for: options)),
-            let envelope = try? PropertyListDecoder().decode(Envelope.self, from: data),
+            let envelope = try? JSONDecoder().decode(Envelope.self, from: data),
             envelope.version == DeskProjector.version,
             envelope.projector.options == options,
             let record = try? log.event(at: envelope.position), record.hash == envelope.hash

@@ -2,7 +2,7 @@ public import EventLog
 public import TicketLedger
 
 /// What KPIs are grouped by.
-public enum Dimension: String, Sendable, Hashable, Codable, CaseIterable {
+public enum Grouping: String, Sendable, Hashable, Codable, CaseIterable {
     case line, group, agent, channel, category, service, ci, client, priority
 
     /// The ticket's key in this dimension (`(none)` when it has no value).
@@ -57,7 +57,7 @@ public struct ProjectionOptions: Sendable, Hashable, Codable {
     /// As of this position: the replay stops after it; `nil`: the whole log.
     public var asOfPosition: UInt64?
     /// The KPI grouping, if any.
-    public var groupBy: Dimension?
+    public var groupBy: Grouping?
     /// The period of inflow / outflow counts.
     public var period: Period = .week
     /// The share of an SLA target consumed at which a ticket shows a warning.
@@ -69,7 +69,7 @@ public struct ProjectionOptions: Sendable, Hashable, Codable {
     /// counts as 24 × 7.
     public var calendars: [String: BusinessCalendar] = ["24x7": .always]
 
-    public init(from: Timestamp? = nil, asOf: Timestamp? = nil, asOfPosition: UInt64? = nil, groupBy: Dimension? = nil, period: Period = .week) {
+    public init(from: Timestamp? = nil, asOf: Timestamp? = nil, asOfPosition: UInt64? = nil, groupBy: Grouping? = nil, period: Period = .week) {
         self.from = from
         self.asOf = asOf
         self.asOfPosition = asOfPosition

@@ -46,7 +46,7 @@ public struct MetricsReport: Sendable, Hashable, Codable {
 
     public var from: Timestamp?
     public var to: Timestamp
-    public var groupBy: Dimension?
+    public var groupBy: Grouping?
     public var total: KPIValues
     public var groups: [KPIValues]
     public var period: Period
