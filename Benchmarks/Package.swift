@@ -15,6 +15,14 @@ let package = Package(
         .systemLibrary(name: "CLMDBRaw", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
         .target(name: "RawLMDBBaseline", dependencies: ["CLMDBRaw", .product(name: "EventLog", package: "TicketLedger")]),
         .executableTarget(
+            name: "PeerWorkload",
+            dependencies: [
+                .product(name: "EventLog", package: "TicketLedger"),
+                .product(name: "TicketLedger", package: "TicketLedger"),
+                .product(name: "Projections", package: "TicketLedger"),
+            ]
+        ),
+        .executableTarget(
             name: "EventLogBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
@@ -33,6 +41,18 @@ let package = Package(
                 "RawLMDBBaseline",
             ],
             path: "Benchmarks/TicketLedgerBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "ProjectionBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "EventLog", package: "TicketLedger"),
+                .product(name: "TicketLedger", package: "TicketLedger"),
+                .product(name: "Projections", package: "TicketLedger"),
+                "RawLMDBBaseline",
+            ],
+            path: "Benchmarks/ProjectionBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
     ],

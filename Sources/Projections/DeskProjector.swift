@@ -121,6 +121,8 @@ public struct DeskProjector: Sendable {
         case .problemOpened, .rootCauseFound, .knownErrorRecorded, .problemClosed:
             problems[streamID] = Problem.evolve(problems[streamID], streamID: streamID, event: event, occurredAt: time)
             return
+        case .deskDescribed:
+            return
         default:
             break
         }

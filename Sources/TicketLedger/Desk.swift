@@ -161,6 +161,30 @@ public final class Desk: Sendable {
         throw DeskError(.conflict, "cannot change problem \(number): other writers kept changing it")
     }
 
+    /// The stream that holds the ledger's metadata.
+    public static let metadataStream = "$desk"
+
+    /// Records the desk's name and model (centralised, local, virtual) as ledger
+    /// metadata; a later description replaces an earlier one, both stay in the log.
+    public func describe(name: String, model: DeskModel, by actor: ActorRef, at time: Timestamp = .now()) async throws(DeskError) {
+        do {
+            _ = try await log.append(
+                [TicketEventCodec.proposed(DeskEvent(.deskDescribed(name: name, model: model)), occurredAt: time, actor: actor)],
+                to: Self.metadataStream)
+        } catch {
+            throw DeskError(.storage, "cannot describe the desk", underlying: "\(error)")
+        }
+    }
+
+    /// The desk's latest description, if any.
+    public func deskDescription() throws(DeskError) -> (name: String, model: DeskModel)? {
+        var latest: (String, DeskModel)?
+        for entry in try history(Self.metadataStream) {
+            if case .deskDescribed(let name, let model)? = entry.event?.body { latest = (name, model) }
+        }
+        return latest
+    }
+
     // MARK: - Reads
 
     /// The ticket as its events make it now, or `nil` when there is none.

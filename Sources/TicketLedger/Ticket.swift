@@ -208,7 +208,7 @@ public struct Ticket: Sendable, Hashable, Codable {
             }
         case .unlinked(let kind, let target):
             ticket.links.removeAll { $0 == Link(kind: kind, target: target) }
-        case .problemOpened, .rootCauseFound, .knownErrorRecorded, .problemClosed, .activityRecorded:
+        case .problemOpened, .rootCauseFound, .knownErrorRecorded, .problemClosed, .activityRecorded, .deskDescribed:
             break
         }
         return ticket

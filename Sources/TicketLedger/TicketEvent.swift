@@ -38,6 +38,8 @@ public enum TicketEvent: Sendable, Hashable {
     case problemClosed(resolution: String)
     // An activity of an imported log that matches nothing above, kept by name.
     case activityRecorded(name: String)
+    // Ledger metadata (stream `$desk`): the desk's name and organisation.
+    case deskDescribed(name: String, model: DeskModel)
 
     /// A ticket registered at the single point of contact.
     public struct Registered: Sendable, Hashable {
@@ -237,6 +239,7 @@ public enum TicketEvent: Sendable, Hashable {
         case .knownErrorRecorded: "KnownErrorRecorded"
         case .problemClosed: "ProblemClosed"
         case .activityRecorded: "ActivityRecorded"
+        case .deskDescribed: "DeskDescribed"
         }
     }
 

@@ -182,6 +182,9 @@ public enum TicketEventCodec {
             w.write(resolution)
         case .activityRecorded(let name):
             w.write(name)
+        case .deskDescribed(let name, let model):
+            w.write(name)
+            w.write(model.rawValue)
         }
     }
 
@@ -273,6 +276,8 @@ public enum TicketEventCodec {
             return .problemClosed(resolution: try r.readString())
         case .activityRecorded:
             return .activityRecorded(name: try r.readString())
+        case .deskDescribed:
+            return .deskDescribed(name: try r.readString(), model: try r.readEnum(DeskModel.self, field: "desk model"))
         }
     }
 }
@@ -304,6 +309,7 @@ enum EventType: UInt8, CaseIterable {
     case knownErrorRecorded
     case problemClosed
     case activityRecorded
+    case deskDescribed
 
     var name: String { Self.names[Int(rawValue)] }
 
@@ -333,6 +339,7 @@ enum EventType: UInt8, CaseIterable {
         "KnownErrorRecorded",
         "ProblemClosed",
         "ActivityRecorded",
+        "DeskDescribed",
     ]
     private static let utf8 = names.map { Array($0.utf8) }
 

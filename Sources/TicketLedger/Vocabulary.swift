@@ -175,3 +175,13 @@ public struct PriorityMatrix: Sendable, Hashable {
         return all.min()!...all.max()!
     }
 }
+
+/// How the service desk is organised (ITIL): recorded as ledger metadata.
+public enum DeskModel: UInt8, Sendable, Hashable, Codable, CaseIterable {
+    /// One desk for the whole organisation.
+    case centralised = 1
+    /// Desks at or near each site.
+    case local = 2
+    /// Agents in several places acting as one desk.
+    case virtual = 3
+}

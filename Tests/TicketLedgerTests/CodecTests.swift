@@ -37,6 +37,7 @@ let everyEvent: [TicketEvent] = [
     .knownErrorRecorded(description: "freeze on update", workaround: "reboot"),
     .problemClosed(resolution: "firmware 2.1"),
     .activityRecorded(name: "Require upgrade"),
+    .deskDescribed(name: "Retail IT desk", model: .virtual),
 ]
 
 @Suite("Event codec")

@@ -73,6 +73,19 @@ struct DeskTests {
         }
     }
 
+    @Test("the desk model is ledger metadata")
+    func deskModel() async throws {
+        try await withTemporaryLedger { log in
+            let desk = Desk(log: log)
+            #expect(try desk.deskDescription() == nil)
+            try await desk.describe(name: "Retail IT", model: .centralised, by: ActorRef(.agent, "admin"))
+            try await desk.describe(name: "Retail IT", model: .virtual, by: ActorRef(.agent, "admin"))
+            let description = try #require(try desk.deskDescription())
+            #expect(description.name == "Retail IT")
+            #expect(description.model == .virtual)
+        }
+    }
+
     @Test("a refused command explains itself and writes nothing")
     func refused() async throws {
         try await withTemporaryLedger { log in
