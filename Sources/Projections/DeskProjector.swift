@@ -34,6 +34,7 @@ public struct DeskProjector: Sendable {
     var total = KPIAggregate()
     var groups: [String: KPIAggregate] = [:]
     var flows: [Int64: Flow] = [:]
+    var areaState: AreaState?
 
     struct Tracked: Sendable, Codable {
         var ticket: Ticket
@@ -77,6 +78,7 @@ public struct DeskProjector: Sendable {
 
     public init(options: ProjectionOptions = .init()) {
         self.options = options
+        if options.problemAreas != nil { areaState = AreaState() }
     }
 
     // MARK: - Applying events
@@ -119,7 +121,17 @@ public struct DeskProjector: Sendable {
         expireDues(before: time)
         switch event.body {
         case .problemOpened, .rootCauseFound, .knownErrorRecorded, .problemClosed:
-            problems[streamID] = Problem.evolve(problems[streamID], streamID: streamID, event: event, occurredAt: time)
+            let problem = Problem.evolve(problems[streamID], streamID: streamID, event: event, occurredAt: time)
+            problems[streamID] = problem
+            if let analysis = options.problemAreas {
+                let keys: [String] = switch analysis.dimension {
+                case .ci: problem.configurationItems
+                case .service: [problem.service]
+                case .category: [problem.category]
+                default: []
+                }
+                for key in keys where !key.isEmpty { areaState?.covered[key] = true }
+            }
             return
         case .deskDescribed:
             return
@@ -137,6 +149,13 @@ public struct DeskProjector: Sendable {
         case .registered:
             count(at: time, key: key) { $0.registered += 1 }
             flow(at: time) { $0.inflow += 1 }
+            if let analysis = options.problemAreas {
+                areaState?.registered(after, at: time, options: analysis, inWindow: options.inWindow(time))
+            }
+        case .escalated(let escalation) where escalation.kind == .functional && before.escalationCount == 0:
+            updateArea(after) { $0.escalated += 1 }
+        case .linked(let kind, _) where kind == .problem || kind == .knownError:
+            if let analysis = options.problemAreas { areaState?.covered[analysis.dimension.key(of: after)] = true }
         case .slaAttached(let sla):
             tracked.calendar = sla.calendar
             if after.firstResponseAt == nil {
@@ -177,7 +196,11 @@ public struct DeskProjector: Sendable {
                     if after.assignmentCount > 1 { $0.reassignedBeforeResolution += 1 }
                     if after.hasPingPong { $0.pingPongBeforeResolution += 1 }
                 }
-                decide(&tracked.resolution, met: time <= tracked.resolution.due, at: time, key: key, isResponse: false)
+                decide(&tracked.resolution, met: time <= tracked.resolution.due, at: time, key: key, isResponse: false, ticket: after)
+                updateArea(after) {
+                    $0.restored += 1
+                    $0.restoreSecondsTotal += seconds
+                }
             }
         case .reopened:
             count(at: time, key: key) { $0.reopened += 1 }
@@ -207,7 +230,7 @@ public struct DeskProjector: Sendable {
                 $0.responseSecondsTotal += seconds
                 $0.responseSeconds.record(seconds)
             }
-            decide(&tracked.response, met: at <= tracked.response.due, at: time, key: key, isResponse: true)
+            decide(&tracked.response, met: at <= tracked.response.due, at: time, key: key, isResponse: true, ticket: after)
         }
         if after.status.isFinal, !before.status.isFinal || isNew {
             retired.append(Retired(at: time, number: streamID))
@@ -216,8 +239,13 @@ public struct DeskProjector: Sendable {
         retire(before: time)
     }
 
-    private mutating func decide(_ target: inout Target, met: Bool, at time: Timestamp, key: String?, isResponse: Bool) {
+    private mutating func updateArea(_ ticket: Ticket, _ change: (inout AreaAggregate) -> Void) {
+        if let analysis = options.problemAreas { areaState?.update(ticket, options: analysis, change) }
+    }
+
+    private mutating func decide(_ target: inout Target, met: Bool, at time: Timestamp, key: String?, isResponse: Bool, ticket: Ticket) {
         guard target.state == .pending else { return }
+        if !met { updateArea(ticket) { $0.slaBreaches += 1 } }
         target.state = met ? .met : .breached
         target.decidedAt = met ? time : target.due
         count(at: target.decidedAt!, key: key) {
@@ -238,7 +266,7 @@ public struct DeskProjector: Sendable {
             var target = next.isResponse ? tracked.response : tracked.resolution
             guard target.state == .pending, target.due == next.at else { continue }
             let key = options.groupBy.map { $0.key(of: tracked.ticket) }
-            decide(&target, met: false, at: next.at, key: key, isResponse: next.isResponse)
+            decide(&target, met: false, at: next.at, key: key, isResponse: next.isResponse, ticket: tracked.ticket)
             if next.isResponse { tracked.response = target } else { tracked.resolution = target }
             tickets[next.number] = tracked
         }
@@ -295,7 +323,7 @@ public struct DeskProjector: Sendable {
 
 extension DeskProjector: Codable {
     enum CodingKeys: String, CodingKey {
-        case options, position, lastEventTime, unknownEvents, eventsAfterAsOf, tickets, problems, retired, dues, total, groups, flows
+        case options, position, lastEventTime, unknownEvents, eventsAfterAsOf, tickets, problems, retired, dues, total, groups, flows, areaState
     }
 
     public init(from decoder: any Decoder) throws {
@@ -312,6 +340,7 @@ extension DeskProjector: Codable {
         total = try c.decode(KPIAggregate.self, forKey: .total)
         groups = try c.decode([String: KPIAggregate].self, forKey: .groups)
         flows = Dictionary(uniqueKeysWithValues: try c.decode([FlowEntry].self, forKey: .flows).map { ($0.period, $0.flow) })
+        areaState = try c.decodeIfPresent(AreaState.self, forKey: .areaState)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -328,6 +357,7 @@ extension DeskProjector: Codable {
         try c.encode(total, forKey: .total)
         try c.encode(groups, forKey: .groups)
         try c.encode(flows.keys.sorted().map { FlowEntry(period: $0, flow: flows[$0]!) }, forKey: .flows)
+        try c.encodeIfPresent(areaState, forKey: .areaState)
     }
 }
 

@@ -3,7 +3,7 @@ public import TicketLedger
 
 /// What KPIs are grouped by.
 public enum Grouping: String, Sendable, Hashable, Codable, CaseIterable {
-    case line, group, agent, channel, category, service, ci, client, priority
+    case line, group, agent, channel, category, service, ci, client, priority, product
 
     /// The ticket's key in this dimension (`(none)` when it has no value).
     public func key(of ticket: Ticket) -> String {
@@ -17,6 +17,7 @@ public enum Grouping: String, Sendable, Hashable, Codable, CaseIterable {
         case .ci: ticket.configurationItems.first
         case .client: ticket.client.id
         case .priority: String(ticket.priority)
+        case .product: ticket.attributes["product"] ?? ticket.configurationItems.first
         }
         return value.flatMap { $0.isEmpty ? nil : $0 } ?? "(none)"
     }
@@ -68,6 +69,8 @@ public struct ProjectionOptions: Sendable, Hashable, Codable {
     /// Business calendars by the name recorded on `SLAAttached`; an unknown name
     /// counts as 24 × 7.
     public var calendars: [String: BusinessCalendar] = ["24x7": .always]
+    /// Problem-area analysis to run in the same pass, if any.
+    public var problemAreas: ProblemAreaOptions?
 
     public init(from: Timestamp? = nil, asOf: Timestamp? = nil, asOfPosition: UInt64? = nil, groupBy: Grouping? = nil, period: Period = .week) {
         self.from = from
