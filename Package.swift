@@ -63,6 +63,7 @@ let package = Package(
             dependencies: [
                 "EventLog",
                 "TicketLedger",
+                "Projections",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

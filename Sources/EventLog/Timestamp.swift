@@ -9,7 +9,7 @@ import Darwin
 /// The record format stores timestamps this way; `Timestamp` keeps the log free of
 /// Foundation. Convert with `Date(timestamp)` / `Timestamp(date)` where Foundation
 /// is at hand.
-public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Microseconds since the Unix epoch; negative before 1970.
     public var microseconds: Int64
 
@@ -58,5 +58,86 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
         lhs.microseconds < rhs.microseconds
+    }
+}
+
+extension Timestamp: Codable {
+    /// Encoded as its ISO 8601 text (UTC, microseconds), as JSON readers expect.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let value = Timestamp(iso8601: text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not an ISO 8601 UTC time")
+        }
+        self = value
+    }
+
+    /// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM`, `YYYY-MM-DDTHH:MM:SS` with an
+    /// optional fraction, and an optional `Z` or `±HH:MM` offset (UTC when absent).
+    public init?(iso8601 text: String) {
+        let chars = Array(text.utf8)
+        var index = 0
+        func number(_ digits: Int) -> Int64? {
+            guard index + digits <= chars.count else { return nil }
+            var value: Int64 = 0
+            for _ in 0..<digits {
+                let c = chars[index]
+                guard c >= 48, c <= 57 else { return nil }
+                value = value * 10 + Int64(c - 48)
+                index += 1
+            }
+            return value
+        }
+        func expect(_ c: UInt8) -> Bool {
+            guard index < chars.count, chars[index] == c else { return false }
+            index += 1
+            return true
+        }
+        guard let year = number(4), expect(45), let month = number(2), expect(45), let day = number(2),
+            (1...12).contains(month), (1...31).contains(day)
+        else { return nil }
+        var seconds: Int64 = 0
+        var micros: Int64 = 0
+        if index < chars.count, chars[index] == 84 || chars[index] == 32 {  // 'T' or ' '
+            index += 1
+            guard let hour = number(2), expect(58), let minute = number(2), hour < 24, minute < 60 else { return nil }
+            seconds = hour * 3600 + minute * 60
+            if expect(58) {
+                guard let second = number(2), second < 61 else { return nil }
+                seconds += second
+                if expect(46) {
+                    var scale: Int64 = 100_000
+                    var digits = 0
+                    while index < chars.count, chars[index] >= 48, chars[index] <= 57 {
+                        if digits < 6 { micros += Int64(chars[index] - 48) * scale }
+                        scale /= 10
+                        digits += 1
+                        index += 1
+                    }
+                    guard digits > 0 else { return nil }
+                }
+            }
+            if expect(90) {  // 'Z'
+            } else if index < chars.count, chars[index] == 43 || chars[index] == 45 {
+                let sign: Int64 = chars[index] == 43 ? 1 : -1
+                index += 1
+                guard let oh = number(2), expect(58) || true, let om = number(2) else { return nil }
+                seconds -= sign * (oh * 3600 + om * 60)
+            }
+        }
+        guard index == chars.count else { return nil }
+        // Days from the civil date (proleptic Gregorian).
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146_097 + doe - 719_468
+        self.init(microseconds: (days * 86_400 + seconds) * 1_000_000 + micros)
     }
 }

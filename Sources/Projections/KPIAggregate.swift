@@ -113,6 +113,49 @@ public struct KPIValues: Sendable, Hashable, Codable {
     /// Scores 1 to 5, counts.
     public var satisfactionDistribution: [Int]
 
+    enum CodingKeys: String, CodingKey {
+        case key, registered, resolved, closed, reopened, cancelled, firstResolutions, firstContactResolutionRate
+        case firstLineResolutionRate, escalationRate, reassignmentRate, pingPongRate, reopenRate
+        case meanTimeToFirstResponseSeconds, medianTimeToFirstResponseSeconds, p90TimeToFirstResponseSeconds
+        case meanTimeToResolveSeconds, medianTimeToResolveSeconds, p90TimeToResolveSeconds
+        case slaResponseComplianceRate, slaResolutionComplianceRate, slaResponseBreaches, slaResolutionBreaches
+        case backlog, backlogAgeBands, satisfactionCount, satisfactionMean, satisfactionDistribution
+    }
+
+    /// Every key is written, `null` where a rate or mean has no data, so that
+    /// readers of the JSON see stable keys.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        if let key { try c.encode(key, forKey: .key) }
+        try c.encode(registered, forKey: .registered)
+        try c.encode(resolved, forKey: .resolved)
+        try c.encode(closed, forKey: .closed)
+        try c.encode(reopened, forKey: .reopened)
+        try c.encode(cancelled, forKey: .cancelled)
+        try c.encode(firstResolutions, forKey: .firstResolutions)
+        try c.encode(firstContactResolutionRate, forKey: .firstContactResolutionRate)
+        try c.encode(firstLineResolutionRate, forKey: .firstLineResolutionRate)
+        try c.encode(escalationRate, forKey: .escalationRate)
+        try c.encode(reassignmentRate, forKey: .reassignmentRate)
+        try c.encode(pingPongRate, forKey: .pingPongRate)
+        try c.encode(reopenRate, forKey: .reopenRate)
+        try c.encode(meanTimeToFirstResponseSeconds, forKey: .meanTimeToFirstResponseSeconds)
+        try c.encode(medianTimeToFirstResponseSeconds, forKey: .medianTimeToFirstResponseSeconds)
+        try c.encode(p90TimeToFirstResponseSeconds, forKey: .p90TimeToFirstResponseSeconds)
+        try c.encode(meanTimeToResolveSeconds, forKey: .meanTimeToResolveSeconds)
+        try c.encode(medianTimeToResolveSeconds, forKey: .medianTimeToResolveSeconds)
+        try c.encode(p90TimeToResolveSeconds, forKey: .p90TimeToResolveSeconds)
+        try c.encode(slaResponseComplianceRate, forKey: .slaResponseComplianceRate)
+        try c.encode(slaResolutionComplianceRate, forKey: .slaResolutionComplianceRate)
+        try c.encode(slaResponseBreaches, forKey: .slaResponseBreaches)
+        try c.encode(slaResolutionBreaches, forKey: .slaResolutionBreaches)
+        try c.encode(backlog, forKey: .backlog)
+        try c.encode(backlogAgeBands, forKey: .backlogAgeBands)
+        try c.encode(satisfactionCount, forKey: .satisfactionCount)
+        try c.encode(satisfactionMean, forKey: .satisfactionMean)
+        try c.encode(satisfactionDistribution, forKey: .satisfactionDistribution)
+    }
+
     init(key: String?, aggregate a: KPIAggregate, backlog: Int, bands: AgeBands) {
         func rate(_ part: Int, _ whole: Int) -> Double? { whole == 0 ? nil : Double(part) / Double(whole) }
         self.key = key

@@ -2,11 +2,11 @@ import ArgumentParser
 import EventLog
 
 @main
-struct DeskCommand: ParsableCommand {
+struct DeskCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "desk",
         abstract: "TicketLedger: an ITIL service desk on an append-only, hash-chained event log.",
-        subcommands: [Demo.self, Generate.self, Verify.self]
+        subcommands: [Init.self, Generate.self, Stats.self, Verify.self, Replay.self, Queues.self, Metrics.self, Problems.self, History.self, Tail.self, Demo.self]
     )
 }
 

@@ -1,0 +1,25 @@
+import ArgumentParser
+import EventLog
+import TicketLedger
+
+struct Init: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create a ledger, optionally naming the desk and its model.")
+
+    @OptionGroup var options: LedgerOptions
+
+    @Option(help: "The desk's name, recorded as ledger metadata.")
+    var name: String?
+
+    @Option(help: "The desk's model: centralised, local or virtual.")
+    var model: DeskModel = .centralised
+
+    func run() async throws {
+        let path = try options.path()
+        let log = try EventLog(path: path)
+        defer { log.close() }
+        if let name {
+            try await Desk(log: log).describe(name: name, model: model, by: ActorRef(.system, "desk init"))
+        }
+        print("Ledger ready at \(path) (\(try log.lastPosition()) events)")
+    }
+}

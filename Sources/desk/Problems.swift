@@ -1,0 +1,67 @@
+import ArgumentParser
+import EventLog
+import Projections
+
+struct Problems: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "ITIL problem-area analysis: Pareto, trends and emerging rises, repeats, MTBF/MTRS, hot spots, candidate problems.")
+
+    @OptionGroup var options: LedgerOptions
+    @OptionGroup var window: WindowOptions
+
+    @Option(help: "The dimension: ci, service, category, product or client.")
+    var by: Grouping = .ci
+
+    @Option(help: "Areas to show.")
+    var top = 10
+
+    @Option(help: "The trend period: day, week or month.")
+    var period: Period = .week
+
+    @Flag(help: "Print one JSON document.")
+    var json = false
+
+    func validate() throws {
+        guard [.ci, .service, .category, .product, .client].contains(by) else {
+            throw ValidationError("--by takes ci, service, category, product or client")
+        }
+        guard top > 0 else { throw ValidationError("--top must be at least 1") }
+    }
+
+    func run() throws {
+        let log = try openForReading(options)
+        defer { log.close() }
+        var projection = ProjectionOptions(from: window.from?.timestamp, asOf: window.to?.timestamp)
+        projection.problemAreas = ProblemAreaOptions(dimension: by, period: period)
+        var report = try replay(log, options: projection).problemAreas()
+        report.areas = Array(report.areas.prefix(top))
+        if json {
+            printJSON(report)
+            return
+        }
+        print("Problem areas by \(by.rawValue), \(report.from?.description ?? "first event") to \(report.to): \(report.incidents) incidents\n")
+        var pareto = Table(by.rawValue, "incidents", "share", "cumulative", "80 %", "escalated", "SLA breaches", "repeats", "MTBF", "MTRS", "problem", "trend (last 8)")
+        for area in report.areas {
+            pareto.add(
+                area.key, String(area.incidents), percent(area.share), percent(area.cumulativeShare), area.pareto ? "*" : "",
+                percent(area.escalationRate), String(area.slaBreaches), String(area.repeatIncidents), duration(area.mtbfSeconds),
+                duration(area.mtrsSeconds), area.coveredByProblem ? "yes" : "no",
+                area.trend.suffix(8).map { "\($0.incidents)\($0.emerging ? "!" : "")" }.joined(separator: " "))
+        }
+        print(pareto.render())
+        print("\nEmerging rises (\(report.test)):")
+        if report.emerging.isEmpty { print("  none") }
+        for rise in report.emerging.prefix(top) {
+            print("  \(rise.key): \(rise.incidents) incidents in the \(period.rawValue) from \(rise.periodStart.description.prefix(10)) (baseline \(String(format: "%.1f", rise.baseline)), p = \(String(format: "%.1e", rise.pValue)))")
+        }
+        print("\nRepeat callers (same caller and category within 7 days):")
+        for repeated in report.repeatCallers.prefix(5) { print("  \(repeated.key): \(repeated.repeatIncidents) repeats") }
+        print("\nEscalation hot spots (tickets leaving the first line):")
+        for spot in report.escalationHotSpots.prefix(5) { print("  \(spot.key): \(percent(spot.rate)) of \(spot.incidents)") }
+        print("\nSLA-breach hot spots:")
+        for spot in report.slaBreachHotSpots.prefix(5) { print("  \(spot.key): \(spot.count) breaches in \(spot.incidents) incidents") }
+        print("\nCandidate problems (no problem record yet):")
+        if report.candidates.isEmpty { print("  none") }
+        for candidate in report.candidates.prefix(top) { print("  \(candidate.key): \(candidate.reasons.joined(separator: ", "))") }
+    }
+}

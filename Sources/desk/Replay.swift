@@ -1,0 +1,61 @@
+import ArgumentParser
+import EventLog
+import Projections
+
+struct Replay: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Replay into every standard projection and summarise queues, KPIs and problem areas as of a point.")
+
+    @OptionGroup var options: LedgerOptions
+
+    @Option(help: ArgumentHelp("Stop as of this moment (ISO 8601).", valueName: "time"))
+    var until: TimeArgument?
+
+    @Option(help: "Stop after this position.")
+    var position: UInt64?
+
+    @Flag(help: "Print one JSON document.")
+    var json = false
+
+    func validate() throws {
+        if until != nil, position != nil { throw ValidationError("give --until or --position, not both") }
+    }
+
+    struct Output: Encodable {
+        var position: UInt64
+        var lastEventAt: Timestamp?
+        var open: Int
+        var metrics: KPIValues
+        var topProblemAreas: [ProblemAreaReport.Area]
+        var emerging: [ProblemAreaReport.Emerging]
+    }
+
+    func run() throws {
+        let log = try openForReading(options)
+        defer { log.close() }
+        var projection = ProjectionOptions(asOf: until?.timestamp, asOfPosition: position)
+        projection.problemAreas = ProblemAreaOptions(dimension: .ci)
+        let projector = try replay(log, options: projection)
+        let queues = projector.queues()
+        let metrics = projector.metrics()
+        let areas = projector.problemAreas()
+        if json {
+            printJSON(Output(
+                position: projector.position, lastEventAt: projector.lastEventTime, open: queues.open, metrics: metrics.total,
+                topProblemAreas: Array(areas.areas.prefix(5)), emerging: areas.emerging))
+            return
+        }
+        print("Replayed to position \(projector.position) (last event \(projector.lastEventTime?.description ?? "-"))\n")
+        print("Queues: \(queues.open) open, \(queues.unassigned.count) unassigned")
+        print(queueTable(queues.byLine, title: "line"))
+        print("\nKPIs:")
+        print(kpiTable([metrics.total]))
+        print("\nTop problem areas by configuration item:")
+        var table = Table("ci", "incidents", "share", "escalated", "SLA breaches", "problem")
+        for area in areas.areas.prefix(5) {
+            table.add(area.key, String(area.incidents), percent(area.share), percent(area.escalationRate), String(area.slaBreaches), area.coveredByProblem ? "yes" : "no")
+        }
+        print(table.render())
+        let rising = Set(areas.emerging.map(\.key)).sorted()
+        print("\nEmerging: \(rising.isEmpty ? "none" : rising.joined(separator: ", "))")
+    }
+}

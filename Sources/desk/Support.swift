@@ -1,0 +1,119 @@
+public import ArgumentParser
+import EventLog
+import Foundation
+public import Projections
+public import TicketLedger
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A moment given on the command line: `2024-03-01`, `2024-03-01T10:00`, `2024-03-01T10:00:00Z`, `...+01:00`.
+struct TimeArgument: ExpressibleByArgument {
+    let timestamp: Timestamp
+
+    init?(argument: String) {
+        guard let value = Timestamp(iso8601: argument) else { return nil }
+        timestamp = value
+    }
+
+    static var defaultCompletionKind: CompletionKind { .default }
+}
+
+extension Grouping: ExpressibleByArgument {}
+extension Period: ExpressibleByArgument {}
+
+extension SupportLine: ExpressibleByArgument {
+    public init?(argument: String) {
+        switch argument.lowercased() {
+        case "1", "first", "firstline", "first-line", "1st": self = .firstLine
+        case "2", "second", "secondline", "second-line", "2nd": self = .secondLine
+        case "3", "specialist", "specialists": self = .specialist
+        default: return nil
+        }
+    }
+    public static var allValueStrings: [String] { ["first", "second", "specialist"] }
+}
+
+extension DeskModel: ExpressibleByArgument {
+    public init?(argument: String) {
+        switch argument.lowercased() {
+        case "centralised", "centralized": self = .centralised
+        case "local": self = .local
+        case "virtual": self = .virtual
+        default: return nil
+        }
+    }
+    public static var allValueStrings: [String] { ["centralised", "local", "virtual"] }
+}
+
+/// Opens the ledger for reading (works on read-only copies too).
+func openForReading(_ options: LedgerOptions) throws -> EventLog {
+    try EventLog(path: try options.path(), configuration: EventLogConfiguration(access: .readOnly))
+}
+
+/// Shows progress on stderr, only when stderr is a terminal.
+struct Progress {
+    let enabled = isatty(2) == 1
+    let label: String
+
+    func update(_ position: UInt64, of total: UInt64) {
+        guard enabled, total > 0 else { return }
+        let percent = Int(Double(position) / Double(total) * 100)
+        let line = "\r\(label): \(position) / \(total) events (\(percent) %)"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    func finish() {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+}
+
+/// Replays with progress on a terminal.
+func replay(_ log: EventLog, options: ProjectionOptions) throws -> DeskProjector {
+    let total = try log.lastPosition()
+    let progress = Progress(label: "replaying")
+    defer { progress.finish() }
+    return try ProjectionEngine.replay(log, options: options) { progress.update($0, of: total) }
+}
+
+/// A plain text table with aligned columns.
+struct Table {
+    var headers: [String]
+    var rows: [[String]] = []
+
+    init(_ headers: String...) { self.headers = headers }
+
+    mutating func add(_ cells: String...) { rows.append(cells) }
+
+    func render() -> String {
+        let widths = headers.indices.map { column in
+            ([headers[column]] + rows.map { column < $0.count ? $0[column] : "" }).map(\.count).max() ?? 0
+        }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { index, cell in
+                let pad = String(repeating: " ", count: max(0, widths[index] - cell.count))
+                return index == 0 ? cell + pad : pad + cell
+            }.joined(separator: "  ")
+        }
+        return ([line(headers), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")] + rows.map(line)).joined(separator: "\n")
+    }
+}
+
+func percent(_ value: Double?) -> String {
+    value.map { String(format: "%.1f %%", $0 * 100) } ?? "-"
+}
+
+func duration(_ seconds: Double?) -> String {
+    guard let seconds else { return "-" }
+    switch seconds {
+    case ..<3600: return String(format: "%.0f min", seconds / 60)
+    case ..<(2 * 86_400): return String(format: "%.1f h", seconds / 3600)
+    default: return String(format: "%.1f d", seconds / 86_400)
+    }
+}
+
+func number(_ value: Double?) -> String {
+    value.map { String(format: "%.2f", $0) } ?? "-"
+}

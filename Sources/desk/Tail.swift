@@ -1,0 +1,30 @@
+import ArgumentParser
+import EventLog
+import Foundation
+
+struct Tail: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "The newest events; with --follow, new ones as they are appended (by any process).")
+
+    @OptionGroup var options: LedgerOptions
+
+    @Option(help: "How many of the newest events to show first.")
+    var count = 20
+
+    @Flag(help: "Keep printing new events until interrupted.")
+    var follow = false
+
+    func run() async throws {
+        let log = try openForReading(options)
+        defer { log.close() }
+        let last = try log.lastPosition()
+        let start = last > UInt64(count) ? last - UInt64(count) + 1 : 1
+        for event in try log.read(from: start, limit: count) { show(event) }
+        guard follow else { return }
+        for try await event in log.subscribe(from: last + 1) { show(event) }
+    }
+
+    func show(_ event: RecordedEvent) {
+        print("#\(event.position)  \(event.event.occurredAt.description.prefix(19))  \(event.streamID)  v\(event.streamVersion)  \(event.type)  \(event.event.actor)")
+        fflush(nil)
+    }
+}
