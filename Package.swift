@@ -56,7 +56,7 @@ let package = Package(
         ),
         .target(
             name: "TicketLedgerTesting",
-            dependencies: ["EventLog"]
+            dependencies: ["EventLog", "CLMDB"]
         ),
         .executableTarget(
             name: "desk",
@@ -82,12 +82,16 @@ let package = Package(
             dependencies: ["TicketLedger", "EventLog", "TicketLedgerTesting"]
         ),
         .testTarget(
+            name: "DeskCLITests",
+            dependencies: ["TicketLedgerTesting", "desk"]
+        ),
+        .testTarget(
             name: "ProjectionsTests",
             dependencies: ["Projections", "TicketLedger", "EventLog", "TicketLedgerTesting"]
         ),
         .testTarget(
             name: "EventLogTests",
-            dependencies: ["EventLog", "CLMDB", "TicketLedgerTesting", "ledger-test-helper", "log-quickstart"]
+            dependencies: ["EventLog", "TicketLedgerTesting", "ledger-test-helper", "log-quickstart"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -14,11 +14,14 @@ public struct ProblemAreaOptions: Sendable, Hashable, Codable {
     /// A period is flagged as an emerging rise when, under a Poisson law whose
     /// mean is the area's mean over the earlier periods of the window, a count at
     /// least as high has a probability below this (one-sided).
-    public var emergingPValue = 1e-4
+    public var emergingPValue = 1e-6
     /// ... and the count is at least this.
     public var emergingMinimumCount = 5
+    /// ... and the window has at least this many earlier periods for the baseline.
+    public var emergingMinimumHistory = 4
     /// An area is a candidate problem when no problem record covers it and it has
-    /// at least this share of incidents, or an emerging rise, or this many repeats.
+    /// at least this share of incidents, or an emerging rise, or this many repeat
+    /// calls (a caller reporting the same category again within the window).
     public var candidateShare = 0.05
     public var candidateRepeats = 5
 
@@ -35,7 +38,10 @@ struct AreaAggregate: Sendable, Codable, Equatable {
     var slaBreaches = 0
     var restored = 0
     var restoreSecondsTotal: Int64 = 0
+    /// Incidents on the same configuration item as one within the repeat window.
     var repeats = 0
+    /// Incidents from a caller who reported the same category within the repeat window.
+    var callerRepeats = 0
     var firstAt: Timestamp?
     var lastAt: Timestamp?
     /// Incidents per period index (Int keys, so that snapshots encode sorted).
@@ -56,6 +62,7 @@ struct AreaState: Sendable, Codable, Equatable {
         guard ticket.kind == .incident else { return }
         let window = TimeInterval(options.repeatWindowDays) * 86_400 * 1_000_000
         var isRepeat = false
+        var isCallerRepeat = false
         if let item = ticket.configurationItems.first {
             if let last = lastByItem[item], Double(time.microseconds - last.microseconds) <= window { isRepeat = true }
             lastByItem[item] = time
@@ -63,7 +70,7 @@ struct AreaState: Sendable, Codable, Equatable {
         let callerKey = ticket.caller + " / " + ticket.category
         if !ticket.caller.isEmpty {
             if let last = lastByCallerCategory[callerKey], Double(time.microseconds - last.microseconds) <= window {
-                isRepeat = true
+                isCallerRepeat = true
                 if inWindow { repeatsByCallerCategory[callerKey, default: 0] += 1 }
             }
             lastByCallerCategory[callerKey] = time
@@ -74,6 +81,7 @@ struct AreaState: Sendable, Codable, Equatable {
         var area = areas[key] ?? AreaAggregate()
         area.incidents += 1
         if isRepeat { area.repeats += 1 }
+        if isCallerRepeat { area.callerRepeats += 1 }
         area.firstAt = min(area.firstAt ?? time, time)
         area.lastAt = max(area.lastAt ?? time, time)
         area.periods[Int(options.period.period(of: time).index), default: 0] += 1
@@ -111,7 +119,10 @@ public struct ProblemAreaReport: Sendable, Hashable, Codable {
         public var pareto: Bool
         public var escalationRate: Double
         public var slaBreaches: Int
+        /// Incidents on the same configuration item as another within the repeat window.
         public var repeatIncidents: Int
+        /// Incidents whose caller reported the same category within the repeat window.
+        public var callerRepeatIncidents: Int
         /// Mean time between incidents (first to last registration, over n − 1).
         public var mtbfSeconds: Double?
         /// Mean time to restore service: registration to first resolution.
@@ -212,7 +223,7 @@ extension DeskProjector {
             for index in periodIndexes {
                 let count = area.periods[Int(index)] ?? 0
                 var isEmerging = false
-                if earlier.count >= 2, count >= analysis.emergingMinimumCount {
+                if earlier.count >= analysis.emergingMinimumHistory, count >= analysis.emergingMinimumCount {
                     let baseline = max(Double(earlier.reduce(0, +)) / Double(earlier.count), 0.5)
                     let p = Poisson.upperTail(count, mean: baseline)
                     if p < analysis.emergingPValue {
@@ -229,7 +240,7 @@ extension DeskProjector {
                 key: key, incidents: area.incidents, share: Double(area.incidents) / Double(max(total, 1)),
                 cumulativeShare: Double(cumulative) / Double(max(total, 1)), pareto: before < 0.8,
                 escalationRate: Double(area.escalated) / Double(max(area.incidents, 1)), slaBreaches: area.slaBreaches,
-                repeatIncidents: area.repeats,
+                repeatIncidents: area.repeats, callerRepeatIncidents: area.callerRepeats,
                 mtbfSeconds: area.incidents >= 2 ? span.map { $0 / Double(area.incidents - 1) } : nil,
                 mtrsSeconds: area.restored == 0 ? nil : Double(area.restoreSecondsTotal) / Double(area.restored),
                 coveredByProblem: areaState.covered[key] == true, trend: trend))
@@ -242,7 +253,7 @@ extension DeskProjector {
             var reasons: [String] = []
             if area.share >= analysis.candidateShare { reasons.append("\(Int((area.share * 100).rounded())) % of incidents") }
             if emergingKeys.contains(area.key) { reasons.append("emerging rise") }
-            if area.repeatIncidents >= analysis.candidateRepeats { reasons.append("\(area.repeatIncidents) repeat incidents") }
+            if area.callerRepeatIncidents >= analysis.candidateRepeats { reasons.append("\(area.callerRepeatIncidents) repeat calls") }
             return reasons.isEmpty ? nil : .init(key: area.key, incidents: area.incidents, reasons: reasons)
         }
         return ProblemAreaReport(
@@ -255,6 +266,6 @@ extension DeskProjector {
             slaBreachHotSpots: hot.filter { $0.slaBreaches > 0 }.map { .init(key: $0.key, incidents: $0.incidents, count: $0.slaBreaches, rate: Double($0.slaBreaches) / Double($0.incidents)) }
                 .sorted { ($0.count, $1.key) > ($1.count, $0.key) },
             candidates: candidates,
-            test: "one-sided Poisson test per area and \(analysis.period.rawValue): P(X ≥ count | mean of the earlier \(analysis.period.rawValue)s in the window, at least 0.5) < \(analysis.emergingPValue), with count ≥ \(analysis.emergingMinimumCount) and at least two earlier periods")
+            test: "one-sided Poisson test per area and \(analysis.period.rawValue): P(X ≥ count | mean of the earlier \(analysis.period.rawValue)s in the window, at least 0.5) < \(analysis.emergingPValue), with count ≥ \(analysis.emergingMinimumCount) and at least \(analysis.emergingMinimumHistory) earlier periods")
     }
 }

@@ -1,44 +1,69 @@
 import ArgumentParser
 import EventLog
+import Foundation
+import Projections
+import TicketLedger
 
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Append a sample of service-desk events to a ledger, read them back and verify the chain.")
+        abstract: "Fill a ledger with a simulated desk (if it is empty), verify it, and show queues, KPIs and problem areas.")
 
     @OptionGroup var options: LedgerOptions
 
-    @Option(help: "How many tickets to register.")
-    var tickets = 1000
+    @Option(help: "Tickets to simulate when the ledger is empty.")
+    var tickets = 5_000
+
+    @Option(help: "Days the simulated traffic spans.")
+    var days = 120
 
     func run() throws {
         let path = try options.path(default: "ledger-demo")
-        let log = try EventLog(path: path)
+        let empty = try EventLog(path: path).withClosing { try $0.lastPosition() == 0 }
+        if empty {
+            print("Simulating \(tickets) tickets over \(days) days into \(path) ...")
+            let outcome = try DeskSimulator(configuration: DeskSimulator.Configuration(seed: 1, tickets: tickets, days: days)).generate(at: path)
+            print("\(outcome.events) events appended; the simulator planted:")
+            for area in outcome.planted { print("  - \(area.description)") }
+            print()
+        }
+        let log = try EventLog(path: path, configuration: EventLogConfiguration(access: .readOnly))
         defer { log.close() }
-        let before = try log.lastPosition()
-        let start = Timestamp.now()
-        let lifecycle = ["TicketRegistered", "TicketAssigned", "WorkStarted", "TicketResolved", "TicketClosed"]
-        var appended = 0
-        for ticket in 0..<tickets {
-            let stream = "demo-\(before)-\(ticket)"
-            let events = lifecycle.enumerated().map { step, type in
-                ProposedEvent(
-                    type: type,
-                    occurredAt: Timestamp(microseconds: start.microseconds + Int64(ticket * 60 + step * 600) * 1_000_000),
-                    actor: ActorRef(step == 0 ? .caller : .agent, step == 0 ? "caller-\(ticket % 97)" : "agent-\(ticket % 12)"),
-                    payload: Array("{\"ticket\":\(ticket),\"step\":\"\(type)\"}".utf8))
-            }
-            let result = try log.append(events, to: stream, expecting: .noStream)
-            appended += result.positions.count
-        }
-        let sample = try log.readStream("demo-\(before)-0")
-        print("Ledger: \(path)")
-        print("Appended \(appended) events for \(tickets) tickets (positions \(before + 1)...\(before + UInt64(appended))).")
-        print("First ticket's history:")
-        for event in sample {
-            print("  #\(event.position)  v\(event.streamVersion)  \(event.event.occurredAt)  \(event.type)  by \(event.event.actor)")
-        }
         let report = try log.verify()
-        print("Chain verified: \(report.isValid ? "valid" : "INVALID at \(report.firstBadPosition ?? 0)"), \(report.eventsChecked) events, head \(report.head.hashHex)")
+        print("Chain: \(report.isValid ? "valid" : "INVALID at position \(report.firstBadPosition ?? 0)"), \(report.eventsChecked) events, head \(report.head.hashHex.prefix(16))...\n")
+        var projection = ProjectionOptions()
+        projection.problemAreas = ProblemAreaOptions(dimension: .ci)
+        let projector = try replay(log, options: projection)
+        printSummary(projector)
+        print("\nTry: desk problems --ledger \(path) --by service   ·   desk metrics --ledger \(path) --by line   ·   desk history --ledger \(path) INC-000042")
         if !report.isValid { throw ExitCode(1) }
     }
+}
+
+extension EventLog {
+    /// Runs `body` and closes the log.
+    func withClosing<T>(_ body: (EventLog) throws -> T) throws -> T {
+        defer { close() }
+        return try body(self)
+    }
+}
+
+/// Queues, KPIs and problem areas as `desk replay` and `desk demo` print them.
+func printSummary(_ projector: DeskProjector) {
+    let queues = projector.queues()
+    let metrics = projector.metrics()
+    let areas = projector.problemAreas()
+    print("Replayed to position \(projector.position) (last event \(projector.lastEventTime?.description ?? "-"))\n")
+    print("Queues: \(queues.open) open, \(queues.unassigned.count) unassigned")
+    print(queueTable(queues.byLine, title: "line"))
+    print("\nKPIs:")
+    print(kpiTable([metrics.total]))
+    print("\nTop problem areas by configuration item:")
+    var table = Table("ci", "incidents", "share", "escalated", "SLA breaches", "problem record")
+    for area in areas.areas.prefix(5) {
+        table.add(area.key, String(area.incidents), percent(area.share), percent(area.escalationRate), String(area.slaBreaches), area.coveredByProblem ? "yes" : "no")
+    }
+    print(table.render())
+    let rising = Set(areas.emerging.map(\.key)).sorted()
+    print("\nEmerging rises: \(rising.isEmpty ? "none" : rising.joined(separator: ", "))")
+    print("Candidate problems: \(areas.candidates.prefix(5).map { "\($0.key) (\($0.reasons.joined(separator: ", ")))" }.joined(separator: "; "))")
 }

@@ -44,18 +44,6 @@ struct Replay: ParsableCommand {
                 topProblemAreas: Array(areas.areas.prefix(5)), emerging: areas.emerging))
             return
         }
-        print("Replayed to position \(projector.position) (last event \(projector.lastEventTime?.description ?? "-"))\n")
-        print("Queues: \(queues.open) open, \(queues.unassigned.count) unassigned")
-        print(queueTable(queues.byLine, title: "line"))
-        print("\nKPIs:")
-        print(kpiTable([metrics.total]))
-        print("\nTop problem areas by configuration item:")
-        var table = Table("ci", "incidents", "share", "escalated", "SLA breaches", "problem")
-        for area in areas.areas.prefix(5) {
-            table.add(area.key, String(area.incidents), percent(area.share), percent(area.escalationRate), String(area.slaBreaches), area.coveredByProblem ? "yes" : "no")
-        }
-        print(table.render())
-        let rising = Set(areas.emerging.map(\.key)).sorted()
-        print("\nEmerging: \(rising.isEmpty ? "none" : rising.joined(separator: ", "))")
+        printSummary(projector)
     }
 }

@@ -1,0 +1,200 @@
+import Foundation
+import Testing
+import TicketLedgerTesting
+
+/// Runs the built `desk` with `arguments`; returns exit code, stdout, stderr.
+func desk(_ arguments: String..., environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
+    let process = Process()
+    let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    process.executableURL = exe.deletingLastPathComponent().appendingPathComponent("desk")
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    // stdout first (it may be large); desk writes little to stderr, and only at the end.
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+}
+
+func json(_ text: String) throws -> [String: Any] {
+    try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+}
+
+@Suite("desk, the command-line tool")
+struct DeskCLITests {
+    @Test("every command runs on a generated ledger and its JSON has the documented keys")
+    func everyCommand() async throws {
+        try await withTemporaryDirectory { path in
+            let ledger = path + "/ledger"
+            let created = try desk("init", "--ledger", ledger, "--name", "Retail IT", "--model", "virtual")
+            #expect(created.status == 0, "\(created.err)")
+            let generated = try desk("generate", "--ledger", ledger, "--tickets", "300", "--days", "30", "--json")
+            #expect(generated.status == 0, "\(generated.err)")
+            #expect(try json(generated.out)["tickets"] as? Int == 300)
+
+            let stats = try json(try desk("stats", "--ledger", ledger, "--json").out)
+            for key in ["events", "tickets", "lastPosition", "chainHead", "problems", "firstEventAt", "lastEventAt", "fileSizeBytes", "bytesPerEvent"] {
+                #expect(stats[key] != nil, "stats lacks \(key)")
+            }
+            #expect(stats["tickets"] as? Int == 300)
+
+            let verify = try desk("verify", "--ledger", ledger, "--json")
+            #expect(verify.status == 0)
+            #expect(try json(verify.out)["valid"] as? Bool == true)
+            #expect(try json(verify.out)["events"] as? Int == stats["events"] as? Int)
+
+            let metrics = try desk("metrics", "--ledger", ledger, "--by", "channel", "--from", "2024-01-05", "--to", "2024-01-25T12:00:00Z", "--json")
+            #expect(metrics.status == 0, "\(metrics.err)")
+            let m = try json(metrics.out)
+            for key in ["registered", "resolved", "closed", "firstContactResolutionRate", "firstLineResolutionRate", "meanTimeToResolveSeconds",
+                        "medianTimeToResolveSeconds", "p90TimeToResolveSeconds", "slaResolutionComplianceRate", "escalationRate",
+                        "reassignmentRate", "reopenRate", "backlog", "satisfactionMean", "groups"] {
+                #expect(m.keys.contains(key), "metrics lacks \(key)")
+            }
+            let groups = try #require(m["groups"] as? [[String: Any]])
+            #expect(groups.allSatisfy { $0["key"] is String && $0["registered"] is Int })
+            #expect(m["to"] as? String == "2024-01-25T12:00:00.000000Z")
+
+            let queues = try json(try desk("queues", "--ledger", ledger, "--line", "second", "--json").out)
+            #expect(queues["open"] is Int)
+            #expect((queues["byLine"] as? [[String: Any]])?.allSatisfy { $0["key"] as? String == "2nd line" } == true)
+
+            let problems = try json(try desk("problems", "--ledger", ledger, "--by", "service", "--top", "3", "--json").out)
+            let areas = try #require(problems["areas"] as? [[String: Any]])
+            #expect(areas.count == 3)
+            #expect(areas.allSatisfy { $0["key"] != nil && $0["incidents"] != nil && $0["share"] != nil && $0["cumulativeShare"] != nil })
+            #expect(problems["emerging"] is [Any])
+
+            let replay = try desk("replay", "--ledger", ledger, "--position", "500", "--json")
+            #expect(try json(replay.out)["position"] as? Int == 500)
+            let until = try desk("replay", "--ledger", ledger, "--until", "2024-01-10")
+            #expect(until.status == 0)
+            #expect(until.out.contains("Top problem areas"))
+
+            let history = try json(try desk("history", "--ledger", ledger, "INC-000001", "--json").out)
+            let events = try #require(history["events"] as? [[String: Any]])
+            #expect(events.first?["type"] as? String == "TicketRegistered")
+            #expect(events.map { $0["version"] as? Int } == Array(1...events.count))
+
+            let tail = try desk("tail", "--ledger", ledger, "--count", "3")
+            #expect(tail.out.split(separator: "\n").count == 3)
+            // The ledger from the environment variable.
+            #expect(try desk("stats", environment: ["DESK_LEDGER": ledger]).status == 0)
+        }
+    }
+
+    @Test("clear messages and exit codes for a missing ledger, a bad date, an unknown value")
+    func errors() async throws {
+        try await withTemporaryDirectory { path in
+            let missing = try desk("stats", "--ledger", path + "/nothing-here")
+            #expect(missing.status == 1)
+            #expect(missing.err.contains("no ledger at '\(path)/nothing-here'"))
+            #expect(!missing.err.contains("Stack") && !missing.err.contains("Fatal"))
+            _ = try desk("init", "--ledger", path + "/l")
+            let badDate = try desk("metrics", "--ledger", path + "/l", "--from", "2024-02-30x")
+            #expect(badDate.status == 64)
+            #expect(badDate.err.contains("The value '2024-02-30x' is invalid for '--from <time>'"))
+            let badValue = try desk("problems", "--ledger", path + "/l", "--by", "agent")
+            #expect(badValue.status == 64)
+            #expect(badValue.err.contains("--by takes ci, service, category, product or client"))
+            let unknown = try desk("metrics", "--ledger", path + "/l", "--by", "mood")
+            #expect(unknown.status == 64)
+            let noTicket = try desk("history", "--ledger", path + "/l", "INC-424242")
+            #expect(noTicket.err.contains("no ticket or problem INC-424242"))
+            let noLedger = try desk("stats")
+            #expect(noLedger.err.contains("pass --ledger PATH or set DESK_LEDGER"))
+        }
+    }
+
+    @Test("desk verify on a ledger with one flipped byte exits 1 and names the position")
+    func verifyFlippedByte() async throws {
+        try await withTemporaryDirectory { path in
+            let ledger = path + "/ledger"
+            _ = try desk("generate", "--ledger", ledger, "--tickets", "50", "--days", "10")
+            try rewriteRecord(ledger: ledger, position: 123) { $0[150] ^= 0x01 }
+            let verify = try desk("verify", "--ledger", ledger)
+            #expect(verify.status == 1)
+            #expect(verify.out.contains("INVALID at position 123"))
+            let asJSON = try json(try desk("verify", "--ledger", ledger, "--json").out)
+            #expect(asJSON["valid"] as? Bool == false)
+            #expect(asJSON["firstBadPosition"] as? Int == 123)
+        }
+    }
+
+    @Test("replay shows progress on a terminal and nothing extra on a pipe")
+    func progress() async throws {
+        try await withTemporaryDirectory { path in
+            let ledger = path + "/ledger"
+            _ = try desk("generate", "--ledger", ledger, "--tickets", "200", "--days", "10")
+            let piped = try desk("replay", "--ledger", ledger)
+            #expect(piped.status == 0)
+            #expect(piped.err.isEmpty)
+            // Under a pseudo-terminal (util-linux `script`), stderr is a terminal.
+            let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("desk").path
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+            process.arguments = ["-qec", "\(binary) replay --ledger \(ledger) > /dev/null", "/dev/null"]
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            let terminal = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+            #expect(terminal.contains("replaying:"), "\(terminal)")
+        }
+    }
+}
+
+@Suite("desk problems finds what the simulator planted")
+struct PlantedAreaTests {
+    @Test("each planted area is in its dimension's top 5 for its window; each planted rise is flagged as emerging", arguments: [UInt64(1), 7])
+    func planted(seed: UInt64) async throws {
+        try await withTemporaryDirectory { path in
+            let ledger = path + "/planted"
+            let generated = try json(try desk("generate", "--ledger", ledger, "--tickets", "2000", "--days", "90", "--seed", String(seed), "--json").out)
+            let planted = try #require(generated["planted"] as? [[String: Any]])
+            #expect(planted.count == 3)
+            for plant in planted {
+                let kind = plant["kind"] as! String
+                let dimension = plant["dimension"] as! String
+                let key = plant["key"] as! String
+                let from = plant["from"] as! String
+                let to = plant["to"] as! String
+                // In the plant's own window, the area is in the top 5 of its dimension.
+                let window = try json(try desk("problems", "--ledger", ledger, "--by", dimension, "--from", from, "--to", to, "--top", "5", "--json").out)
+                let top = (window["areas"] as! [[String: Any]]).map { $0["key"] as! String }
+                #expect(top.contains(key), "\(kind): \(key) not in the top 5 \(top)")
+                switch kind {
+                case "risingConfigurationItem", "spikeAfterChange":
+                    // From the start to the plant's end, its rise is flagged.
+                    let history = try json(try desk("problems", "--ledger", ledger, "--by", dimension, "--to", to, "--json").out)
+                    let emerging = Set((history["emerging"] as! [[String: Any]]).map { $0["key"] as! String })
+                    #expect(emerging.contains(key), "\(kind): \(key) not flagged; emerging: \(emerging)")
+                default:
+                    // Repeat callers: the planted callers lead the repeat list.
+                    let repeats = (window["repeatCallers"] as! [[String: Any]]).prefix(6).map { $0["key"] as! String }
+                    let members = plant["members"] as! [String]
+                    #expect(repeats.filter { key in members.contains { key.hasPrefix($0 + " /") } }.count >= 4, "\(repeats)")
+                }
+            }
+        }
+    }
+
+    @Test("no rise is flagged on a control ledger simulated without plants", arguments: [UInt64(1), 2, 3])
+    func control(seed: UInt64) async throws {
+        try await withTemporaryDirectory { path in
+            let ledger = path + "/control"
+            _ = try desk("generate", "--ledger", ledger, "--tickets", "2000", "--days", "90", "--seed", String(seed), "--no-plants")
+            for dimension in ["ci", "service", "category", "client"] {
+                let report = try json(try desk("problems", "--ledger", ledger, "--by", dimension, "--json").out)
+                #expect((report["emerging"] as! [Any]).isEmpty, "seed \(seed), \(dimension): \(report["emerging"]!)")
+            }
+        }
+    }
+}
