@@ -41,6 +41,28 @@ public struct DeskProjector: Sendable {
         var calendar: String?
         var response = Target()
         var resolution = Target()
+
+        /// Stands in the dictionary while the real value is moved out.
+        static let placeholder = Tracked(ticket: Ticket(number: "", at: Timestamp(microseconds: 0)))
+    }
+
+    /// What a handler needs of a ticket as it was before the event.
+    struct Before {
+        var status: TicketStatus
+        var resolutionCount: Int
+        var assignmentCount: Int
+        var escalationCount: Int
+        var firstResponseAt: Timestamp?
+        var suspendedSince: Timestamp?
+
+        init(_ ticket: Ticket) {
+            status = ticket.status
+            resolutionCount = ticket.resolutionCount
+            assignmentCount = ticket.assignmentCount
+            escalationCount = ticket.escalationCount
+            firstResponseAt = ticket.firstResponseAt
+            suspendedSince = ticket.suspendedSince
+        }
     }
 
     /// One SLA target's clock.
@@ -138,31 +160,34 @@ public struct DeskProjector: Sendable {
         default:
             break
         }
-        var tracked = tickets[streamID] ?? Tracked(ticket: Ticket(number: streamID, at: time))
-        let before = tracked.ticket
-        let isNew = tickets[streamID] == nil
-        tracked.ticket = Ticket.evolve(isNew ? nil : before, streamID: streamID, event: event, occurredAt: time)
-        let after = tracked.ticket
-        let key = options.groupBy.map { $0.key(of: after) }
+        // Move the tracked ticket out of the dictionary (a swap, not a copy), change
+        // it in place, and move it back: copying a ticket costs a retain per field.
+        let index = tickets.index(forKey: streamID)
+        let isNew = index == nil
+        var tracked = isNew ? Tracked(ticket: Ticket(number: streamID, at: time)) : Tracked.placeholder
+        if let index { swap(&tracked, &tickets.values[index]) }
+        let before = Before(tracked.ticket)
+        tracked.ticket.apply(event, occurredAt: time)
+        let key = options.groupBy.map { $0.key(of: tracked.ticket) }
 
         switch event.body {
         case .registered:
             count(at: time, key: key) { $0.registered += 1 }
             flow(at: time) { $0.inflow += 1 }
             if let analysis = options.problemAreas {
-                areaState?.registered(after, at: time, options: analysis, inWindow: options.inWindow(time))
+                areaState?.registered(tracked.ticket, at: time, options: analysis, inWindow: options.inWindow(time))
             }
         case .escalated(let escalation) where escalation.kind == .functional && before.escalationCount == 0:
-            updateArea(after) { $0.escalated += 1 }
+            updateArea(tracked.ticket) { $0.escalated += 1 }
         case .linked(let kind, _) where kind == .problem || kind == .knownError:
-            if let analysis = options.problemAreas { areaState?.covered[analysis.dimension.key(of: after)] = true }
+            if let analysis = options.problemAreas { areaState?.covered[analysis.dimension.key(of: tracked.ticket)] = true }
         case .slaAttached(let sla):
             tracked.calendar = sla.calendar
-            if after.firstResponseAt == nil {
+            if tracked.ticket.firstResponseAt == nil {
                 tracked.response = Target(state: .pending, due: sla.responseDue, targetSeconds: sla.responseTargetSeconds)
                 dues.insert(Due(at: sla.responseDue, number: streamID, isResponse: true))
             }
-            if after.resolutionCount == 0 {
+            if tracked.ticket.resolutionCount == 0 {
                 tracked.resolution = Target(state: .pending, due: sla.resolutionDue, targetSeconds: sla.resolutionTargetSeconds)
                 dues.insert(Due(at: sla.resolutionDue, number: streamID, isResponse: false))
             }
@@ -183,21 +208,21 @@ public struct DeskProjector: Sendable {
             count(at: time, key: key) { $0.resolved += 1 }
             flow(at: time) { $0.outflow += 1 }
             if before.resolutionCount == 0 {
-                let seconds = (time.microseconds - after.registeredAt.microseconds) / 1_000_000
-                let firstContact = before.assignmentCount == 0 && before.escalationCount == 0 && after.line == .firstLine
-                let firstLine = before.escalationCount == 0 && after.line == .firstLine
+                let seconds = (time.microseconds - tracked.ticket.registeredAt.microseconds) / 1_000_000
+                let firstContact = before.assignmentCount == 0 && before.escalationCount == 0 && tracked.ticket.line == .firstLine
+                let firstLine = before.escalationCount == 0 && tracked.ticket.line == .firstLine
                 count(at: time, key: key) {
                     $0.firstResolutions += 1
                     $0.resolveSecondsTotal += seconds
                     $0.resolveSeconds.record(seconds)
                     if firstContact { $0.firstContactResolutions += 1 }
                     if firstLine { $0.firstLineResolutions += 1 }
-                    if after.escalationCount > 0 { $0.escalatedBeforeResolution += 1 }
-                    if after.assignmentCount > 1 { $0.reassignedBeforeResolution += 1 }
-                    if after.hasPingPong { $0.pingPongBeforeResolution += 1 }
+                    if tracked.ticket.escalationCount > 0 { $0.escalatedBeforeResolution += 1 }
+                    if tracked.ticket.assignmentCount > 1 { $0.reassignedBeforeResolution += 1 }
+                    if tracked.ticket.hasPingPong { $0.pingPongBeforeResolution += 1 }
                 }
-                decide(&tracked.resolution, met: time <= tracked.resolution.due, at: time, key: key, isResponse: false, ticket: after)
-                updateArea(after) {
+                decide(&tracked.resolution, met: time <= tracked.resolution.due, at: time, key: key, isResponse: false, ticket: tracked.ticket)
+                updateArea(tracked.ticket) {
                     $0.restored += 1
                     $0.restoreSecondsTotal += seconds
                 }
@@ -222,20 +247,20 @@ public struct DeskProjector: Sendable {
             break
         }
         // The first response (or a resolution before any response) meets or misses the response target.
-        if before.firstResponseAt == nil, after.firstResponseAt != nil || after.resolutionCount > 0 {
-            let at = after.firstResponseAt ?? time
-            let seconds = (at.microseconds - after.registeredAt.microseconds) / 1_000_000
+        if before.firstResponseAt == nil, tracked.ticket.firstResponseAt != nil || tracked.ticket.resolutionCount > 0 {
+            let at = tracked.ticket.firstResponseAt ?? time
+            let seconds = (at.microseconds - tracked.ticket.registeredAt.microseconds) / 1_000_000
             count(at: time, key: key) {
                 $0.responses += 1
                 $0.responseSecondsTotal += seconds
                 $0.responseSeconds.record(seconds)
             }
-            decide(&tracked.response, met: at <= tracked.response.due, at: time, key: key, isResponse: true, ticket: after)
+            decide(&tracked.response, met: at <= tracked.response.due, at: time, key: key, isResponse: true, ticket: tracked.ticket)
         }
-        if after.status.isFinal, !before.status.isFinal || isNew {
+        if tracked.ticket.status.isFinal, !before.status.isFinal || isNew {
             retired.append(Retired(at: time, number: streamID))
         }
-        tickets[streamID] = tracked
+        if let index { swap(&tracked, &tickets.values[index]) } else { tickets[streamID] = tracked }
         retire(before: time)
     }
 
@@ -262,13 +287,14 @@ public struct DeskProjector: Sendable {
     mutating func expireDues(before time: Timestamp) {
         while let next = dues.min, next.at < time {
             dues.removeMin()
-            guard var tracked = tickets[next.number], tracked.ticket.status.isOpen, tracked.ticket.suspendedSince == nil else { continue }
-            var target = next.isResponse ? tracked.response : tracked.resolution
+            guard let index = tickets.index(forKey: next.number), tickets.values[index].ticket.status.isOpen,
+                tickets.values[index].ticket.suspendedSince == nil
+            else { continue }
+            var target = next.isResponse ? tickets.values[index].response : tickets.values[index].resolution
             guard target.state == .pending, target.due == next.at else { continue }
-            let key = options.groupBy.map { $0.key(of: tracked.ticket) }
-            decide(&target, met: false, at: next.at, key: key, isResponse: next.isResponse, ticket: tracked.ticket)
-            if next.isResponse { tracked.response = target } else { tracked.resolution = target }
-            tickets[next.number] = tracked
+            let ticket = tickets.values[index].ticket
+            decide(&target, met: false, at: next.at, key: options.groupBy.map { $0.key(of: ticket) }, isResponse: next.isResponse, ticket: ticket)
+            if next.isResponse { tickets.values[index].response = target } else { tickets.values[index].resolution = target }
         }
     }
 
@@ -277,8 +303,8 @@ public struct DeskProjector: Sendable {
         let horizon = time.microseconds - Int64(options.closedRetentionDays) * 86_400_000_000
         while let oldest = retired.first, oldest.at.microseconds < horizon {
             retired.removeFirst()
-            if let tracked = tickets[oldest.number], tracked.ticket.status.isFinal {
-                tickets[oldest.number] = nil
+            if let index = tickets.index(forKey: oldest.number), tickets.values[index].ticket.status.isFinal {
+                tickets.remove(at: index)
             }
         }
     }

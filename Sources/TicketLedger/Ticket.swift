@@ -111,107 +111,113 @@ public struct Ticket: Sendable, Hashable, Codable {
     /// history is what happened, not what should have.
     public static func evolve(_ state: Ticket?, streamID: String, event: DeskEvent, occurredAt: Timestamp) -> Ticket {
         var ticket = state ?? Ticket(number: streamID, at: occurredAt)
-        ticket.version += 1
-        ticket.updatedAt = occurredAt
-        for (key, value) in event.attributes { ticket.attributes[key] = value }
+        ticket.apply(event, occurredAt: occurredAt)
+        return ticket
+    }
+
+    /// Applies one event in place (what ``evolve(_:streamID:event:occurredAt:)``
+    /// does, without copying the ticket).
+    public mutating func apply(_ event: DeskEvent, occurredAt: Timestamp) {
+        version += 1
+        updatedAt = occurredAt
+        for (key, value) in event.attributes { attributes[key] = value }
         switch event.body {
         case .registered(let e):
-            ticket.wasRegistered = true
-            ticket.number = e.number
-            ticket.kind = e.kind
-            ticket.channel = e.channel
-            ticket.caller = e.caller
-            ticket.client = e.client
-            ticket.title = e.title
-            ticket.category = e.category
-            ticket.service = e.service
-            ticket.configurationItems = e.configurationItems
-            ticket.impact = e.impact
-            ticket.urgency = e.urgency
-            ticket.priority = e.priority
-            ticket.matrixVersion = e.matrixVersion
-            ticket.registeredAt = occurredAt
-            ticket.status = .new
+            wasRegistered = true
+            number = e.number
+            kind = e.kind
+            channel = e.channel
+            caller = e.caller
+            client = e.client
+            title = e.title
+            category = e.category
+            service = e.service
+            configurationItems = e.configurationItems
+            impact = e.impact
+            urgency = e.urgency
+            priority = e.priority
+            matrixVersion = e.matrixVersion
+            registeredAt = occurredAt
+            status = .new
         case .classified(let e):
-            ticket.category = e.newCategory
-            ticket.service = e.newService
-            ticket.configurationItems = e.newConfigurationItems
+            category = e.newCategory
+            service = e.newService
+            configurationItems = e.newConfigurationItems
         case .reprioritised(let e):
-            ticket.impact = e.newImpact
-            ticket.urgency = e.newUrgency
-            ticket.priority = e.newPriority
-            ticket.matrixVersion = e.matrixVersion
+            impact = e.newImpact
+            urgency = e.newUrgency
+            priority = e.newPriority
+            matrixVersion = e.matrixVersion
         case .assigned(let e):
-            ticket.assignmentCount += 1
-            ticket.move(to: e.group, line: e.line, department: e.department)
-            ticket.agent = e.agent
-            if ticket.status.isOpen, ticket.status != .suspended { ticket.status = .assigned }
+            assignmentCount += 1
+            move(to: e.group, line: e.line, department: e.department)
+            agent = e.agent
+            if status.isOpen, status != .suspended { status = .assigned }
         case .escalated(let e):
             if e.kind == .functional {
-                ticket.escalationCount += 1
-                ticket.move(to: e.to, line: e.toLine, department: e.department)
-                ticket.agent = nil
-                if ticket.status.isOpen, ticket.status != .suspended { ticket.status = .assigned }
+                escalationCount += 1
+                move(to: e.to, line: e.toLine, department: e.department)
+                agent = nil
+                if status.isOpen, status != .suspended { status = .assigned }
             } else {
-                ticket.hierarchicalEscalationCount += 1
+                hierarchicalEscalationCount += 1
             }
-        case .workStarted(let agent):
-            ticket.agent = agent
-            ticket.status = .inProgress
-            ticket.firstResponseAt = ticket.firstResponseAt ?? occurredAt
+        case .workStarted(let who):
+            agent = who
+            status = .inProgress
+            firstResponseAt = firstResponseAt ?? occurredAt
         case .suspended:
-            ticket.status = .suspended
-            ticket.suspendedSince = occurredAt
+            status = .suspended
+            suspendedSince = occurredAt
         case .resumed:
-            ticket.endSuspension(at: occurredAt)
-            ticket.status = ticket.agent == nil ? .assigned : .inProgress
+            endSuspension(at: occurredAt)
+            status = agent == nil ? .assigned : .inProgress
         case .commentAdded(let visibility, _):
-            if visibility == .publicReply { ticket.firstResponseAt = ticket.firstResponseAt ?? occurredAt }
+            if visibility == .publicReply { firstResponseAt = firstResponseAt ?? occurredAt }
         case .workLogged(_, let minutes):
-            ticket.workMinutes += UInt64(minutes)
+            workMinutes += UInt64(minutes)
         case .contactLogged(_, let inbound, _):
-            ticket.contactCount += 1
-            if !inbound { ticket.firstResponseAt = ticket.firstResponseAt ?? occurredAt }
+            contactCount += 1
+            if !inbound { firstResponseAt = firstResponseAt ?? occurredAt }
         case .slaAttached(let e):
-            ticket.sla = e
+            sla = e
         case .resolved(let e):
-            ticket.endSuspension(at: occurredAt)
-            ticket.status = .resolved
-            ticket.resolvedAt = occurredAt
-            ticket.resolution = e
-            ticket.resolutionCount += 1
+            endSuspension(at: occurredAt)
+            status = .resolved
+            resolvedAt = occurredAt
+            resolution = e
+            resolutionCount += 1
         case .reopened:
-            ticket.reopenCount += 1
-            ticket.status = ticket.group == nil ? .new : .assigned
-            ticket.resolvedAt = nil
+            reopenCount += 1
+            status = group == nil ? .new : .assigned
+            resolvedAt = nil
         case .closed:
-            ticket.endSuspension(at: occurredAt)
-            ticket.status = .closed
-            ticket.closedAt = occurredAt
+            endSuspension(at: occurredAt)
+            status = .closed
+            closedAt = occurredAt
         case .cancelled:
-            ticket.endSuspension(at: occurredAt)
-            ticket.status = .cancelled
-            ticket.closedAt = occurredAt
+            endSuspension(at: occurredAt)
+            status = .cancelled
+            closedAt = occurredAt
         case .merged(let into):
-            ticket.endSuspension(at: occurredAt)
-            ticket.status = .merged
-            ticket.mergedInto = into
-            ticket.closedAt = occurredAt
+            endSuspension(at: occurredAt)
+            status = .merged
+            mergedInto = into
+            closedAt = occurredAt
         case .satisfactionRecorded(let score, let comment):
-            ticket.satisfactionScore = score
-            ticket.satisfactionComment = comment
+            satisfactionScore = score
+            satisfactionComment = comment
         case .linked(let kind, let target):
             let link = Link(kind: kind, target: target)
-            if !ticket.links.contains(link) {
-                ticket.links.append(link)
-                ticket.links.sort()
+            if !links.contains(link) {
+                links.append(link)
+                links.sort()
             }
         case .unlinked(let kind, let target):
-            ticket.links.removeAll { $0 == Link(kind: kind, target: target) }
+            links.removeAll { $0 == Link(kind: kind, target: target) }
         case .problemOpened, .rootCauseFound, .knownErrorRecorded, .problemClosed, .activityRecorded, .deskDescribed:
             break
         }
-        return ticket
     }
 
     private mutating func move(to newGroup: String, line newLine: SupportLine, department newDepartment: Department?) {

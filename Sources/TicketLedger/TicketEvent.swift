@@ -2,17 +2,20 @@ public import EventLog
 
 /// Every event of a ticket's or a problem's life, as TicketLedger records it.
 ///
+/// The cases with large payloads are `indirect`, so that the common events stay
+/// small to copy.
+///
 /// Each case has an event type name (``typeName``) and a payload schema version
 /// (``schemaVersion``); ``TicketEventCodec`` turns them into the log's payload
 /// bytes and back, upcasting older schema versions.
 public enum TicketEvent: Sendable, Hashable {
     // Registration and classification.
-    case registered(Registered)
-    case classified(Classified)
-    case reprioritised(Reprioritised)
+    indirect case registered(Registered)
+    indirect case classified(Classified)
+    indirect case reprioritised(Reprioritised)
     // Routing.
     case assigned(Assigned)
-    case escalated(Escalated)
+    indirect case escalated(Escalated)
     // Work.
     case workStarted(agent: String)
     case suspended(reason: SuspensionReason, note: String)
@@ -20,7 +23,7 @@ public enum TicketEvent: Sendable, Hashable {
     case commentAdded(visibility: CommentVisibility, text: String)
     case workLogged(agent: String, minutes: UInt32)
     case contactLogged(channel: Channel, inbound: Bool, handleSeconds: UInt32)
-    case slaAttached(SLAAttached)
+    indirect case slaAttached(SLAAttached)
     // Outcome.
     case resolved(Resolved)
     case reopened(reason: String)
@@ -32,7 +35,7 @@ public enum TicketEvent: Sendable, Hashable {
     case linked(kind: LinkKind, target: String)
     case unlinked(kind: LinkKind, target: String)
     // Problem streams.
-    case problemOpened(ProblemOpened)
+    indirect case problemOpened(ProblemOpened)
     case rootCauseFound(description: String, configurationItem: String?)
     case knownErrorRecorded(description: String, workaround: String)
     case problemClosed(resolution: String)

@@ -1,4 +1,5 @@
 public import EventLog
+import Foundation
 
 /// Encodes ``DeskEvent``s into log payloads and decodes them back.
 ///
@@ -349,8 +350,9 @@ enum EventType: UInt8, CaseIterable {
     }
 
     init?(bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress else { return nil }
         for (index, candidate) in Self.utf8.enumerated() where candidate.count == bytes.count {
-            if candidate.withUnsafeBytes({ $0.elementsEqual(bytes) }) {
+            if candidate.withUnsafeBytes({ memcmp($0.baseAddress!, base, bytes.count) == 0 }) {
                 self.init(rawValue: UInt8(index))
                 return
             }
