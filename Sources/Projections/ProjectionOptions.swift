@@ -65,7 +65,7 @@ public struct ProjectionOptions: Sendable, Hashable, Codable {
     public var warningShare = 0.75
     /// Days a closed, cancelled or merged ticket is kept (for late satisfaction
     /// scores and links) before it leaves memory.
-    public var closedRetentionDays = 30
+    public var closedRetentionDays = 7
     /// Business calendars by the name recorded on `SLAAttached`; an unknown name
     /// counts as 24 × 7.
     public var calendars: [String: BusinessCalendar] = ["24x7": .always]

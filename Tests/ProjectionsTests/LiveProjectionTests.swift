@@ -42,10 +42,10 @@ struct LiveProjectionTests {
         try await withTemporaryLedger { log in
             let desk = Desk(log: log)
             try await buildScenario(desk)
-            // A is closed at minute 2880; 31 days later one more event makes it leave.
+            // A is closed at minute 2880; 8 days later (past the 7-day retention) one more event makes it leave.
             _ = try await desk.register(
                 Registration(channel: .chat, caller: "c", title: "later", category: "Access", service: "VPN"),
-                by: ActorRef(.agent, "op"), at: minute(2880 + 31 * 1440))
+                by: ActorRef(.agent, "op"), at: minute(2880 + 8 * 1440))
             let projector = try ProjectionEngine.replay(log)
             #expect(projector.ticket("INC-000001") == nil)
             #expect(projector.ticket("INC-000004") != nil)  // still open
