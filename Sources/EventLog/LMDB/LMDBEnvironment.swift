@@ -194,8 +194,9 @@ final class LMDBEnvironment: @unchecked Sendable {
         if isClosed { throw EventLogError(.closed, "the ledger at '\(path)' is closed") }
     }
 
-    /// Runs `body` in a read transaction.
-    func read<T>(_ body: (Txn) throws -> T) throws -> T {
+    /// Begins a transaction with the shared lock held (the caller unlocks after
+    /// ending it), adopting a map another process grew.
+    private func begin(readOnly: Bool) throws -> OpaquePointer {
         while true {
             lock.lockShared()
             if isClosed {
@@ -203,7 +204,7 @@ final class LMDBEnvironment: @unchecked Sendable {
                 throw EventLogError(.closed, "the ledger at '\(path)' is closed")
             }
             var handle: OpaquePointer?
-            let rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &handle)
+            let rc = mdb_txn_begin(env, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &handle)
             if rc == MDB_MAP_RESIZED {
                 lock.unlock()
                 try adoptMapSize()
@@ -211,14 +212,20 @@ final class LMDBEnvironment: @unchecked Sendable {
             }
             guard rc == 0, let handle else {
                 lock.unlock()
-                throw Self.error(rc, "cannot begin a read transaction on '\(path)'")
+                throw Self.error(rc, "cannot begin a \(readOnly ? "read" : "write") transaction on '\(path)'")
             }
-            defer {
-                mdb_txn_abort(handle)
-                lock.unlock()
-            }
-            return try body(Txn(handle: handle))
+            return handle
         }
+    }
+
+    /// Runs `body` in a read transaction.
+    func read<T>(_ body: (Txn) throws -> T) throws -> T {
+        let handle = try begin(readOnly: true)
+        defer {
+            mdb_txn_abort(handle)
+            lock.unlock()
+        }
+        return try body(Txn(handle: handle))
     }
 
     /// Runs `body` in the write transaction and commits. When the map is full,
@@ -227,22 +234,7 @@ final class LMDBEnvironment: @unchecked Sendable {
     func write<T>(_ body: (Txn) throws -> T) throws -> T {
         guard !isReadOnly else { throw EventLogError(.readOnly, "the ledger at '\(path)' is open read-only") }
         while true {
-            lock.lockShared()
-            if isClosed {
-                lock.unlock()
-                throw EventLogError(.closed, "the ledger at '\(path)' is closed")
-            }
-            var handle: OpaquePointer?
-            var rc = mdb_txn_begin(env, nil, 0, &handle)
-            if rc == MDB_MAP_RESIZED {
-                lock.unlock()
-                try adoptMapSize()
-                continue
-            }
-            guard rc == 0, let handle else {
-                lock.unlock()
-                throw Self.error(rc, "cannot begin a write transaction on '\(path)'")
-            }
+            let handle = try begin(readOnly: false)
             let value: T
             do {
                 value = try body(Txn(handle: handle))
@@ -255,7 +247,7 @@ final class LMDBEnvironment: @unchecked Sendable {
                 }
                 throw error
             }
-            rc = mdb_txn_commit(handle)  // frees the transaction whatever it returns
+            let rc = mdb_txn_commit(handle)  // frees the transaction whatever it returns
             lock.unlock()
             if rc == 0 { return value }
             if rc == MDB_MAP_FULL {
