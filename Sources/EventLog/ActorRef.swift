@@ -3,7 +3,9 @@
 public struct ActorRef: Hashable, Sendable, CustomStringConvertible {
     /// The kind of actor, stored as one byte in the record.
     public struct Kind: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        /// The byte stored in the record.
         public let rawValue: UInt8
+        /// A kind from its byte.
         public init(rawValue: UInt8) { self.rawValue = rawValue }
 
         /// Not recorded.

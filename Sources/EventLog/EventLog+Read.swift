@@ -158,11 +158,13 @@ extension EventLog {
 /// The events of a log from a position on, stored ones first, then new ones as
 /// they are appended. Each event is delivered exactly once, in position order.
 public struct EventSubscription: AsyncSequence, Sendable {
+    /// Each stored event, once, in position order.
     public typealias Element = RecordedEvent
     let log: EventLog
     let start: UInt64
     let batchSize: Int
 
+    /// An iterator from the start position.
     public func makeAsyncIterator() -> Iterator {
         Iterator(log: log, next: start, batchSize: batchSize)
     }
@@ -181,6 +183,7 @@ public struct EventSubscription: AsyncSequence, Sendable {
             self.batchSize = batchSize
         }
 
+        /// The next event, waiting for one to be appended if need be; `nil` when the task is cancelled.
         public mutating func next() async throws -> RecordedEvent? {
             while true {
                 if index < buffer.count {

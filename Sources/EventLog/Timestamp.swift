@@ -68,6 +68,7 @@ extension Timestamp: Codable {
         try container.encode(description)
     }
 
+    /// Reads the ISO 8601 text written by `encode(to:)`.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)

@@ -17,6 +17,7 @@ public struct DeskProjector: Sendable {
     /// another version are ignored, never misread.
     public static let version = 1
 
+    /// What it computes.
     public let options: ProjectionOptions
     /// The last position applied (or passed over as later than the as-of time).
     public private(set) var position: UInt64 = 0
@@ -98,6 +99,7 @@ public struct DeskProjector: Sendable {
         var outflow = 0
     }
 
+    /// An empty projector; feed it events in log order.
     public init(options: ProjectionOptions = .init()) {
         self.options = options
         if options.problemAreas != nil { areaState = AreaState() }
@@ -352,6 +354,7 @@ extension DeskProjector: Codable {
         case options, position, lastEventTime, unknownEvents, eventsAfterAsOf, tickets, problems, retired, dues, total, groups, flows, areaState
     }
 
+    /// Restores a snapshot.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(options: try c.decode(ProjectionOptions.self, forKey: .options))
@@ -369,6 +372,7 @@ extension DeskProjector: Codable {
         areaState = try c.decodeIfPresent(AreaState.self, forKey: .areaState)
     }
 
+    /// Writes a snapshot (dictionaries as sorted lists, so equal states give equal bytes).
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(options, forKey: .options)

@@ -56,11 +56,16 @@ struct DurationHistogram: Sendable, Codable, Equatable {
 
 /// Backlog counts by age.
 public struct AgeBands: Sendable, Hashable, Codable {
+    /// Open for less than a day.
     public var lessThanOneDay = 0
+    /// Open for one to seven days.
     public var oneToSevenDays = 0
+    /// Open for seven to thirty days.
     public var sevenToThirtyDays = 0
+    /// Open for more than thirty days.
     public var moreThanThirtyDays = 0
 
+    /// Creates age bands.
     public init(lessThanOneDay: Int = 0, oneToSevenDays: Int = 0, sevenToThirtyDays: Int = 0, moreThanThirtyDays: Int = 0) {
         self.lessThanOneDay = lessThanOneDay
         self.oneToSevenDays = oneToSevenDays

@@ -23,8 +23,10 @@ public struct ProblemAreaOptions: Sendable, Hashable, Codable {
     /// at least this share of incidents, or an emerging rise, or this many repeat
     /// calls (a caller reporting the same category again within the window).
     public var candidateShare = 0.05
+    /// ... or at least this many repeat calls.
     public var candidateRepeats = 5
 
+    /// Analysis by `dimension` with `period` trends; the other settings keep their defaults.
     public init(dimension: Grouping = .ci, period: Period = .week) {
         self.dimension = dimension
         self.period = period
@@ -101,8 +103,11 @@ struct AreaState: Sendable, Codable, Equatable {
 /// rises, what repeats, where the first line cannot cope, and which areas no
 /// problem record covers yet.
 public struct ProblemAreaReport: Sendable, Hashable, Codable {
+    /// Incidents of one area in one period.
     public struct PeriodCount: Sendable, Hashable, Codable {
+        /// The period's first moment.
         public var start: Timestamp
+        /// Incidents registered.
         public var incidents: Int
         /// The change against the previous period.
         public var change: Int
@@ -110,14 +115,21 @@ public struct ProblemAreaReport: Sendable, Hashable, Codable {
         public var emerging: Bool
     }
 
+    /// One area (a configuration item, a service, ...), with its Pareto position, rates and trend.
     public struct Area: Sendable, Hashable, Codable {
+        /// The area (or caller / category) key.
         public var key: String
+        /// Incidents registered.
         public var incidents: Int
+        /// Its share of all incidents in the window.
         public var share: Double
+        /// The share of this area and every larger one (Pareto).
         public var cumulativeShare: Double
         /// Among the areas that make up the first 80 % of incidents (Pareto).
         public var pareto: Bool
+        /// The share of its incidents escalated functionally at least once.
         public var escalationRate: Double
+        /// SLA targets breached by its incidents.
         public var slaBreaches: Int
         /// Incidents on the same configuration item as another within the repeat window.
         public var repeatIncidents: Int
@@ -129,50 +141,73 @@ public struct ProblemAreaReport: Sendable, Hashable, Codable {
         public var mtrsSeconds: Double?
         /// A problem record covers it (same item, service or category, or its tickets are linked to one).
         public var coveredByProblem: Bool
+        /// Incidents per period over the window.
         public var trend: [PeriodCount]
     }
 
+    /// A period in which an area rose significantly.
     public struct Emerging: Sendable, Hashable, Codable {
+        /// The area (or caller / category) key.
         public var key: String
+        /// The period's first moment.
         public var periodStart: Timestamp
+        /// Incidents registered.
         public var incidents: Int
         /// The mean of the earlier periods in the window.
         public var baseline: Double
+        /// The one-sided Poisson probability of a count at least this high.
         public var pValue: Double
     }
 
+    /// A caller who keeps reporting the same category.
     public struct Repeat: Sendable, Hashable, Codable {
         /// `caller / category`.
         public var key: String
+        /// Incidents that repeat an earlier one within the window.
         public var repeatIncidents: Int
     }
 
+    /// An area where something goes wrong more than elsewhere.
     public struct HotSpot: Sendable, Hashable, Codable {
+        /// The area (or caller / category) key.
         public var key: String
+        /// Incidents registered.
         public var incidents: Int
+        /// Escalated incidents, or SLA breaches.
         public var count: Int
+        /// `count` per incident.
         public var rate: Double
     }
 
+    /// An area that deserves a problem record and has none.
     public struct Candidate: Sendable, Hashable, Codable {
+        /// The area (or caller / category) key.
         public var key: String
+        /// Incidents registered.
         public var incidents: Int
+        /// Why, in words.
         public var reasons: [String]
     }
 
+    /// The dimension the areas are keyed by.
     public var dimension: Grouping
     public var from: Timestamp?
     public var to: Timestamp
+    /// The trend period.
     public var period: Period
+    /// Incidents registered.
     public var incidents: Int
     /// Every area, most incidents first (ties by key).
     public var areas: [Area]
+    /// Significant rises, most significant first.
     public var emerging: [Emerging]
+    /// Callers with repeat incidents, most first.
     public var repeatCallers: [Repeat]
     /// Areas whose incidents leave the first line most (at least 5 incidents).
     public var escalationHotSpots: [HotSpot]
     /// Areas with the most SLA breaches.
     public var slaBreachHotSpots: [HotSpot]
+    /// Candidate problems, most incidents first.
     public var candidates: [Candidate]
     /// How rises are judged, in words.
     public var test: String

@@ -55,8 +55,10 @@ public enum ProjectionEngine {
 /// are the same and ``DeskProjector/version`` matches. Anything else is ignored
 /// (and the replay starts from the beginning), never misread.
 public struct SnapshotStore: Sendable {
+    /// The folder of the snapshot files.
     public let directory: String
 
+    /// A store in `directory` (created when the first snapshot is saved).
     public init(directory: String) {
         self.directory = directory
     }

@@ -72,6 +72,7 @@ public struct ProjectionOptions: Sendable, Hashable, Codable {
     /// Problem-area analysis to run in the same pass, if any.
     public var problemAreas: ProblemAreaOptions?
 
+    /// Options with a window, an as-of point and a grouping.
     public init(from: Timestamp? = nil, asOf: Timestamp? = nil, asOfPosition: UInt64? = nil, groupBy: Grouping? = nil, period: Period = .week) {
         self.from = from
         self.asOf = asOf

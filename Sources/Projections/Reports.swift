@@ -3,14 +3,23 @@ public import TicketLedger
 
 /// One open ticket in a queue.
 public struct QueueEntry: Sendable, Hashable, Codable {
+    /// The ticket number.
     public var number: String
+    /// Its priority.
     public var priority: Priority
+    /// Its status.
     public var status: TicketStatus
+    /// The line holding it.
     public var line: SupportLine
+    /// The group holding it, if any.
     public var group: String?
+    /// The agent working on it, if any.
     public var agent: String?
+    /// Its title.
     public var title: String
+    /// When it was registered.
     public var registeredAt: Timestamp
+    /// Seconds since registration, as of the report.
     public var ageSeconds: Int64
     /// The resolution due time, suspensions included, when an SLA is attached.
     public var resolutionDue: Timestamp?
@@ -18,8 +27,11 @@ public struct QueueEntry: Sendable, Hashable, Codable {
 
 /// One queue: a line, a group or an agent, with its tickets in working order.
 public struct Queue: Sendable, Hashable, Codable {
+    /// The line, group or agent.
     public var key: String
+    /// Open tickets in it.
     public var count: Int
+    /// The oldest ticket's age in seconds.
     public var oldestAgeSeconds: Int64
     /// Ordered by priority, then resolution due time (none last), then age.
     public var tickets: [QueueEntry]
@@ -27,10 +39,15 @@ public struct Queue: Sendable, Hashable, Codable {
 
 /// The queues as of a moment.
 public struct QueueReport: Sendable, Hashable, Codable {
+    /// The moment the queues are aged at.
     public var asOf: Timestamp
+    /// Open tickets in all queues.
     public var open: Int
+    /// One queue per support line.
     public var byLine: [Queue]
+    /// One queue per group.
     public var byGroup: [Queue]
+    /// One queue per agent.
     public var byAgent: [Queue]
     /// Open tickets no group holds yet.
     public var unassigned: Queue
@@ -38,29 +55,44 @@ public struct QueueReport: Sendable, Hashable, Codable {
 
 /// The KPIs over the window, in total and per group.
 public struct MetricsReport: Sendable, Hashable, Codable {
+    /// Inflow and outflow of one period.
     public struct PeriodFlow: Sendable, Hashable, Codable {
+        /// The period's first moment.
         public var start: Timestamp
+        /// Registrations and reopenings.
         public var inflow: Int
+        /// Resolutions, cancellations and merges.
         public var outflow: Int
     }
 
+    /// The window's start (`nil`: the first event).
     public var from: Timestamp?
+    /// The window's end: the as-of moment.
     public var to: Timestamp
+    /// The grouping, if any.
     public var groupBy: Grouping?
+    /// The KPIs of every ticket.
     public var total: KPIValues
+    /// The KPIs per group, by key.
     public var groups: [KPIValues]
+    /// The period of the flows.
     public var period: Period
+    /// Inflow and outflow per period.
     public var flows: [PeriodFlow]
 }
 
 /// One ticket's SLA as of a moment.
 public struct TicketSLA: Sendable, Hashable, Codable {
+    /// Where an SLA clock stands.
     public enum State: String, Sendable, Hashable, Codable {
         case running, warning, met, breached, paused
     }
 
+    /// One target (response or resolution).
     public struct Clock: Sendable, Hashable, Codable {
+        /// Running, warning, paused, met or breached.
         public var state: State
+        /// The target in business seconds.
         public var targetSeconds: Int64
         /// The due time, moved later by suspensions.
         public var due: Timestamp
@@ -70,10 +102,15 @@ public struct TicketSLA: Sendable, Hashable, Codable {
         public var decidedAt: Timestamp?
     }
 
+    /// The ticket number.
     public var number: String
+    /// Its priority.
     public var priority: Priority
+    /// The business calendar the targets are measured on.
     public var calendar: String
+    /// The response target, if the SLA has one.
     public var response: Clock?
+    /// The resolution target, if the SLA has one.
     public var resolution: Clock?
 }
 

@@ -3,10 +3,14 @@ import Foundation
 
 /// A day on the calendar, in the calendar's time zone.
 public struct LocalDate: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    /// The year.
     public var year: Int
+    /// The month, 1 to 12.
     public var month: Int
+    /// The day of the month, 1 to 31.
     public var day: Int
 
+    /// Creates a date (not checked: 2024-02-30 is March 1st).
     public init(_ year: Int, _ month: Int, _ day: Int) {
         self.year = year
         self.month = month
@@ -40,8 +44,10 @@ public struct LocalDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// 0 = Sunday ... 6 = Saturday.
     public var weekday: Int { Int(((daysSinceEpoch % 7) + 11) % 7) }
 
+    /// Dates sort in time order.
     public static func < (lhs: LocalDate, rhs: LocalDate) -> Bool { lhs.daysSinceEpoch < rhs.daysSinceEpoch }
 
+    /// The date as `YYYY-MM-DD`.
     public var description: String {
         let m = month < 10 ? "0\(month)" : "\(month)"
         let d = day < 10 ? "0\(day)" : "\(day)"
@@ -63,6 +69,7 @@ public struct BusinessCalendar: Sendable, Hashable, Codable {
     /// Closed days.
     public var holidays: Set<LocalDate>
 
+    /// Creates a calendar.
     public init(name: String, timeZone: String = "UTC", hours: [Int: Range<Int>], holidays: Set<LocalDate> = []) {
         self.name = name
         self.timeZone = timeZone
@@ -144,10 +151,14 @@ public struct BusinessCalendar: Sendable, Hashable, Codable {
 public struct SLATarget: Sendable, Hashable {
     /// `nil`: any kind.
     public var kind: TicketKind?
+    /// The priority it applies to.
     public var priority: Priority
+    /// Business seconds from registration to the first response.
     public var responseSeconds: Int64
+    /// Business seconds from registration to resolution.
     public var resolutionSeconds: Int64
 
+    /// Creates a target.
     public init(kind: TicketKind? = nil, priority: Priority, responseSeconds: Int64, resolutionSeconds: Int64) {
         self.kind = kind
         self.priority = priority
@@ -158,10 +169,14 @@ public struct SLATarget: Sendable, Hashable {
 
 /// An SLA policy: targets per priority and kind, measured on a business calendar.
 public struct SLAPolicy: Sendable, Hashable {
+    /// The name recorded on `SLAAttached`.
     public var name: String
+    /// The calendar the targets are measured on.
     public var calendar: BusinessCalendar
+    /// The targets; a kind-specific one wins over one for any kind.
     public var targets: [SLATarget]
 
+    /// Creates a policy.
     public init(name: String, calendar: BusinessCalendar, targets: [SLATarget]) {
         self.name = name
         self.calendar = calendar

@@ -20,17 +20,22 @@ import Synchronization
 /// a service whose incidents spike in the week after a change, and a group of
 /// callers with repeat incidents.
 public struct DeskSimulator: Sendable {
+    /// What to simulate.
     public struct Configuration: Sendable, Hashable {
+        /// The seed: the same configuration gives the same ledger, byte for byte.
         public var seed: UInt64 = 1
         /// Tickets registered over the period (planted extras included).
         public var tickets = 2_000
+        /// The days the traffic spans.
         public var days = 90
         /// The period's start: 2024-01-01T00:00:00Z, a Monday.
         public var start = Timestamp(seconds: 1_704_067_200)
+        /// Whether to plant problem areas (`false`: a control ledger).
         public var plantProblems = true
         /// Events per atomic append.
         public var batchSize = 4_096
 
+        /// Creates a configuration.
         public init(seed: UInt64 = 1, tickets: Int = 2_000, days: Int = 90, plantProblems: Bool = true) {
             self.seed = seed
             self.tickets = tickets
@@ -44,6 +49,7 @@ public struct DeskSimulator: Sendable {
 
     /// A problem area the simulator planted.
     public struct PlantedArea: Sendable, Hashable {
+        /// What was planted.
         public enum Kind: String, Sendable, Hashable {
             /// A configuration item whose incidents rise steadily.
             case risingConfigurationItem
@@ -53,6 +59,7 @@ public struct DeskSimulator: Sendable {
             case repeatCallers
         }
 
+        /// What was planted.
         public var kind: Kind
         /// The dimension it shows in: `ci`, `service` or `client`.
         public var dimension: String
@@ -60,25 +67,36 @@ public struct DeskSimulator: Sendable {
         public var key: String
         /// Where it shows.
         public var from: Timestamp
+        /// The end of the window it shows in.
         public var to: Timestamp
         /// The callers (repeat callers), the change (spike), or empty.
         public var members: [String]
+        /// In words.
         public var description: String
     }
 
     /// What a run wrote.
     public struct Outcome: Sendable {
+        /// Tickets registered.
         public var tickets: Int
+        /// Problem records opened.
         public var problems: Int
+        /// Events appended.
         public var events: Int
+        /// The planted problem areas (empty for a control run).
         public var planted: [PlantedArea]
+        /// The first event's time.
         public var firstEventAt: Timestamp?
+        /// The last event's time.
         public var lastEventAt: Timestamp?
+        /// The chain head after the run.
         public var head: ChainHead
     }
 
+    /// What it simulates.
     public let configuration: Configuration
 
+    /// A simulator for `configuration`.
     public init(configuration: Configuration = .init()) {
         self.configuration = configuration
     }

@@ -7,12 +7,16 @@ public import EventLog
 public struct Ticket: Sendable, Hashable, Codable {
     /// A link to a problem, known error, change or another ticket.
     public struct Link: Sendable, Hashable, Comparable, Codable {
+        /// What the target is.
         public var kind: LinkKind
+        /// The target's number or identifier.
         public var target: String
+        /// Creates a link.
         public init(kind: LinkKind, target: String) {
             self.kind = kind
             self.target = target
         }
+        /// Links sort by kind, then target.
         public static func < (lhs: Link, rhs: Link) -> Bool { (lhs.kind.rawValue, lhs.target) < (rhs.kind.rawValue, rhs.target) }
     }
 
@@ -23,24 +27,38 @@ public struct Ticket: Sendable, Hashable, Codable {
     /// Whether its stream began with a registration (imported logs may not).
     public var wasRegistered = false
 
+    /// Incident or service request.
     public var kind: TicketKind = .incident
+    /// How it reached the desk.
     public var channel: Channel = .other
+    /// Who reported or requested it.
     public var caller = ""
+    /// The caller's organisation (internal department or outsourced customer).
     public var client = ClientRef("")
+    /// A one-line summary.
     public var title = ""
+    /// The category (as classified last).
     public var category = ""
+    /// The affected service.
     public var service = ""
+    /// The affected configuration items, most relevant first.
     public var configurationItems: [String] = []
+    /// How much of the business is affected.
     public var impact: Impact = .medium
+    /// How soon it must be dealt with.
     public var urgency: Urgency = .medium
+    /// The priority (from the matrix unless overridden).
     public var priority: Priority = 3
+    /// The version of the priority matrix that set the priority.
     public var matrixVersion: UInt16 = 0
 
+    /// Where it is in its life.
     public var status: TicketStatus = .new
     /// The group holding the ticket, if any.
     public var group: String?
     /// The support line holding it (first line until assigned elsewhere).
     public var line: SupportLine = .firstLine
+    /// The department of the specialist group holding it, if any.
     public var department: Department?
     /// The agent working on it, if any.
     public var agent: String?
@@ -53,11 +71,14 @@ public struct Ticket: Sendable, Hashable, Codable {
     public var firstResponseAt: Timestamp?
     /// The last resolution's time, while resolved or closed.
     public var resolvedAt: Timestamp?
+    /// When it was closed, cancelled or merged.
     public var closedAt: Timestamp?
     /// The last resolution.
     public var resolution: TicketEvent.Resolved?
 
+    /// How many times it was resolved (reopenings make more).
     public var resolutionCount = 0
+    /// How many times it was reopened.
     public var reopenCount = 0
     /// Assignments, the first included.
     public var assignmentCount = 0
@@ -72,13 +93,21 @@ public struct Ticket: Sendable, Hashable, Codable {
     public var suspendedSince: Timestamp?
     /// Total time suspended so far (wall-clock microseconds), excluding a running suspension.
     public var suspendedMicroseconds: Int64 = 0
+    /// The SLA attached last, with its recorded due times.
     public var sla: TicketEvent.SLAAttached?
+    /// The caller's satisfaction score, 1 to 5.
     public var satisfactionScore: UInt8?
+    /// The caller's comment with the score.
     public var satisfactionComment: String?
+    /// Links to problems, known errors, changes and other tickets, sorted.
     public var links: [Link] = []
+    /// The ticket it was merged into.
     public var mergedInto: String?
+    /// Work logged, in minutes.
     public var workMinutes: UInt64 = 0
+    /// Calls and mails logged.
     public var contactCount = 0
+    /// Custom attributes of the embedding service (the latest value per key).
     public var attributes: [String: String] = [:]
 
     /// A ticket known only by its number, before any event (imported streams
@@ -242,19 +271,32 @@ public struct Problem: Sendable, Hashable, Codable {
         case open = 1, rootCauseKnown, knownError, closed
     }
 
+    /// The problem number (`PRB-000001`), also its stream id.
     public var number: String
+    /// The stream version: how many events made this state.
     public var version: UInt64 = 0
+    /// A one-line summary.
     public var title = ""
+    /// The category (as classified last).
     public var category = ""
+    /// The affected service.
     public var service = ""
+    /// The affected configuration items, most relevant first.
     public var configurationItems: [String] = []
+    /// Where it is in its life.
     public var status: Status = .open
+    /// When it was opened.
     public var openedAt: Timestamp
+    /// When it was closed, cancelled or merged.
     public var closedAt: Timestamp?
+    /// The root cause, once found.
     public var rootCause: String?
+    /// The workaround of the known error, once recorded.
     public var workaround: String?
+    /// How it was closed.
     public var resolution: String?
 
+    /// A problem known only by its number, before any event.
     public init(number: String, at time: Timestamp) {
         self.number = number
         self.openedAt = time

@@ -2,6 +2,7 @@ internal import CLMDB
 
 /// An error of ``rewriteRecord(ledger:position:_:)``.
 public struct RewriteError: Error, CustomStringConvertible {
+    /// What failed, with LMDB's message.
     public var description: String
 }
 
