@@ -281,7 +281,7 @@ final class LMDBEnvironment: @unchecked Sendable {
             try Self.check(mdb_env_set_mapsize(env, next), "cannot grow the map of '\(path)' to \(next) bytes")
             return next
         }
-        logger.info("ledger map grown", metadata: ["path": "\(path)", "bytes": "\(newSize)"])
+        logger.debug("ledger map grown", metadata: ["path": "\(path)", "bytes": "\(newSize)"])
     }
 
     static func check(_ rc: Int32, _ message: @autoclosure () -> String) throws {
