@@ -83,6 +83,9 @@ struct Table {
     var headers: [String]
     var rows: [[String]] = []
 
+    /// Columns of words (left-aligned); the others hold figures (right-aligned).
+    static let textHeaders: Set<String> = ["event", "title", "by", "trend (last 8)", "status", "agent"]
+
     init(_ headers: String...) { self.headers = headers }
 
     mutating func add(_ cells: String...) { rows.append(cells) }
@@ -94,7 +97,7 @@ struct Table {
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { index, cell in
                 let pad = String(repeating: " ", count: max(0, widths[index] - cell.count))
-                return index == 0 ? cell + pad : pad + cell
+                return index == 0 || Self.textHeaders.contains(headers[index]) ? cell + pad : pad + cell
             }.joined(separator: "  ")
         }
         return ([line(headers), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")] + rows.map(line)).joined(separator: "\n")
