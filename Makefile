@@ -5,11 +5,11 @@ LEDGER ?= ledger-demo
 
 .PHONY: demo test deps benchmarks clean-demo
 
-# Debian's LMDB and pkg-config, installed once if missing.
+# Debian's LMDB, pkg-config and python3 (the audit script's test), installed once if missing.
 deps:
-	@dpkg -s liblmdb-dev pkg-config >/dev/null 2>&1 || { \
-		echo "installing liblmdb-dev and pkg-config"; \
-		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq liblmdb-dev pkg-config; }
+	@dpkg -s liblmdb-dev pkg-config python3 >/dev/null 2>&1 || { \
+		echo "installing liblmdb-dev, pkg-config and python3"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq liblmdb-dev pkg-config python3; }
 
 # Builds `desk` and runs the demo on an embedded ledger in ./$(LEDGER).
 demo: deps

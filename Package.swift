@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "TicketLedger", targets: ["TicketLedger"]),
         .library(name: "Projections", targets: ["Projections"]),
+        .library(name: "LedgerIO", targets: ["LedgerIO"]),
         // Temporary ledgers for the tests of services that embed TicketLedger.
         .library(name: "TicketLedgerTesting", targets: ["TicketLedgerTesting"]),
         .executable(name: "desk", targets: ["desk"]),
@@ -55,6 +56,13 @@ let package = Package(
             ]
         ),
         .target(
+            name: "LedgerIO",
+            dependencies: [
+                "EventLog",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
             name: "TicketLedgerTesting",
             dependencies: ["EventLog", "CLMDB"]
         ),
@@ -64,6 +72,7 @@ let package = Package(
                 "EventLog",
                 "TicketLedger",
                 "Projections",
+                "LedgerIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -80,6 +89,11 @@ let package = Package(
         .testTarget(
             name: "TicketLedgerTests",
             dependencies: ["TicketLedger", "EventLog", "TicketLedgerTesting"]
+        ),
+        .testTarget(
+            name: "LedgerIOTests",
+            dependencies: ["LedgerIO", "EventLog", "TicketLedger", "TicketLedgerTesting"],
+            exclude: ["Golden"]
         ),
         .testTarget(
             name: "DeskCLITests",

@@ -1,5 +1,7 @@
 import ArgumentParser
 import EventLog
+import Foundation
+import LedgerIO
 
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,7 +12,11 @@ struct Verify: ParsableCommand {
     @Flag(help: "Print one JSON document.")
     var json = false
 
+    @Option(name: .customLong("export"), help: ArgumentHelp("Check a JSON Lines export offline, without the ledger.", valueName: "file"))
+    var exportFile: String?
+
     func run() throws {
+        if let exportFile { return try verifyExport(exportFile) }
         let path = try options.path()
         let log = try EventLog(path: path, configuration: EventLogConfiguration(access: .readOnly))
         defer { log.close() }
@@ -24,5 +30,22 @@ struct Verify: ParsableCommand {
             print("INVALID at position \(report.firstBadPosition ?? 0): \(report.problem ?? "")")
         }
         if !report.isValid { throw ExitCode(1) }
+    }
+
+    func verifyExport(_ file: String) throws {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw ValidationError("cannot read the export \(file)")
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        let result = ExportVerifier.verify(lines: text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
+        if json {
+            struct Output: Encodable { let valid: Bool; let events: Int; let firstBadLine: Int?; let problem: String? }
+            printJSON(Output(valid: result.isValid, events: result.events, firstBadLine: result.firstBadLine, problem: result.problem))
+        } else if result.isValid {
+            print("valid: \(result.events) events in \(file)")
+        } else {
+            print("INVALID at line \(result.firstBadLine ?? 0): \(result.problem ?? "")")
+        }
+        if !result.isValid { throw ExitCode(1) }
     }
 }

@@ -126,6 +126,30 @@ struct DeskCLITests {
         }
     }
 
+    @Test("desk export writes JSON Lines that desk verify --export accepts, and rejects once edited")
+    func exportAndVerify() async throws {
+        try await withTemporaryDirectory { path in
+            let ledger = path + "/ledger"
+            _ = try desk("generate", "--ledger", ledger, "--tickets", "50", "--days", "10")
+            let file = path + "/export.jsonl"
+            let exported = try desk("export", "--ledger", ledger, "--format", "jsonl", "--output", file)
+            #expect(exported.status == 0, "\(exported.err)")
+            let good = try desk("verify", "--export", file, "--json")
+            #expect(good.status == 0)
+            #expect(try json(good.out)["valid"] as? Bool == true)
+            var lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").map(String.init)
+            lines.remove(at: 10)
+            try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+            let bad = try desk("verify", "--export", file)
+            #expect(bad.status == 1)
+            #expect(bad.out.contains("INVALID at line 11"))
+            let oneTicket = try desk("export", "--ledger", ledger, "--ticket", "INC-000003")
+            #expect(oneTicket.out.split(separator: "\n").dropFirst().allSatisfy { $0.contains("\"streamId\":\"INC-000003\"") })
+            let unsupported = try desk("export", "--ledger", ledger, "--format", "xes")
+            #expect(unsupported.status == 64)
+        }
+    }
+
     @Test("replay shows progress on a terminal and nothing extra on a pipe")
     func progress() async throws {
         try await withTemporaryDirectory { path in

@@ -1,0 +1,151 @@
+import EventLog
+import Foundation
+import LedgerIO
+import Testing
+import TicketLedger
+import TicketLedgerTesting
+
+/// A small ledger whose bytes are the same on every run (a fixed clock).
+func smallLedger(_ path: String) throws -> EventLog {
+    var configuration = EventLogConfiguration(durability: .buffered)
+    configuration.clock = { Timestamp(seconds: 1_714_560_000) }
+    let log = try EventLog(path: path, configuration: configuration)
+    var random = SeededGenerator(seed: 42)
+    let op = ActorRef(.agent, "op-1")
+    func append(_ stream: String, _ events: [TicketEvent], at seconds: Int64) throws {
+        let proposed = events.enumerated().map { index, body in
+            TicketEventCodec.proposed(
+                DeskEvent(body), id: EventID.make(unixMilliseconds: UInt64(seconds) * 1000, using: &random),
+                occurredAt: Timestamp(seconds: seconds + Int64(index)), actor: op)
+        }
+        _ = try log.append(proposed, to: stream)
+    }
+    try append("INC-000001", [
+        .registered(.init(number: "INC-000001", kind: .incident, channel: .phone, caller: "ann", client: ClientRef("Retail-East", kind: .outsourcedCustomer), title: "Till 4 frozen", category: "Hardware", service: "Point of Sale", configurationItems: ["POS-4"], impact: .medium, urgency: .high, priority: 2, matrixVersion: 1)),
+        .assigned(.init(group: "Service Desk", line: .firstLine, agent: "op-1")),
+    ], at: 1_714_552_200)
+    try append("INC-000002", [
+        .registered(.init(number: "INC-000002", kind: .incident, channel: .email, caller: "bo", client: ClientRef("Finance"), title: "VPN down", category: "Network", service: "Network", configurationItems: ["VPN-1"], impact: .high, urgency: .high, priority: 1, matrixVersion: 1)),
+    ], at: 1_714_552_300)
+    try append("INC-000001", [.resolved(.init(code: "rebooted", line: .firstLine)), .closed(code: "confirmed")], at: 1_714_553_000)
+    return log
+}
+
+func exportLines(_ log: EventLog, _ selection: JSONLinesExport.Selection = .init()) throws -> [String] {
+    var lines: [String] = []
+    try JSONLinesExport.export(log, selection: selection) { lines.append(String($0.dropLast())) }
+    return lines
+}
+
+@Suite("JSON Lines export for auditors")
+struct JSONLinesExportTests {
+    @Test("the export of a small fixed ledger equals its golden file")
+    func golden() async throws {
+        try await withTemporaryDirectory { path in
+            let log = try smallLedger(path + "/small")
+            defer { log.close() }
+            let lines = try exportLines(log)
+            let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/small.jsonl")
+            if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" {
+                // Deliberate format changes: regenerate, then review the diff.
+                try (lines.joined(separator: "\n") + "\n").write(to: golden, atomically: true, encoding: .utf8)
+            }
+            let expected = try String(contentsOf: golden, encoding: .utf8)
+            #expect(lines.joined(separator: "\n") + "\n" == expected)
+        }
+    }
+
+    @Test("an untouched export verifies; edited, deleted, reordered or relabelled lines are named")
+    func tampering() async throws {
+        try await withTemporaryDirectory { path in
+            let log = try smallLedger(path + "/small")
+            defer { log.close() }
+            let lines = try exportLines(log)
+            #expect(lines.count == 6)
+            #expect(ExportVerifier.verify(lines: lines).isValid)
+            #expect(ExportVerifier.verify(lines: lines).events == 5)
+
+            func expectRejected(_ changed: [String], line: Int, _ text: String) {
+                let result = ExportVerifier.verify(lines: changed)
+                #expect(!result.isValid)
+                #expect(result.firstBadLine == line, "\(result.problem ?? "")")
+                #expect(result.problem?.contains(text) == true, "\(result.problem ?? "")")
+            }
+            // An edited record (one byte of the base64 changed) breaks its hash.
+            var edited = lines
+            edited[3] = edited[3].replacingOccurrences(of: "\"record\":\"A", with: "\"record\":\"B")
+            expectRejected(edited, line: 4, "hash does not match")
+            // A deleted line leaves a gap in a full export.
+            var deleted = lines
+            deleted.remove(at: 2)
+            expectRejected(deleted, line: 3, "a line is missing")
+            // Reordered lines: in a full export the first swapped line leaves a gap...
+            var reordered = lines
+            reordered.swapAt(2, 3)
+            expectRejected(reordered, line: 3, "a line is missing")
+            // ... and in a selection the second comes out of order.
+            var ticketLines = try exportLines(log, JSONLinesExport.Selection(streams: ["INC-000001"]))
+            ticketLines.swapAt(2, 3)
+            expectRejected(ticketLines, line: 4, "out of order")
+            // A readable field edited while the record bytes and hashes stay.
+            var relabelled = lines
+            relabelled[2] = relabelled[2].replacingOccurrences(of: "\"streamId\":\"INC-000001\"", with: "\"streamId\":\"INC-000009\"")
+            expectRejected(relabelled, line: 3, "streamId differs")
+            var retimed = lines
+            retimed[5] = retimed[5].replacingOccurrences(of: "\"occurredAt\":\"2024-05-01T08:43:21", with: "\"occurredAt\":\"2024-05-01T08:43:22")
+            expectRejected(retimed, line: 6, "occurredAt differs")
+            // The last lines cut off.
+            let cut = ExportVerifier.verify(lines: Array(lines.dropLast()))
+            #expect(!cut.isValid)
+            #expect(cut.problem?.contains("stated chain head") == true)
+        }
+    }
+
+    @Test("a ticket's export holds only its events and still verifies")
+    func oneTicket() async throws {
+        try await withTemporaryDirectory { path in
+            let log = try smallLedger(path + "/small")
+            defer { log.close() }
+            let lines = try exportLines(log, JSONLinesExport.Selection(streams: ["INC-000001"]))
+            #expect(lines.count == 5)
+            #expect(lines.dropFirst().allSatisfy { $0.contains("\"streamId\":\"INC-000001\"") })
+            #expect(ExportVerifier.verify(lines: lines).isValid)
+        }
+    }
+
+    @Test("the Python verifier of docs/AUDIT.md accepts an export and rejects a tampered one")
+    func pythonVerifier() async throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else {
+            Issue.record("python3 is missing at /usr/bin/python3; CI installs it")
+            return
+        }
+        try await withTemporaryDirectory { path in
+            let log = try smallLedger(path + "/small")
+            defer { log.close() }
+            let lines = try exportLines(log)
+            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("scripts/verify_export.py").path
+            func run(_ text: [String]) throws -> (Int32, String) {
+                let file = path + "/export.jsonl"
+                try (text.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+                process.arguments = [script, file]
+                let pipe = Pipe()
+                process.standardOutput = pipe
+                try process.run()
+                let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                process.waitUntilExit()
+                return (process.terminationStatus, output)
+            }
+            let good = try run(lines)
+            #expect(good.0 == 0)
+            #expect(good.1.contains("valid: 5 events"))
+            var relabelled = lines
+            relabelled[2] = relabelled[2].replacingOccurrences(of: "\"actorId\":\"op-1\"", with: "\"actorId\":\"op-2\"")
+            let bad = try run(relabelled)
+            #expect(bad.0 == 1)
+            #expect(bad.1.contains("INVALID at line 3"))
+        }
+    }
+}
