@@ -83,6 +83,41 @@ extension EventLog {
         return passed
     }
 
+    /// Passes every stream's id and version to `body`, in the streams' byte order.
+    ///
+    /// - Returns: the number of streams.
+    @discardableResult
+    public func forEachStream(_ body: (String, UInt64) throws -> Void) throws -> Int {
+        var streams: [(String, UInt64)] = []
+        var after: [UInt8]?
+        var count = 0
+        repeat {
+            // A few thousand streams per read transaction, so a long walk holds no old pages.
+            streams.removeAll(keepingCapacity: true)
+            try environment.read { (txn) throws in
+                try txn.withCursor(environment.streams) { (cursor) throws in
+                    var entry: (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)?
+                    if let after {
+                        entry = try after.withUnsafeBytes { (raw) throws in try cursor.get(.setRange, key: raw) }
+                        if let found = entry, found.key.elementsEqual(after) { entry = try cursor.get(.nextNoDuplicate) }
+                    } else {
+                        entry = try cursor.get(.first)
+                    }
+                    while let (key, _) = entry, streams.count < 4096 {
+                        streams.append((String(decoding: key, as: UTF8.self), try cursor.duplicateCount()))
+                        entry = try cursor.get(.nextNoDuplicate)
+                    }
+                }
+            }
+            for (stream, version) in streams {
+                try body(stream, version)
+                count += 1
+            }
+            after = streams.last.map { Array($0.0.utf8) }
+        } while streams.count == 4096
+        return count
+    }
+
     /// The event with this id, or nil.
     public func event(id: EventID) throws -> RecordedEvent? {
         try environment.read { (txn) throws -> RecordedEvent? in

@@ -21,6 +21,9 @@ struct ReadTests {
             #expect(try log.readStream("s", from: 11).isEmpty)
             #expect(try log.readStream("none").isEmpty)
             #expect(try log.readStream("s").map(\.streamVersion) == Array(1...10))
+            var streams: [String: UInt64] = [:]
+            #expect(try log.forEachStream { streams[$0] = $1 } == 2)
+            #expect(streams == ["s": 10, "t": 10])
         }
     }
 
@@ -47,6 +50,13 @@ struct ReadTests {
             #expect(seen == Array(1...5000))
             let partial = try log.forEachRecord(from: 100, limit: 4200) { _ in }
             #expect(partial == 4200)
+            // More streams than one read transaction walks.
+            for index in 0..<5000 { _ = try log.append([sampleEvent("x")], to: "many-\(index)") }
+            var streams: [String] = []
+            try log.forEachStream { stream, _ in streams.append(stream) }
+            let byteOrder = streams.sorted { (a: String, b: String) -> Bool in Array(a.utf8).lexicographicallyPrecedes(Array(b.utf8)) }
+            #expect(streams.count == 5003)
+            #expect(streams == byteOrder)
         }
     }
 

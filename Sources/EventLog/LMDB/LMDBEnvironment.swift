@@ -385,7 +385,7 @@ struct Cursor {
     let handle: OpaquePointer
 
     enum Op {
-        case first, last, next, prev, set, setRange, firstDup, lastDup, nextDup, prevDup
+        case first, last, next, prev, set, setRange, firstDup, lastDup, nextDup, prevDup, nextNoDuplicate
 
         var raw: MDB_cursor_op {
             switch self {
@@ -399,6 +399,7 @@ struct Cursor {
             case .lastDup: MDB_LAST_DUP
             case .nextDup: MDB_NEXT_DUP
             case .prevDup: MDB_PREV_DUP
+            case .nextNoDuplicate: MDB_NEXT_NODUP
             }
         }
     }
