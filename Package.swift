@@ -59,6 +59,7 @@ let package = Package(
             name: "LedgerIO",
             dependencies: [
                 "EventLog",
+                "TicketLedger",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

@@ -8,13 +8,13 @@ struct Export: ParsableCommand {
         abstract: "Export events with what proves them (record bytes, hashes) as JSON Lines; check with `desk verify --export`.")
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
-        case jsonl
+        case jsonl, csv, xes, ocel
     }
 
     @OptionGroup var options: LedgerOptions
     @OptionGroup var window: WindowOptions
 
-    @Option(help: "The format: jsonl (JSON Lines for auditors, docs/AUDIT.md).")
+    @Option(help: "jsonl (auditors, docs/AUDIT.md), csv (spreadsheets), xes (IEEE 1849) or ocel (OCEL 2.0 JSON).")
     var format: Format = .jsonl
 
     @Option(name: .customLong("ticket"), help: "Only this ticket or problem (repeatable).")
@@ -41,12 +41,19 @@ struct Export: ParsableCommand {
         let progress = Progress(label: "exporting")
         defer { progress.finish() }
         var buffer = Data()
-        let count = try JSONLinesExport.export(log, selection: selection, progress: { progress.update($0, of: total) }) { line in
-            buffer.append(contentsOf: line.utf8)
+        let write: (String) throws -> Void = { text in
+            buffer.append(contentsOf: text.utf8)
             if buffer.count >= 1 << 20 {
                 try handle.write(contentsOf: buffer)
                 buffer.removeAll(keepingCapacity: true)
             }
+        }
+        let report: (UInt64) -> Void = { progress.update($0, of: total) }
+        let count: Int = switch format {
+        case .jsonl: try JSONLinesExport.export(log, selection: selection, progress: report, write: write)
+        case .csv: try CSVExport.export(log, selection: selection, progress: report, write: write)
+        case .xes: try XESExport.export(log, selection: selection, progress: report, write: write).events
+        case .ocel: try OCELExport.export(log, selection: selection, progress: report, write: write).events
         }
         try handle.write(contentsOf: buffer)
         if let output {

@@ -145,7 +145,7 @@ struct DeskCLITests {
             #expect(bad.out.contains("INVALID at line 11"))
             let oneTicket = try desk("export", "--ledger", ledger, "--ticket", "INC-000003")
             #expect(oneTicket.out.split(separator: "\n").dropFirst().allSatisfy { $0.contains("\"streamId\":\"INC-000003\"") })
-            let unsupported = try desk("export", "--ledger", ledger, "--format", "xes")
+            let unsupported = try desk("export", "--ledger", ledger, "--format", "pdf")
             #expect(unsupported.status == 64)
         }
     }
