@@ -1,22 +1,31 @@
 # The README's two commands: `make demo` and `make test`.
+# Debian packages come from apt-get (as root, or with sudo); pm4py from PyPI.
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LEDGER ?= ledger-demo
 
-.PHONY: demo test deps benchmarks clean-demo
+.PHONY: demo test deps test-tools benchmarks clean-demo
 
-# Debian's LMDB, pkg-config and python3 (the audit script's test), installed once if missing.
+# Debian's LMDB, pkg-config and python3 with venv (the audit script and pm4py), installed once if missing.
 deps:
-	@dpkg -s liblmdb-dev pkg-config python3 >/dev/null 2>&1 || { \
-		echo "installing liblmdb-dev, pkg-config and python3"; \
-		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq liblmdb-dev pkg-config python3; }
+	@dpkg -s liblmdb-dev pkg-config python3 python3-venv >/dev/null 2>&1 || { \
+		echo "installing liblmdb-dev, pkg-config, python3 and python3-venv"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq liblmdb-dev pkg-config python3 python3-venv; }
+
+# What some tests use to check the exports the way their users would: headless
+# Chromium (the HTML report) and pm4py in a virtual environment (XES, OCEL).
+test-tools:
+	@command -v chromium >/dev/null 2>&1 || { echo "installing chromium"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+	@.build/pyvenv/bin/python -c "import pm4py" >/dev/null 2>&1 || { echo "installing pm4py into .build/pyvenv"; \
+		python3 -m venv .build/pyvenv && .build/pyvenv/bin/pip install -q pm4py; }
 
 # Builds `desk` and runs the demo on an embedded ledger in ./$(LEDGER).
 demo: deps
 	$(SWIFT) build --product desk
 	$$($(SWIFT) build --show-bin-path)/desk demo --ledger $(LEDGER)
 
-test: deps
+test: deps test-tools
 	$(SWIFT) test
 
 # Slow (release build of the benchmark package, several minutes); see docs/BENCHMARKS.md.

@@ -60,6 +60,7 @@ let package = Package(
             dependencies: [
                 "EventLog",
                 "TicketLedger",
+                "Projections",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -93,7 +94,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LedgerIOTests",
-            dependencies: ["LedgerIO", "EventLog", "TicketLedger", "TicketLedgerTesting"],
+            dependencies: ["LedgerIO", "EventLog", "TicketLedger", "Projections", "TicketLedgerTesting"],
             exclude: ["Golden"]
         ),
         .testTarget(

@@ -222,3 +222,49 @@ struct PlantedAreaTests {
         }
     }
 }
+
+/// Debian's headless Chromium, which `make test` installs.
+let chromium: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+@Suite("desk report")
+struct ReportTests {
+    @Test("the HTML report of a simulated ledger renders in headless Chromium without a console error, with its charts",
+          .enabled(if: chromium != nil, "needs Debian's chromium, which `make test` installs"))
+    func rendersInChromium() async throws {
+        try await withTemporaryDirectory { path in
+            let ledger = path + "/ledger"
+            _ = try desk("generate", "--ledger", ledger, "--tickets", "600", "--days", "60")
+            let html = path + "/report.html"
+            let written = try desk("report", "--ledger", ledger, "--output", html)
+            #expect(written.status == 0, "\(written.err)")
+            let page = try String(contentsOfFile: html, encoding: .utf8)
+            #expect(!page.contains("http://") || page.components(separatedBy: "http://").dropFirst().allSatisfy { $0.hasPrefix("www.w3.org/2000/svg") }, "the page must not load anything")
+            func chrome(_ arguments: [String]) throws -> (out: String, err: String) {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: chromium!)
+                process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0"] + arguments + ["file://" + html]
+                let out = Pipe()
+                let err = Pipe()
+                process.standardOutput = out
+                process.standardError = err
+                try process.run()
+                let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                process.waitUntilExit()
+                return (o, e)
+            }
+            let dom = try chrome(["--dump-dom"])
+            for chart in ["pareto", "trend", "sla", "satisfaction"] {
+                #expect(dom.out.contains("<svg id=\"\(chart)\""), "chart \(chart) missing from the rendered page")
+            }
+            #expect(dom.out.contains("class=\"emerging\""), "emerging rises are marked")
+            let consoleErrors = dom.err.split(separator: "\n").filter { $0.contains("CONSOLE") || $0.contains("Uncaught") }
+            #expect(consoleErrors.isEmpty, "\(consoleErrors)")
+            let screenshot = path + "/report.png"
+            _ = try chrome(["--screenshot=" + screenshot, "--window-size=1200,1900"])
+            let png = try #require(FileManager.default.contents(atPath: screenshot))
+            #expect(png.count > 10_000)
+            #expect(png.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
+        }
+    }
+}
