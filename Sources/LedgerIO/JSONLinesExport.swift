@@ -66,6 +66,40 @@ public struct ExportedEvent: Codable, Sendable, Hashable {
     }
 }
 
+extension ExportedEvent {
+    /// The event as one JSON line (keys sorted, newline included), written by
+    /// hand: the same bytes `JSONEncoder` with sorted keys gives, many times faster.
+    var jsonLine: String {
+        var line = "{\"actorId\":" + Self.quoted(actorId) + ",\"actorKind\":" + String(actorKind)
+        line += ",\"causationId\":\"" + causationId + "\",\"correlationId\":\"" + correlationId + "\",\"eventId\":\"" + eventId
+        line += "\",\"hash\":\"" + hash + "\",\"occurredAt\":\"" + occurredAt.description + "\",\"payload\":\"" + payload
+        line += "\",\"position\":" + String(position) + ",\"previousHash\":\"" + previousHash + "\",\"record\":\"" + record
+        line += "\",\"recordedAt\":\"" + recordedAt.description + "\",\"schemaVersion\":" + String(schemaVersion)
+        line += ",\"streamId\":" + Self.quoted(streamId) + ",\"streamVersion\":" + String(streamVersion)
+        line += ",\"type\":" + Self.quoted(type) + "}\n"
+        return line
+    }
+
+    /// A JSON string literal (RFC 8259 escapes; `/` left alone, as the encoder does).
+    static func quoted(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+}
+
 /// Writes a ledger, or a selection of it, as JSON Lines for auditors
 /// (`docs/AUDIT.md` describes the layout and how to check it).
 public enum JSONLinesExport {
@@ -120,7 +154,7 @@ public enum JSONLinesExport {
         var written = 0
         try log.forEachRecord(from: 1, limit: Int(head.position)) { view in
             if selection.contains(view) {
-                try write(String(decoding: try encoder.encode(ExportedEvent(view, previousHash: previous)), as: UTF8.self) + "\n")
+                try write(ExportedEvent(view, previousHash: previous).jsonLine)
                 written += 1
             }
             previous = Array(view.hashBytes)

@@ -101,6 +101,22 @@ struct JSONLinesExportTests {
         }
     }
 
+    @Test("awkward characters survive the hand-written JSON lines")
+    func escaping() async throws {
+        try await withTemporaryDirectory { path in
+            let log = try EventLog(path: path + "/odd", configuration: EventLogConfiguration(durability: .buffered))
+            defer { log.close() }
+            let odd = "quote \" back \\ slash / tab \t line \n bell \u{07} ü 🎫"
+            _ = try log.append([ProposedEvent(type: "Odd " + odd, occurredAt: .now(), actor: ActorRef(.caller, odd), payload: [0, 1, 2])], to: "S-" + odd)
+            let lines = try exportLines(log)
+            #expect(ExportVerifier.verify(lines: lines).isValid)
+            let event = try JSONDecoder().decode(ExportedEvent.self, from: Data(lines[1].utf8))
+            #expect(event.streamId == "S-" + odd)
+            #expect(event.actorId == odd)
+            #expect(event.type == "Odd " + odd)
+        }
+    }
+
     @Test("a ticket's export holds only its events and still verifies")
     func oneTicket() async throws {
         try await withTemporaryDirectory { path in
