@@ -189,29 +189,28 @@ public final class Desk: Sendable {
 
     /// The ticket as its events make it now, or `nil` when there is none.
     public func ticket(_ number: String) throws(DeskError) -> Ticket? {
-        var state: Ticket?
-        for entry in try history(number) {
-            if let event = entry.event { state = Ticket.evolve(state, streamID: number, event: event, occurredAt: entry.occurredAt) }
-        }
-        // Unknown events still count for the stream version used by optimistic concurrency.
-        if var ticket = state {
-            ticket.version = try streamVersion(number)
-            return ticket
-        }
-        return nil
+        try fold(number) { Ticket.evolve($0, streamID: number, event: $1, occurredAt: $2) } withVersion: { $0.version = $1 }
     }
 
     /// The problem as its events make it now, or `nil` when there is none.
     public func problem(_ number: String) throws(DeskError) -> Problem? {
-        var state: Problem?
-        for entry in try history(number) {
-            if let event = entry.event { state = Problem.evolve(state, streamID: number, event: event, occurredAt: entry.occurredAt) }
+        try fold(number) { Problem.evolve($0, streamID: number, event: $1, occurredAt: $2) } withVersion: { $0.version = $1 }
+    }
+
+    /// Folds one read of the stream. The version is the last event's, unknown
+    /// types included, so that an append expecting it fails if anything landed
+    /// after this read.
+    private func fold<State>(
+        _ number: String, _ evolve: (State?, DeskEvent, Timestamp) -> State, withVersion setVersion: (inout State, UInt64) -> Void
+    ) throws(DeskError) -> State? {
+        let entries = try history(number)
+        var state: State?
+        for entry in entries {
+            if let event = entry.event { state = evolve(state, event, entry.occurredAt) }
         }
-        if var problem = state {
-            problem.version = try streamVersion(number)
-            return problem
-        }
-        return nil
+        guard var result = state, let last = entries.last else { return nil }
+        setVersion(&result, last.version)
+        return result
     }
 
     /// Every event of a ticket or problem, oldest first; events of unknown types
