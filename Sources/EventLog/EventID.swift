@@ -75,12 +75,21 @@ public struct EventID: Hashable, Comparable, Sendable, Codable, CustomStringConv
 
     /// The identifier in the lowercase UUID text form (8-4-4-4-12).
     public var description: String {
-        let hex = bytes.map { byte -> String in
-            let text = String(byte, radix: 16)
-            return byte < 16 ? "0" + text : text
+        let digits: StaticString = "0123456789abcdef"
+        return String(unsafeUninitializedCapacity: 36) { buffer in
+            var out = 0
+            for index in 0..<16 {
+                if index == 4 || index == 6 || index == 8 || index == 10 {
+                    buffer[out] = UInt8(ascii: "-")
+                    out += 1
+                }
+                let byte = UInt8(truncatingIfNeeded: (index < 8 ? high : low) >> (56 - 8 * UInt64(index % 8)))
+                buffer[out] = digits.utf8Start[Int(byte >> 4)]
+                buffer[out + 1] = digits.utf8Start[Int(byte & 0x0F)]
+                out += 2
+            }
+            return 36
         }
-        return hex[0..<4].joined() + "-" + hex[4..<6].joined() + "-" + hex[6..<8].joined() + "-"
-            + hex[8..<10].joined() + "-" + hex[10..<16].joined()
     }
 
     /// Runs `body` over the 16 bytes without allocating.

@@ -46,14 +46,39 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         var time = time_t(seconds)
         var parts = tm()
         gmtime_r(&time, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+        return String(unsafeUninitializedCapacity: 27) { buffer in
+            var out = 0
+            func put(_ value: Int, width: Int) {
+                var divisor = 1
+                for _ in 1..<width { divisor *= 10 }
+                var rest = value
+                while divisor > 0 {
+                    buffer[out] = UInt8(ascii: "0") + UInt8(rest / divisor % 10)
+                    rest %= divisor
+                    divisor /= 10
+                    out += 1
+                }
+            }
+            func char(_ c: Unicode.Scalar) {
+                buffer[out] = UInt8(ascii: c)
+                out += 1
+            }
+            put(Int(parts.tm_year) + 1900, width: 4)
+            char("-")
+            put(Int(parts.tm_mon) + 1, width: 2)
+            char("-")
+            put(Int(parts.tm_mday), width: 2)
+            char("T")
+            put(Int(parts.tm_hour), width: 2)
+            char(":")
+            put(Int(parts.tm_min), width: 2)
+            char(":")
+            put(Int(parts.tm_sec), width: 2)
+            char(".")
+            put(Int(micros), width: 6)
+            char("Z")
+            return out
         }
-        let micro = String(micros)
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))."
-            + String(repeating: "0", count: 6 - micro.count) + micro + "Z"
     }
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
