@@ -62,7 +62,8 @@ let package = Package(
                 "TicketLedger",
                 "Projections",
                 .product(name: "Crypto", package: "swift-crypto"),
-            ]
+            ],
+            resources: [.copy("Presets")]
         ),
         .target(
             name: "TicketLedgerTesting",
@@ -95,7 +96,7 @@ let package = Package(
         .testTarget(
             name: "LedgerIOTests",
             dependencies: ["LedgerIO", "EventLog", "TicketLedger", "Projections", "TicketLedgerTesting"],
-            exclude: ["Golden"]
+            exclude: ["Golden", "Fixtures"]
         ),
         .testTarget(
             name: "DeskCLITests",

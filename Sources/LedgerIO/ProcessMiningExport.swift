@@ -48,8 +48,9 @@ enum StreamWalker {
         }
     }
 
-    /// The activity: the event type, or an imported activity's own name.
+    /// The activity: an imported event's original activity name, or the event type.
     static func activityName(_ event: DeskEvent?, type: String) -> String {
+        if let original = event?.attributes["source.activity"] { return original }
         if case .activityRecorded(let name)? = event?.body { return name }
         return type
     }

@@ -176,9 +176,6 @@ public struct DeskProjector: Sendable {
         case .registered:
             count(at: time, key: key) { $0.registered += 1 }
             flow(at: time) { $0.inflow += 1 }
-            if let analysis = options.problemAreas {
-                areaState?.registered(tracked.ticket, at: time, options: analysis, inWindow: options.inWindow(time))
-            }
         case .escalated(let escalation) where escalation.kind == .functional && before.escalationCount == 0:
             updateArea(tracked.ticket) { $0.escalated += 1 }
         case .linked(let kind, _) where kind == .problem || kind == .knownError:
@@ -247,6 +244,11 @@ public struct DeskProjector: Sendable {
             }
         default:
             break
+        }
+        // An incident counts for problem areas from its stream's first event
+        // (its registration, or whatever an imported log starts with).
+        if isNew, let analysis = options.problemAreas {
+            areaState?.registered(tracked.ticket, at: time, options: analysis, inWindow: options.inWindow(time))
         }
         // The first response (or a resolution before any response) meets or misses the response target.
         if before.firstResponseAt == nil, tracked.ticket.firstResponseAt != nil || tracked.ticket.resolutionCount > 0 {

@@ -5,7 +5,9 @@ public import TicketLedger
 public enum Grouping: String, Sendable, Hashable, Codable, CaseIterable {
     case line, group, agent, channel, category, service, ci, client, priority, product
 
-    /// The ticket's key in this dimension (`(none)` when it has no value).
+    /// The ticket's key in this dimension: its field, or else the custom
+    /// attribute of the dimension's name (what an import maps columns to);
+    /// `(none)` when neither has a value.
     public func key(of ticket: Ticket) -> String {
         let value: String? = switch self {
         case .line: ticket.line.description
@@ -19,7 +21,7 @@ public enum Grouping: String, Sendable, Hashable, Codable, CaseIterable {
         case .priority: String(ticket.priority)
         case .product: ticket.attributes["product"] ?? ticket.configurationItems.first
         }
-        return value.flatMap { $0.isEmpty ? nil : $0 } ?? "(none)"
+        return value.flatMap { $0.isEmpty ? nil : $0 } ?? ticket.attributes[rawValue].flatMap { $0.isEmpty ? nil : $0 } ?? "(none)"
     }
 }
 

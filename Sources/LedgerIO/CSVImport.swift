@@ -1,0 +1,287 @@
+import Crypto
+public import EventLog
+import Foundation
+import TicketLedger
+
+/// How the columns of a CSV event log map to the ledger. Written as JSON for
+/// `desk import --map FILE`; the presets in `Presets/` are examples.
+public struct ImportMapping: Codable, Sendable, Hashable {
+    /// The column holding the case (ticket or problem) id.
+    public var caseColumn: String
+    /// The column holding the activity name.
+    public var activityColumn: String
+    /// The column holding the event's time.
+    public var timeColumn: String
+    /// The column holding who did it, if any.
+    public var resourceColumn: String?
+    /// The time's layout with `yyyy MM dd HH mm ss` and `S...` (fraction) tokens,
+    /// e.g. `yyyy/MM/dd HH:mm:ss.SSS`; absent: ISO 8601 (`2012-03-15 11:53:52+00:00`).
+    /// Times without an offset are UTC.
+    public var timeFormat: String?
+    /// Other columns to keep, by the field they become: `category`, `ci`,
+    /// `product`, `client`, `group`, `line`, `priority`, `service`, or any name
+    /// (kept as a custom attribute).
+    public var attributes: [String: String]
+    /// Activity names that mean one of the ledger's events: `registered`,
+    /// `assigned`, `workStarted`, `suspended`, `resumed`, `resolved`, `reopened`,
+    /// `closed`, `cancelled`. Any other activity is kept as `ActivityRecorded`
+    /// with its name.
+    public var activities: [String: String]
+
+    public init(
+        caseColumn: String, activityColumn: String, timeColumn: String, resourceColumn: String? = nil, timeFormat: String? = nil,
+        attributes: [String: String] = [:], activities: [String: String] = [:]
+    ) {
+        self.caseColumn = caseColumn
+        self.activityColumn = activityColumn
+        self.timeColumn = timeColumn
+        self.resourceColumn = resourceColumn
+        self.timeFormat = timeFormat
+        self.attributes = attributes
+        self.activities = activities
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case caseColumn = "case", activityColumn = "activity", timeColumn = "time", resourceColumn = "resource", timeFormat, attributes, activities
+    }
+
+    /// A mapping shipped with the library: `helpdesk` or `bpi2013-problems`
+    /// (files in `Sources/LedgerIO/Presets`).
+    public static func preset(_ name: String) throws -> ImportMapping {
+        guard let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Presets") else {
+            throw ImportError(description: "no preset '\(name)'; the presets are \(presetNames.joined(separator: ", "))")
+        }
+        return try load(url.path)
+    }
+
+    /// The presets' names.
+    public static let presetNames = ["helpdesk", "bpi2013-problems"]
+
+    /// Reads a mapping from a JSON file.
+    public static func load(_ path: String) throws -> ImportMapping {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ImportError(description: "\(path): cannot read the mapping") }
+        do {
+            return try JSONDecoder().decode(ImportMapping.self, from: data)
+        } catch {
+            throw ImportError(description: "\(path): not a mapping: \(error)")
+        }
+    }
+
+    static let knownEvents: Set<String> = ["registered", "assigned", "workStarted", "suspended", "resumed", "resolved", "reopened", "closed", "cancelled"]
+
+    /// Parses a time in this mapping's format, or returns nil.
+    func parseTime(_ text: String) -> Timestamp? {
+        guard let format = timeFormat else { return Timestamp(iso8601: text) }
+        // Rewrite the layout's fields into ISO 8601, then parse that.
+        let f = Array(format.utf8)
+        let t = Array(text.utf8)
+        var fields: [UInt8: [UInt8]] = [:]
+        var i = 0
+        var j = 0
+        while i < f.count {
+            let c = f[i]
+            if [UInt8(ascii: "y"), UInt8(ascii: "M"), UInt8(ascii: "d"), UInt8(ascii: "H"), UInt8(ascii: "m"), UInt8(ascii: "s"), UInt8(ascii: "S")].contains(c) {
+                var run = 0
+                while i + run < f.count, f[i + run] == c { run += 1 }
+                guard j + run <= t.count else { return nil }
+                let digits = Array(t[j..<(j + run)])
+                guard digits.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+                fields[c] = digits
+                i += run
+                j += run
+            } else {
+                guard j < t.count, t[j] == c else { return nil }
+                i += 1
+                j += 1
+            }
+        }
+        let rest = String(decoding: t[j...], as: UTF8.self)
+        func field(_ c: Character, _ fallback: String) -> String {
+            fields[UInt8(ascii: c.unicodeScalars.first!)].map { String(decoding: $0, as: UTF8.self) } ?? fallback
+        }
+        var iso = "\(field("y", "1970"))-\(field("M", "01"))-\(field("d", "01"))T\(field("H", "00")):\(field("m", "00")):\(field("s", "00"))"
+        if let fraction = fields[UInt8(ascii: "S")] { iso += "." + String(decoding: fraction, as: UTF8.self) }
+        return Timestamp(iso8601: iso + rest)
+    }
+}
+
+/// An error of an import, naming the file, the line and the column.
+public struct ImportError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+}
+
+/// What an import did.
+public struct ImportResult: Sendable, Hashable {
+    /// Events in the file (valid rows).
+    public var events: Int
+    /// Events appended now (0 when the file was imported before).
+    public var appended: Int
+    /// Cases (streams) the events belong to.
+    public var cases: Int
+    /// Rows passed over with `skipInvalid`.
+    public var skipped: Int
+}
+
+/// Imports a CSV event log: every row becomes one event of its case's stream,
+/// with its original time as `occurredAt`, appended in time order (ties in file
+/// order), with the file and row it came from in its attributes.
+///
+/// Nothing is written until every row has been read and checked; then the
+/// events go in in atomic batches whose event ids derive from the file's name and
+/// the row, so an import that stops half-way is finished by running it again,
+/// and a second import of the same file writes nothing new.
+public enum CSVImport {
+    struct Row {
+        var time: Timestamp
+        var line: Int
+        var caseID: String
+        var activity: String
+        var resource: String?
+        var fields: [String: String]
+        var digest: [UInt8]
+    }
+
+    /// Reads `file` with `mapping`, checks every row, and appends.
+    ///
+    /// - Parameters:
+    ///   - skipInvalid: pass over bad rows (their count is returned, and they are
+    ///     written to `skippedFile` if given) instead of stopping at the first.
+    public static func importFile(
+        _ file: String, mapping: ImportMapping, into log: EventLog, skipInvalid: Bool = false, skippedFile: String? = nil,
+        batchSize: Int = 10_000
+    ) throws -> ImportResult {
+        let name = URL(fileURLWithPath: file).lastPathComponent
+        var reader = try CSVFileReader(path: file)
+        guard let header = try reader.next()?.fields else { throw ImportError(description: "\(file): no header row") }
+        func column(_ name: String?) throws -> Int? {
+            guard let name else { return nil }
+            // The first column of that name (some exports repeat a header).
+            guard let index = header.firstIndex(of: name) else {
+                throw ImportError(description: "\(file): no column '\(name)' in the header (\(header.joined(separator: ", ")))")
+            }
+            return index
+        }
+        let caseIndex = try column(mapping.caseColumn)!
+        let activityIndex = try column(mapping.activityColumn)!
+        let timeIndex = try column(mapping.timeColumn)!
+        let resourceIndex = try column(mapping.resourceColumn)
+        let attributeIndexes = try mapping.attributes.keys.sorted().map { (try column($0)!, mapping.attributes[$0]!) }
+        for (activity, event) in mapping.activities where !ImportMapping.knownEvents.contains(event) {
+            throw ImportError(description: "mapping: activity '\(activity)' maps to '\(event)', which is not one of \(ImportMapping.knownEvents.sorted().joined(separator: ", "))")
+        }
+
+        var rows: [Row] = []
+        var skipped: [String] = []
+        var line = 1
+        while let (cells, rowLine) = try next(&reader, file) {
+            line = rowLine
+            if cells == [""] { continue }  // a blank line
+            func bad(_ why: String, column: String) throws {
+                let message = "\(file), line \(line), column '\(column)': \(why)"
+                if skipInvalid {
+                    skipped.append(message)
+                } else {
+                    throw ImportError(description: message)
+                }
+            }
+            guard cells.count == header.count else {
+                try bad("\(cells.count) fields where the header has \(header.count)", column: header.last ?? "")
+                continue
+            }
+            let caseID = cells[caseIndex]
+            guard !caseID.isEmpty else {
+                try bad("the case id is empty", column: mapping.caseColumn)
+                continue
+            }
+            guard let time = mapping.parseTime(cells[timeIndex]) else {
+                try bad("'\(cells[timeIndex])' is not a time\(mapping.timeFormat.map { " in the format \($0)" } ?? " in ISO 8601")", column: mapping.timeColumn)
+                continue
+            }
+            let activity = cells[activityIndex]
+            guard !activity.isEmpty else {
+                try bad("the activity is empty", column: mapping.activityColumn)
+                continue
+            }
+            var fields: [String: String] = [:]
+            for (index, field) in attributeIndexes where !cells[index].isEmpty { fields[field] = cells[index] }
+            var hasher = SHA256()
+            hasher.update(data: Data("ticketledger-import|\(name)|\(line)|".utf8))
+            hasher.update(data: Data(cells.joined(separator: "\u{1F}").utf8))
+            rows.append(Row(
+                time: time, line: line, caseID: caseID, activity: activity,
+                resource: resourceIndex.map { cells[$0] }.flatMap { $0.isEmpty ? nil : $0 }, fields: fields, digest: Array(hasher.finalize())))
+        }
+        if let skippedFile, !skipped.isEmpty {
+            try (skipped.joined(separator: "\n") + "\n").write(toFile: skippedFile, atomically: true, encoding: .utf8)
+        }
+        // Time order; the file's order among equal times.
+        rows.sort { ($0.time, $0.line) < ($1.time, $1.line) }
+        var appended = 0
+        var index = 0
+        while index < rows.count {
+            let batch = rows[index..<min(index + batchSize, rows.count)]
+            var appends: [StreamAppend] = []
+            for row in batch {
+                let event = proposed(row, mapping: mapping, file: name)
+                if appends.last?.stream == row.caseID {
+                    appends[appends.count - 1].events.append(event)
+                } else {
+                    appends.append(StreamAppend(stream: row.caseID, events: [event]))
+                }
+            }
+            let results = try log.append(appends)
+            appended += results.filter { !$0.wasAlreadyStored }.map(\.positions.count).reduce(0, +)
+            index += batch.count
+        }
+        return ImportResult(events: rows.count, appended: appended, cases: Set(rows.map(\.caseID)).count, skipped: skipped.count)
+    }
+
+    static func next(_ reader: inout CSVFileReader, _ file: String) throws -> (fields: [String], line: Int)? {
+        do {
+            return try reader.next()
+        } catch let error as ImportError {
+            throw ImportError(description: "\(file), \(error.description)")
+        }
+    }
+
+    static func proposed(_ row: Row, mapping: ImportMapping, file: String) -> ProposedEvent {
+        let f = row.fields
+        let agent = row.resource ?? ""
+        let line = SupportLine(importText: f["line"]) ?? .firstLine
+        let body: TicketEvent
+        switch mapping.activities[row.activity] {
+        case "registered"?:
+            body = .registered(.init(
+                number: row.caseID, kind: .incident, channel: .other, caller: f["caller"] ?? "", client: ClientRef(f["client"] ?? ""),
+                title: f["title"] ?? row.activity, category: f["category"] ?? "", service: f["service"] ?? "",
+                configurationItems: f["ci"].map { [$0] } ?? [], impact: .medium, urgency: .medium,
+                priority: f["priority"].flatMap(UInt8.init) ?? 3, matrixVersion: 0))
+        case "assigned"?: body = .assigned(.init(group: f["group"] ?? agent, line: line, agent: row.resource))
+        case "workStarted"?: body = .workStarted(agent: agent)
+        case "suspended"?: body = .suspended(reason: .other, note: row.activity)
+        case "resumed"?: body = .resumed
+        case "resolved"?: body = .resolved(.init(code: row.activity, line: line))
+        case "reopened"?: body = .reopened(reason: row.activity)
+        case "closed"?: body = .closed(code: row.activity)
+        case "cancelled"?: body = .cancelled(reason: row.activity)
+        default: body = .activityRecorded(name: row.activity)
+        }
+        var attributes = f
+        attributes["source.file"] = file
+        attributes["source.line"] = String(row.line)
+        attributes["source.activity"] = row.activity
+        return TicketEventCodec.proposed(
+            DeskEvent(body, attributes: attributes), id: EventID(bytes: row.digest.prefix(16))!, occurredAt: row.time,
+            actor: row.resource.map { ActorRef(.agent, $0) } ?? ActorRef(.system, "import"))
+    }
+}
+
+extension SupportLine {
+    init?(importText text: String?) {
+        guard let text = text?.lowercased() else { return nil }
+        if text.contains("1st") || text.contains("first") { self = .firstLine }
+        else if text.contains("2nd") || text.contains("second") { self = .secondLine }
+        else if text.contains("3rd") || text.contains("special") { self = .specialist }
+        else { return nil }
+    }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import EventLog
+import Foundation
+import LedgerIO
+
+struct Import: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Import a CSV event log: one event per row, in time order, with a column mapping (flags, --map FILE or --preset).")
+
+    @OptionGroup var options: LedgerOptions
+
+    @Argument(help: "The CSV file (a header row first).")
+    var file: String
+
+    @Option(help: "A shipped mapping: helpdesk or bpi2013-problems.")
+    var preset: String?
+
+    @Option(help: "A mapping in a JSON file (see Sources/LedgerIO/Presets).")
+    var map: String?
+
+    @Option(name: .customLong("case"), help: "The case-id column.")
+    var caseColumn: String?
+
+    @Option(help: "The activity column.")
+    var activity: String?
+
+    @Option(help: "The time column.")
+    var time: String?
+
+    @Option(help: "The resource column.")
+    var resource: String?
+
+    @Option(name: .customLong("time-format"), help: "The time layout, e.g. yyyy/MM/dd HH:mm:ss.SSS (default ISO 8601).")
+    var timeFormat: String?
+
+    @Option(name: .customLong("attribute"), help: "COLUMN=FIELD to keep (repeatable): category, ci, product, client, group, line, priority, service, or any name.")
+    var attributes: [String] = []
+
+    @Flag(help: "Pass over bad rows, count them and write them to FILE.skipped.txt, instead of stopping at the first.")
+    var skipInvalid = false
+
+    @Flag(help: "Print one JSON document.")
+    var json = false
+
+    func mapping() throws -> ImportMapping {
+        if let preset { return try ImportMapping.preset(preset) }
+        if let map { return try ImportMapping.load(map) }
+        guard let caseColumn, let activity, let time else {
+            throw ValidationError("give --preset, --map, or at least --case, --activity and --time")
+        }
+        var fields: [String: String] = [:]
+        for pair in attributes {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { throw ValidationError("--attribute takes COLUMN=FIELD, not '\(pair)'") }
+            fields[parts[0]] = parts[1]
+        }
+        return ImportMapping(caseColumn: caseColumn, activityColumn: activity, timeColumn: time, resourceColumn: resource, timeFormat: timeFormat, attributes: fields)
+    }
+
+    func run() throws {
+        let mapping = try mapping()
+        var logConfiguration = EventLogConfiguration()
+        logConfiguration.durability = .buffered  // one sync at close: the import is resumable by design
+        let log = try EventLog(path: try options.path(), configuration: logConfiguration)
+        defer { log.close() }
+        let skippedFile = file + ".skipped.txt"
+        let result = try CSVImport.importFile(file, mapping: mapping, into: log, skipInvalid: skipInvalid, skippedFile: skippedFile)
+        if json {
+            struct Output: Encodable { let events, appended, cases, skipped: Int }
+            printJSON(Output(events: result.events, appended: result.appended, cases: result.cases, skipped: result.skipped))
+        } else {
+            print("Imported \(file): \(result.events) events of \(result.cases) cases, \(result.appended) appended now\(result.appended == 0 && result.events > 0 ? " (imported before)" : "")")
+            if result.skipped > 0 { print("Skipped \(result.skipped) invalid rows; they are listed in \(skippedFile)") }
+        }
+    }
+}

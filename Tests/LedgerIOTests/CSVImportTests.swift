@@ -1,0 +1,133 @@
+import EventLog
+import Foundation
+import LedgerIO
+import Testing
+import TicketLedger
+import TicketLedgerTesting
+
+let fixtures = packageRoot.appendingPathComponent("Tests/LedgerIOTests/Fixtures")
+let sharedData = packageRoot.appendingPathComponent("../shared/data").standardized
+
+/// Per-activity counts and cases of a CSV, computed apart from the importer
+/// (plain line splitting: these files have no quoted fields).
+func independentCounts(_ path: String, caseColumn: String, activityColumn: String) throws -> (rows: Int, cases: Int, activities: [String: Int]) {
+    let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+    let header = lines[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    let caseIndex = header.firstIndex(of: caseColumn)!
+    let activityIndex = header.firstIndex(of: activityColumn)!
+    var cases = Set<String>()
+    var activities: [String: Int] = [:]
+    for line in lines.dropFirst() where !line.isEmpty {
+        let cells = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        cases.insert(cells[caseIndex])
+        activities[cells[activityIndex], default: 0] += 1
+    }
+    return (lines.count - 1, cases.count, activities)
+}
+
+/// Per-activity counts as the ledger holds them (the original names, through the CSV export).
+func ledgerActivityCounts(_ log: EventLog) throws -> [String: Int] {
+    var counts: [String: Int] = [:]
+    var first = true
+    try CSVExport.export(log) { text in
+        for row in text.split(separator: "\r\n") {
+            if first { first = false; continue }
+            counts[String(row.split(separator: ",", omittingEmptySubsequences: false)[3]), default: 0] += 1
+        }
+    }
+    return counts
+}
+
+@Suite("Importing CSV event logs")
+struct CSVImportTests {
+    @Test("the helpdesk and BPI excerpts import whole, in time order, with their sources; a second import writes nothing")
+    func excerpts() async throws {
+        for (file, preset, caseColumn, activityColumn) in [
+            ("helpdesk-excerpt.csv", "helpdesk", "Case ID", "Activity"),
+            ("bpi2013-excerpt.csv", "bpi2013-problems", "case:concept:name", "concept:name"),
+        ] {
+            try await withTemporaryLedger { log in
+                let path = fixtures.appendingPathComponent(file).path
+                let result = try CSVImport.importFile(path, mapping: try ImportMapping.preset(preset), into: log)
+                let expected = try independentCounts(path, caseColumn: caseColumn, activityColumn: activityColumn)
+                #expect(result.events == expected.rows)
+                #expect(result.appended == expected.rows)
+                #expect(result.cases == expected.cases)
+                #expect(try ledgerActivityCounts(log) == expected.activities)
+                // Time order, and every event knows its file and line.
+                let events = try log.read(from: 1, limit: .max)
+                #expect(events.map(\.event.occurredAt) == events.map(\.event.occurredAt).sorted())
+                let decoded = try events.compactMap { try TicketEventCodec.decode($0) }
+                #expect(decoded.allSatisfy { $0.attributes["source.file"] == file && $0.attributes["source.line"] != nil })
+                // Again: nothing new.
+                let again = try CSVImport.importFile(path, mapping: try ImportMapping.preset(preset), into: log)
+                #expect(again.appended == 0)
+                #expect(try log.lastPosition() == UInt64(expected.rows))
+            }
+        }
+    }
+
+    @Test("bad input names the file, line and column, and writes nothing; --skip-invalid counts and lists the rows")
+    func badInput() async throws {
+        try await withTemporaryDirectory { path in
+            let file = path + "/bad.csv"
+            try """
+                case,activity,time,who
+                T1,Open,2024-03-01T08:00:00Z,ann
+                T1,Work,2024-03-01T09:00:00Z,ann
+                T2,Open,yesterday,bo
+                ,Open,2024-03-01T10:00:00Z,bo
+                T3,Open,2024-03-01T11:00:00Z
+                T1,Close,2024-03-01T12:00:00Z,ann
+
+                """.write(toFile: file, atomically: true, encoding: .utf8)
+            let mapping = ImportMapping(caseColumn: "case", activityColumn: "activity", timeColumn: "time", resourceColumn: "who", activities: ["Open": "registered", "Close": "closed"])
+            try await withTemporaryLedger { log in
+                let error = #expect(throws: ImportError.self) { try CSVImport.importFile(file, mapping: mapping, into: log) }
+                #expect(error?.description == "\(file), line 4, column 'time': 'yesterday' is not a time in ISO 8601")
+                #expect(try log.lastPosition() == 0)
+                let result = try CSVImport.importFile(file, mapping: mapping, into: log, skipInvalid: true, skippedFile: path + "/skipped.txt")
+                #expect(result.events == 3)
+                #expect(result.skipped == 3)
+                let skipped = try String(contentsOfFile: path + "/skipped.txt", encoding: .utf8)
+                #expect(skipped.contains("line 5, column 'case': the case id is empty"))
+                #expect(skipped.contains("line 6, column 'who': 3 fields where the header has 4"))
+                #expect(try log.readStream("T1").map(\.type) == ["TicketRegistered", "ActivityRecorded", "TicketClosed"])
+            }
+            let missing = #expect(throws: ImportError.self) {
+                try withTemporaryLedgerSync { try CSVImport.importFile(file, mapping: ImportMapping(caseColumn: "ticket", activityColumn: "activity", timeColumn: "time"), into: $0) }
+            }
+            #expect(missing?.description.contains("no column 'ticket' in the header") == true)
+        }
+    }
+
+    @Test("the whole shared logs import with every event and case, and the README's activity counts",
+          .enabled(if: FileManager.default.fileExists(atPath: sharedData.appendingPathComponent("helpdesk.csv").path), "needs ../shared/data"))
+    func sharedLogs() async throws {
+        let expectations: [(String, String, Int, Int, [String: Int])] = [
+            ("helpdesk.csv", "helpdesk", 21_348, 4_580, [
+                "Take in charge ticket": 5060, "Resolve ticket": 4983, "Assign seriousness": 4938, "Closed": 4574, "Wait": 1463,
+                "Require upgrade": 119, "Insert ticket": 118, "Create SW anomaly": 67, "Resolve SW anomaly": 13,
+                "Schedule intervention": 5, "VERIFIED": 3, "RESOLVED": 2, "INVALID": 2, "DUPLICATE": 1,
+            ]),
+            ("bpi2013_closed_problems.csv", "bpi2013-problems", 6_660, 1_487, ["Accepted": 4207, "Completed": 1568, "Queued": 875, "Unmatched": 10]),
+        ]
+        for (file, preset, events, cases, activities) in expectations {
+            try await withTemporaryLedger { log in
+                let result = try CSVImport.importFile(sharedData.appendingPathComponent(file).path, mapping: try ImportMapping.preset(preset), into: log)
+                #expect(result.events == events)
+                #expect(result.cases == cases)
+                #expect(try ledgerActivityCounts(log) == activities)
+            }
+        }
+    }
+}
+
+/// A temporary ledger for synchronous code.
+func withTemporaryLedgerSync<T>(_ body: (EventLog) throws -> T) throws -> T {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("ticketledger-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let log = try EventLog(path: path, configuration: EventLogConfiguration(durability: .buffered))
+    defer { log.close() }
+    return try body(log)
+}
