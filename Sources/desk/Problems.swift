@@ -9,7 +9,7 @@ struct Problems: ParsableCommand {
     @OptionGroup var options: LedgerOptions
     @OptionGroup var window: WindowOptions
 
-    @Option(help: "The dimension: ci, service, category, product or client.")
+    @Option(help: "The dimension: ci, service, category, product, client or group (the group that first held it).")
     var by: Grouping = .ci
 
     @Option(help: "Areas to show.")
@@ -22,8 +22,8 @@ struct Problems: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard [.ci, .service, .category, .product, .client].contains(by) else {
-            throw ValidationError("--by takes ci, service, category, product or client")
+        guard [.ci, .service, .category, .product, .client, .group].contains(by) else {
+            throw ValidationError("--by takes ci, service, category, product, client or group")
         }
         guard top > 0 else { throw ValidationError("--top must be at least 1") }
     }

@@ -101,7 +101,7 @@ struct DeskCLITests {
             #expect(badDate.err.contains("The value '2024-02-30x' is invalid for '--from <time>'"))
             let badValue = try desk("problems", "--ledger", path + "/l", "--by", "agent")
             #expect(badValue.status == 64)
-            #expect(badValue.err.contains("--by takes ci, service, category, product or client"))
+            #expect(badValue.err.contains("--by takes ci, service, category, product, client or group"))
             let unknown = try desk("metrics", "--ledger", path + "/l", "--by", "mood")
             #expect(unknown.status == 64)
             let noTicket = try desk("history", "--ledger", path + "/l", "INC-424242")
