@@ -110,3 +110,49 @@ struct ProcessMiningExportTests {
         }
     }
 }
+
+@Suite("Import, export to XES, read with pm4py")
+struct ImportRoundTripTests {
+    @Test("the same traces, events and case durations as the CSV",
+          .enabled(if: pm4pyPython != nil, "needs a Python with pm4py ($TICKETLEDGER_PYTHON or .build/pyvenv, which `make test` installs)"))
+    func roundTrip() async throws {
+        let shared = packageRoot.appendingPathComponent("../shared/data/helpdesk.csv").standardized.path
+        let source = FileManager.default.fileExists(atPath: shared) ? shared : fixtures.appendingPathComponent("helpdesk-excerpt.csv").path
+        try await withTemporaryDirectory { path in
+            let log = try EventLog(path: path + "/ledger", configuration: EventLogConfiguration(durability: .buffered))
+            defer { log.close() }
+            _ = try CSVImport.importFile(source, mapping: try ImportMapping.preset("helpdesk"), into: log)
+            try exported(log) { try XESExport.export($0, write: $1) }.write(toFile: path + "/log.xes", atomically: true, encoding: .utf8)
+            let script = """
+                import csv, datetime, json, sys, pm4py
+                cases = {}
+                with open(sys.argv[1], newline="") as f:
+                    for row in csv.DictReader(f):
+                        t = datetime.datetime.strptime(row["Complete Timestamp"], "%Y/%m/%d %H:%M:%S.%f")
+                        cases.setdefault(row["Case ID"], []).append((t, row["Activity"]))
+                log = pm4py.read_xes(sys.argv[2])
+                mined = {c: ((g["time:timestamp"].max() - g["time:timestamp"].min()).total_seconds(), sorted(g["concept:name"]))
+                         for c, g in log.groupby("case:concept:name")}
+                same = all(abs(mined[c][0] - (max(t for t, _ in rows) - min(t for t, _ in rows)).total_seconds()) < 0.002
+                           and mined[c][1] == sorted(a for _, a in rows) for c, rows in cases.items())
+                print("RESULT " + json.dumps({"csvCases": len(cases), "xesCases": len(mined), "csvEvents": sum(map(len, cases.values())),
+                                              "xesEvents": len(log), "same": same}))
+                """
+            try script.write(toFile: path + "/check.py", atomically: true, encoding: .utf8)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: pm4pyPython!)
+            process.arguments = [path + "/check.py", source, path + "/log.xes"]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            let line = try #require(output.split(separator: "\n").first { $0.hasPrefix("RESULT ") })
+            let result = try #require(try JSONSerialization.jsonObject(with: Data(line.dropFirst(7).utf8)) as? [String: Any])
+            #expect(result["xesCases"] as? Int == result["csvCases"] as? Int)
+            #expect(result["xesEvents"] as? Int == result["csvEvents"] as? Int)
+            #expect(result["same"] as? Bool == true, "every case has the CSV's activities and duration")
+        }
+    }
+}
