@@ -5,11 +5,11 @@ import LedgerIO
 
 struct Import: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Import a CSV event log: one event per row, in time order, with a column mapping (flags, --map FILE or --preset).")
+        abstract: "Import a CSV event log (one event per row, in time order, with a column mapping: flags, --map FILE or --preset), or a JSON Lines export (checked first).")
 
     @OptionGroup var options: LedgerOptions
 
-    @Argument(help: "The CSV file (a header row first).")
+    @Argument(help: "The CSV file (a header row first), or a .jsonl export of `desk export`.")
     var file: String
 
     @Option(help: "A shipped mapping: helpdesk or bpi2013-problems.")
@@ -58,13 +58,18 @@ struct Import: ParsableCommand {
     }
 
     func run() throws {
-        let mapping = try mapping()
+        let isExport = file.hasSuffix(".jsonl") || (try? String(contentsOfFile: file, encoding: .utf8).prefix(200).contains("\"format\":\"ticketledger-export\"")) == true
+        let mapping = isExport ? nil : try mapping()
         var logConfiguration = EventLogConfiguration()
         logConfiguration.durability = .buffered  // one sync at close: the import is resumable by design
         let log = try EventLog(path: try options.path(), configuration: logConfiguration)
         defer { log.close() }
         let skippedFile = file + ".skipped.txt"
-        let result = try CSVImport.importFile(file, mapping: mapping, into: log, skipInvalid: skipInvalid, skippedFile: skippedFile)
+        let result = if let mapping {
+            try CSVImport.importFile(file, mapping: mapping, into: log, skipInvalid: skipInvalid, skippedFile: skippedFile)
+        } else {
+            try JSONLinesImport.importFile(file, into: log)
+        }
         if json {
             struct Output: Encodable { let events, appended, cases, skipped: Int }
             printJSON(Output(events: result.events, appended: result.appended, cases: result.cases, skipped: result.skipped))

@@ -165,3 +165,35 @@ struct JSONLinesExportTests {
         }
     }
 }
+
+@Suite("Importing a JSON Lines export")
+struct JSONLinesImportTests {
+    @Test("an export imports into a new ledger with the same events; twice writes nothing; a tampered one writes nothing")
+    func importExport() async throws {
+        try await withTemporaryDirectory { path in
+            let source = try smallLedger(path + "/small")
+            let lines = try exportLines(source)
+            let originals = try source.read(from: 1, limit: .max)
+            source.close()
+            let file = path + "/small.jsonl"
+            try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+            let target = try EventLog(path: path + "/copy", configuration: EventLogConfiguration(durability: .buffered))
+            defer { target.close() }
+            let result = try JSONLinesImport.importFile(file, into: target)
+            #expect(result.events == 5)
+            #expect(result.appended == 5)
+            let copies = try target.read(from: 1, limit: .max)
+            #expect(copies.map(\.event) == originals.map(\.event))
+            #expect(copies.map(\.streamID) == originals.map(\.streamID))
+            #expect(try JSONLinesImport.importFile(file, into: target).appended == 0)
+            var tampered = lines
+            tampered[2] = tampered[2].replacingOccurrences(of: "\"actorId\":\"op-1\"", with: "\"actorId\":\"mallory\"")
+            try (tampered.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+            let other = try EventLog(path: path + "/other", configuration: EventLogConfiguration(durability: .buffered))
+            defer { other.close() }
+            let error = #expect(throws: ImportError.self) { try JSONLinesImport.importFile(file, into: other) }
+            #expect(error?.description.contains("line 3") == true)
+            #expect(try other.lastPosition() == 0)
+        }
+    }
+}
