@@ -131,17 +131,19 @@ public struct ImportResult: Sendable, Hashable {
 /// the row, so an import that stops half-way is finished by running it again,
 /// and a second import of the same file writes nothing new.
 public enum CSVImport {
-    struct Row {
-        var time: Timestamp
-        var line: Int
-        var caseID: String
-        var activity: String
-        var resource: String?
-        var fields: [String: String]
-        var digest: [UInt8]
+    /// What the first pass keeps of a valid row: 16 bytes, not the row.
+    struct RowIndex {
+        var time: Int64
+        var line: Int32
+        var offset: Int64
     }
 
     /// Reads `file` with `mapping`, checks every row, and appends.
+    ///
+    /// The file is mapped, not read into memory. A first pass checks every row and
+    /// keeps only its time, line and offset (16 bytes a row); after sorting those,
+    /// a second pass reads each row again by its offset, in time order, and
+    /// appends in batches.
     ///
     /// - Parameters:
     ///   - skipInvalid: pass over bad rows (their count is returned, and they are
@@ -151,8 +153,30 @@ public enum CSVImport {
         batchSize: Int = 10_000
     ) throws -> ImportResult {
         let name = URL(fileURLWithPath: file).lastPathComponent
-        var reader = try CSVFileReader(path: file)
-        guard let header = try reader.next()?.fields else { throw ImportError(description: "\(file): no header row") }
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped)
+        } catch {
+            throw ImportError(description: "\(file): cannot open it (\(error.localizedDescription))")
+        }
+        return try data.withUnsafeBytes { bytes in
+            try importRows(CSVScanner(bytes), file: file, name: name, mapping: mapping, into: log, skipInvalid: skipInvalid, skippedFile: skippedFile, batchSize: batchSize)
+        }
+    }
+
+    static func importRows(
+        _ scanner: CSVScanner, file: String, name: String, mapping: ImportMapping, into log: EventLog, skipInvalid: Bool,
+        skippedFile: String?, batchSize: Int
+    ) throws -> ImportResult {
+        var reader = scanner
+        func next() throws -> (fields: [String], line: Int, offset: Int)? {
+            do {
+                return try reader.next()
+            } catch let error as ImportError {
+                throw ImportError(description: "\(file), \(error.description)")
+            }
+        }
+        guard let header = try next()?.fields else { throw ImportError(description: "\(file): no header row") }
         func column(_ name: String?) throws -> Int? {
             guard let name else { return nil }
             // The first column of that name (some exports repeat a header).
@@ -170,11 +194,11 @@ public enum CSVImport {
             throw ImportError(description: "mapping: activity '\(activity)' maps to '\(event)', which is not one of \(ImportMapping.knownEvents.sorted().joined(separator: ", "))")
         }
 
-        var rows: [Row] = []
+        // Pass 1: check every row, keep its time, line and offset.
+        var index: [RowIndex] = []
         var skipped: [String] = []
-        var line = 1
-        while let (cells, rowLine) = try next(&reader, file) {
-            line = rowLine
+        var cases = Set<String>()
+        while let (cells, line, offset) = try next() {
             if cells == [""] { continue }  // a blank line
             func bad(_ why: String, column: String) throws {
                 let message = "\(file), line \(line), column '\(column)': \(why)"
@@ -188,8 +212,7 @@ public enum CSVImport {
                 try bad("\(cells.count) fields where the header has \(header.count)", column: header.last ?? "")
                 continue
             }
-            let caseID = cells[caseIndex]
-            guard !caseID.isEmpty else {
+            guard !cells[caseIndex].isEmpty else {
                 try bad("the case id is empty", column: mapping.caseColumn)
                 continue
             }
@@ -197,31 +220,34 @@ public enum CSVImport {
                 try bad("'\(cells[timeIndex])' is not a time\(mapping.timeFormat.map { " in the format \($0)" } ?? " in ISO 8601")", column: mapping.timeColumn)
                 continue
             }
-            let activity = cells[activityIndex]
-            guard !activity.isEmpty else {
+            guard !cells[activityIndex].isEmpty else {
                 try bad("the activity is empty", column: mapping.activityColumn)
                 continue
             }
-            var fields: [String: String] = [:]
-            for (index, field) in attributeIndexes where !cells[index].isEmpty { fields[field] = cells[index] }
-            var hasher = SHA256()
-            hasher.update(data: Data("ticketledger-import|\(name)|\(line)|".utf8))
-            hasher.update(data: Data(cells.joined(separator: "\u{1F}").utf8))
-            rows.append(Row(
-                time: time, line: line, caseID: caseID, activity: activity,
-                resource: resourceIndex.map { cells[$0] }.flatMap { $0.isEmpty ? nil : $0 }, fields: fields, digest: Array(hasher.finalize())))
+            cases.insert(cells[caseIndex])
+            index.append(RowIndex(time: time.microseconds, line: Int32(line), offset: Int64(offset)))
         }
         if let skippedFile, !skipped.isEmpty {
             try (skipped.joined(separator: "\n") + "\n").write(toFile: skippedFile, atomically: true, encoding: .utf8)
         }
         // Time order; the file's order among equal times.
-        rows.sort { ($0.time, $0.line) < ($1.time, $1.line) }
+        index.sort { ($0.time, $0.line) < ($1.time, $1.line) }
+
+        // Pass 2: read the rows again in that order and append in batches.
         var appended = 0
-        var index = 0
-        while index < rows.count {
-            let batch = rows[index..<min(index + batchSize, rows.count)]
+        var start = 0
+        while start < index.count {
             var appends: [StreamAppend] = []
-            for row in batch {
+            for entry in index[start..<min(start + batchSize, index.count)] {
+                let cells = try scanner.row(at: Int(entry.offset), line: Int(entry.line))
+                var fields: [String: String] = [:]
+                for (column, field) in attributeIndexes where !cells[column].isEmpty { fields[field] = cells[column] }
+                var hasher = SHA256()
+                hasher.update(data: Data("ticketledger-import|\(name)|\(entry.line)|".utf8))
+                hasher.update(data: Data(cells.joined(separator: "\u{1F}").utf8))
+                let row = Row(
+                    time: Timestamp(microseconds: entry.time), line: Int(entry.line), caseID: cells[caseIndex], activity: cells[activityIndex],
+                    resource: resourceIndex.map { cells[$0] }.flatMap { $0.isEmpty ? nil : $0 }, fields: fields, digest: Array(hasher.finalize()))
                 let event = proposed(row, mapping: mapping, file: name)
                 if appends.last?.stream == row.caseID {
                     appends[appends.count - 1].events.append(event)
@@ -229,19 +255,20 @@ public enum CSVImport {
                     appends.append(StreamAppend(stream: row.caseID, events: [event]))
                 }
             }
-            let results = try log.append(appends)
-            appended += results.filter { !$0.wasAlreadyStored }.map(\.positions.count).reduce(0, +)
-            index += batch.count
+            appended += try log.append(appends).filter { !$0.wasAlreadyStored }.map(\.positions.count).reduce(0, +)
+            start += batchSize
         }
-        return ImportResult(events: rows.count, appended: appended, cases: Set(rows.map(\.caseID)).count, skipped: skipped.count)
+        return ImportResult(events: index.count, appended: appended, cases: cases.count, skipped: skipped.count)
     }
 
-    static func next(_ reader: inout CSVFileReader, _ file: String) throws -> (fields: [String], line: Int)? {
-        do {
-            return try reader.next()
-        } catch let error as ImportError {
-            throw ImportError(description: "\(file), \(error.description)")
-        }
+    struct Row {
+        var time: Timestamp
+        var line: Int
+        var caseID: String
+        var activity: String
+        var resource: String?
+        var fields: [String: String]
+        var digest: [UInt8]
     }
 
     static func proposed(_ row: Row, mapping: ImportMapping, file: String) -> ProposedEvent {

@@ -1,60 +1,39 @@
 import Foundation
 
-/// Reads RFC 4180 CSV from a file in 1 MiB chunks, row by row, and knows the
-/// line each row starts on (quoted fields may span lines).
+/// Parses RFC 4180 CSV in place from a buffer (an import maps the file), row by
+/// row, and knows the line and byte offset each row starts at (quoted fields
+/// may span lines), so that rows can be read again later by offset.
 ///
 /// Hand-written because the CSV package in the mirror (yaslab/CSV.swift 2.5.2)
-/// reports an error at the end of every file on Linux and gives no line numbers.
-struct CSVFileReader {
-    private let handle: FileHandle
-    private var buffer: [UInt8] = []
-    private var index = 0
-    private var atEnd = false
+/// reports an error at the end of every file on Linux and gives neither line
+/// numbers nor offsets.
+struct CSVScanner {
+    let bytes: UnsafeRawBufferPointer
+    /// Where the next row starts.
+    var offset = 0
     /// The line the next row starts on (1-based).
-    private(set) var line = 1
+    var line = 1
 
-    init(path: String) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw ImportError(description: "\(path): cannot open it")
-        }
-        self.handle = handle
+    init(_ bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
     }
 
-    private mutating func nextByte() -> UInt8? {
-        if index == buffer.count {
-            guard !atEnd else { return nil }
-            let chunk = handle.readData(ofLength: 1 << 20)
-            if chunk.isEmpty {
-                atEnd = true
-                return nil
-            }
-            buffer = Array(chunk)
-            index = 0
-        }
-        defer { index += 1 }
-        return buffer[index]
-    }
-
-    private mutating func peek() -> UInt8? {
-        guard let byte = nextByte() else { return nil }
-        index -= 1
-        return byte
-    }
-
-    /// The next row's fields and the line it starts on, or nil at the end.
-    /// Throws for a quote left open at the end of the file.
-    mutating func next() throws -> (fields: [String], line: Int)? {
-        let start = line
+    /// The next row: its fields, the line and the offset it starts at; nil at
+    /// the end. Throws for a quote left open at the end of the file.
+    mutating func next() throws -> (fields: [String], line: Int, offset: Int)? {
+        guard offset < bytes.count else { return nil }
+        let startLine = line
+        let startOffset = offset
         var fields: [String] = []
         var field: [UInt8] = []
         var quoted = false
-        var sawAnything = false
-        while let byte = nextByte() {
-            sawAnything = true
+        while offset < bytes.count {
+            let byte = bytes[offset]
+            offset += 1
             if quoted {
                 if byte == UInt8(ascii: "\"") {
-                    if peek() == UInt8(ascii: "\"") {
-                        _ = nextByte()
+                    if offset < bytes.count, bytes[offset] == UInt8(ascii: "\"") {
+                        offset += 1
                         field.append(byte)
                     } else {
                         quoted = false
@@ -76,14 +55,21 @@ struct CSVFileReader {
             case UInt8(ascii: "\n"):
                 line += 1
                 fields.append(String(decoding: field, as: UTF8.self))
-                return (fields, start)
+                return (fields, startLine, startOffset)
             default:
                 field.append(byte)
             }
         }
-        if quoted { throw ImportError(description: "line \(start): a quoted field is not closed before the end of the file") }
-        guard sawAnything else { return nil }
+        if quoted { throw ImportError(description: "line \(startLine): a quoted field is not closed before the end of the file") }
         fields.append(String(decoding: field, as: UTF8.self))
-        return (fields, start)
+        return (fields, startLine, startOffset)
+    }
+
+    /// The row that starts at `offset` (on `line`).
+    func row(at offset: Int, line: Int) throws -> [String] {
+        var scanner = self
+        scanner.offset = offset
+        scanner.line = line
+        return try scanner.next()?.fields ?? []
     }
 }
