@@ -65,6 +65,17 @@ let package = Package(
             path: "Benchmarks/ExportBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "ImportBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "EventLog", package: "TicketLedger"),
+                .product(name: "LedgerIO", package: "TicketLedger"),
+                "RawLMDBBaseline",
+            ],
+            path: "Benchmarks/ImportBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
