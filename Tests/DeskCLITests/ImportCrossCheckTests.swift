@@ -73,6 +73,9 @@ struct ImportCrossCheckTests {
             let expected = try #require(try JSONSerialization.jsonObject(with: output) as? [String: Any])
             #expect(imported["cases"] as? Int == expected["cases"] as? Int)
             #expect(imported["events"] as? Int == expected["events"] as? Int)
+            let stats = try json(try desk("stats", "--ledger", ledger, "--json").out)
+            #expect(stats["tickets"] as? Int == expected["cases"] as? Int)
+            #expect(stats["events"] as? Int == expected["events"] as? Int)
             // Per-activity counts from the ledger (CSV export's original activity names).
             let exported = try desk("export", "--ledger", ledger, "--format", "csv").out
             var activities: [String: Int] = [:]
