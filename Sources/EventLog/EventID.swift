@@ -22,6 +22,14 @@ public struct EventID: Hashable, Comparable, Sendable, Codable, CustomStringConv
     /// Creates an identifier from exactly 16 bytes, or returns `nil`.
     public init?<Bytes: Collection<UInt8>>(bytes: Bytes) {
         guard bytes.count == 16 else { return nil }
+        let fast: (UInt64, UInt64)? = bytes.withContiguousStorageIfAvailable { buffer in
+            let raw = UnsafeRawBufferPointer(buffer)
+            return (UInt64(bigEndian: raw.loadUnaligned(as: UInt64.self)), UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+        }
+        if let (high, low) = fast {
+            self.init(high: high, low: low)
+            return
+        }
         var high: UInt64 = 0
         var low: UInt64 = 0
         for (index, byte) in bytes.enumerated() {

@@ -244,7 +244,11 @@ public enum CSVImport {
                 for (column, field) in attributeIndexes where !cells[column].isEmpty { fields[field] = cells[column] }
                 var hasher = SHA256()
                 hasher.update(data: Data("ticketledger-import|\(name)|\(entry.line)|".utf8))
-                hasher.update(data: Data(cells.joined(separator: "\u{1F}").utf8))
+                for cell in cells {
+                    var text = cell
+                    text.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+                    hasher.update(data: [0x1F])
+                }
                 let row = Row(
                     time: Timestamp(microseconds: entry.time), line: Int(entry.line), caseID: cells[caseIndex], activity: cells[activityIndex],
                     resource: resourceIndex.map { cells[$0] }.flatMap { $0.isEmpty ? nil : $0 }, fields: fields, digest: Array(hasher.finalize()))
