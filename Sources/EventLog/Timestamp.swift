@@ -157,7 +157,17 @@ extension Timestamp: Codable {
             }
         }
         guard index == chars.count else { return nil }
-        // Days from the civil date (proleptic Gregorian).
+        self.init(civil: year, month, day, seconds: seconds, microseconds: micros)
+    }
+
+    /// A UTC moment from a civil date (proleptic Gregorian), seconds into that
+    /// day and microseconds; nil for a month or day out of range.
+    public init?(year: Int64, month: Int64, day: Int64, hour: Int64 = 0, minute: Int64 = 0, second: Int64 = 0, microsecond: Int64 = 0) {
+        guard (1...12).contains(month), (1...31).contains(day), (0..<24).contains(hour), (0..<60).contains(minute), (0..<61).contains(second) else { return nil }
+        self.init(civil: year, month, day, seconds: hour * 3600 + minute * 60 + second, microseconds: microsecond)
+    }
+
+    private init(civil year: Int64, _ month: Int64, _ day: Int64, seconds: Int64, microseconds micros: Int64) {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400

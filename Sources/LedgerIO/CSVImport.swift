@@ -69,39 +69,56 @@ public struct ImportMapping: Codable, Sendable, Hashable {
 
     static let knownEvents: Set<String> = ["registered", "assigned", "workStarted", "suspended", "resumed", "resolved", "reopened", "closed", "cancelled"]
 
-    /// Parses a time in this mapping's format, or returns nil.
-    func parseTime(_ text: String) -> Timestamp? {
+    /// Parses a time in this mapping's format (UTC unless it ends with `Z` or an offset), or returns nil.
+    public func parseTime(_ text: String) -> Timestamp? {
         guard let format = timeFormat else { return Timestamp(iso8601: text) }
-        // Rewrite the layout's fields into ISO 8601, then parse that.
-        let f = Array(format.utf8)
-        let t = Array(text.utf8)
-        var fields: [UInt8: [UInt8]] = [:]
-        var i = 0
-        var j = 0
-        while i < f.count {
-            let c = f[i]
-            if [UInt8(ascii: "y"), UInt8(ascii: "M"), UInt8(ascii: "d"), UInt8(ascii: "H"), UInt8(ascii: "m"), UInt8(ascii: "s"), UInt8(ascii: "S")].contains(c) {
-                var run = 0
-                while i + run < f.count, f[i + run] == c { run += 1 }
-                guard j + run <= t.count else { return nil }
-                let digits = Array(t[j..<(j + run)])
-                guard digits.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
-                fields[c] = digits
-                i += run
-                j += run
-            } else {
-                guard j < t.count, t[j] == c else { return nil }
-                i += 1
-                j += 1
+        var text = text
+        return text.withUTF8 { t -> Timestamp? in
+            var f = format
+            return f.withUTF8 { f -> Timestamp? in
+                // Read the layout's digit fields in place.
+                var values: [UInt8: Int64] = [:]
+                var fractionDigits = 0
+                var i = 0
+                var j = 0
+                while i < f.count {
+                    let c = f[i]
+                    if c == 0x79 || c == 0x4D || c == 0x64 || c == 0x48 || c == 0x6D || c == 0x73 || c == 0x53 {  // y M d H m s S
+                        var run = 0
+                        while i + run < f.count, f[i + run] == c { run += 1 }
+                        guard j + run <= t.count else { return nil }
+                        var value: Int64 = 0
+                        for k in j..<(j + run) {
+                            guard t[k] >= 48, t[k] <= 57 else { return nil }
+                            value = value * 10 + Int64(t[k] - 48)
+                        }
+                        values[c] = value
+                        if c == 0x53 { fractionDigits = run }
+                        i += run
+                        j += run
+                    } else {
+                        guard j < t.count, t[j] == c else { return nil }
+                        i += 1
+                        j += 1
+                    }
+                }
+                var micros = values[0x53] ?? 0
+                if fractionDigits > 6 { for _ in 6..<fractionDigits { micros /= 10 } } else if fractionDigits > 0 { for _ in fractionDigits..<6 { micros *= 10 } }
+                guard let local = Timestamp(
+                    year: values[0x79] ?? 1970, month: values[0x4D] ?? 1, day: values[0x64] ?? 1, hour: values[0x48] ?? 0,
+                    minute: values[0x6D] ?? 0, second: values[0x73] ?? 0, microsecond: micros)
+                else { return nil }
+                // An optional offset after the layout: Z, +HH:MM, -HHMM.
+                if j == t.count { return local }
+                if t[j] == 0x5A, j + 1 == t.count { return local }
+                guard t[j] == 0x2B || t[j] == 0x2D, t.count - j >= 5 else { return nil }
+                let digits = t[(j + 1)...].filter { $0 != 0x3A }
+                guard digits.count == 4, digits.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+                let d = digits.map { Int64($0 - 48) }
+                let offset = ((d[0] * 10 + d[1]) * 3600 + (d[2] * 10 + d[3]) * 60) * (t[j] == 0x2B ? 1 : -1)
+                return Timestamp(microseconds: local.microseconds - offset * 1_000_000)
             }
         }
-        let rest = String(decoding: t[j...], as: UTF8.self)
-        func field(_ c: Character, _ fallback: String) -> String {
-            fields[UInt8(ascii: c.unicodeScalars.first!)].map { String(decoding: $0, as: UTF8.self) } ?? fallback
-        }
-        var iso = "\(field("y", "1970"))-\(field("M", "01"))-\(field("d", "01"))T\(field("H", "00")):\(field("m", "00")):\(field("s", "00"))"
-        if let fraction = fields[UInt8(ascii: "S")] { iso += "." + String(decoding: fraction, as: UTF8.self) }
-        return Timestamp(iso8601: iso + rest)
     }
 }
 

@@ -67,6 +67,21 @@ struct CSVImportTests {
         }
     }
 
+    @Test("times in a layout, with fractions and offsets")
+    func timeLayouts() {
+        func parse(_ text: String, _ format: String?) -> String? {
+            ImportMapping(caseColumn: "c", activityColumn: "a", timeColumn: "t", timeFormat: format).parseTime(text)?.description
+        }
+        #expect(parse("2012/10/09 14:50:17.000", "yyyy/MM/dd HH:mm:ss.SSS") == "2012-10-09T14:50:17.000000Z")
+        #expect(parse("09.10.2012 14:50", "dd.MM.yyyy HH:mm") == "2012-10-09T14:50:00.000000Z")
+        #expect(parse("2012-10-09 14:50:17.5+01:00", "yyyy-MM-dd HH:mm:ss.S") == "2012-10-09T13:50:17.500000Z")
+        #expect(parse("2012-10-09 14:50:17-0230", "yyyy-MM-dd HH:mm:ss") == "2012-10-09T17:20:17.000000Z")
+        #expect(parse("2012-03-15 11:53:52+00:00", nil) == "2012-03-15T11:53:52.000000Z")
+        #expect(parse("2012/13/09 14:50:17.000", "yyyy/MM/dd HH:mm:ss.SSS") == nil)
+        #expect(parse("2012/10/09", "yyyy/MM/dd HH:mm:ss.SSS") == nil)
+        #expect(parse("yesterday", nil) == nil)
+    }
+
     @Test("bad input names the file, line and column, and writes nothing; --skip-invalid counts and lists the rows")
     func badInput() async throws {
         try await withTemporaryDirectory { path in
