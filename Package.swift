@@ -84,6 +84,16 @@ let package = Package(
             dependencies: ["EventLog"],
             path: "Examples/LogQuickstart"
         ),
+        .executableTarget(
+            name: "analyst-replay",
+            dependencies: ["EventLog", "TicketLedger", "Projections"],
+            path: "Examples/AnalystReplay"
+        ),
+        .executableTarget(
+            name: "auditor-export",
+            dependencies: ["EventLog", "TicketLedger", "LedgerIO"],
+            path: "Examples/AuditorExport"
+        ),
         // A child process for the crash and multi-process tests.
         .executableTarget(
             name: "ledger-test-helper",
@@ -100,7 +110,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DeskCLITests",
-            dependencies: ["TicketLedgerTesting", "desk"]
+            dependencies: ["TicketLedgerTesting", "desk", "analyst-replay", "auditor-export"]
         ),
         .testTarget(
             name: "ProjectionsTests",

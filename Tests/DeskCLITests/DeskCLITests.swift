@@ -268,3 +268,38 @@ struct ReportTests {
         }
     }
 }
+
+/// Runs an example executable built beside the tests.
+func example(_ name: String, _ arguments: String...) throws -> (status: Int32, out: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent(name)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, out)
+}
+
+@Suite("Examples")
+struct ExamplesTests {
+    @Test("AnalystReplay shows the top problem areas month by month, with the planted rise")
+    func analystReplay() throws {
+        let run = try example("analyst-replay")
+        #expect(run.status == 0)
+        let months = run.out.split(separator: "\n").filter { $0.hasPrefix("2024-") }
+        #expect(months.map { String($0.prefix(10)) } == ["2024-01-31", "2024-02-29", "2024-03-31", "2024-04-29"])
+        #expect(months.last?.contains("CI-017") == true, "the planted CI reaches the top 5")
+        #expect(months.last?.contains("rising: ") == true)
+    }
+
+    @Test("AuditorExport exports a ticket and a month and verifies both offline")
+    func auditorExport() throws {
+        let run = try example("auditor-export")
+        #expect(run.status == 0)
+        #expect(run.out.contains("ticket INC-000042: 7 events exported and verified offline"))
+        #expect(run.out.contains("month from 2024-01-01: "))
+        #expect(run.out.split(separator: "\n").filter { $0.hasSuffix("verified offline") }.count == 2)
+    }
+}
