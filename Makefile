@@ -27,6 +27,7 @@ demo: deps
 
 test: deps test-tools
 	$(SWIFT) test
+	$(SWIFT) test --package-path Examples/EmbeddedDesk
 
 # Slow (release build of the benchmark package, several minutes); see docs/BENCHMARKS.md.
 benchmarks: deps
