@@ -1,5 +1,6 @@
 import ArgumentParser
 import EventLog
+import Foundation
 
 @main
 struct DeskCommand: AsyncParsableCommand {
@@ -17,16 +18,11 @@ struct LedgerOptions: ParsableArguments {
 
     func path(default fallback: String? = nil) throws -> String {
         if let ledger { return ledger }
-        if let fromEnvironment = ProcessInfoLite.environment("DESK_LEDGER") { return fromEnvironment }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["DESK_LEDGER"], !fromEnvironment.isEmpty { return fromEnvironment }
         if let fallback { return fallback }
         throw ValidationError("no ledger given: pass --ledger PATH or set DESK_LEDGER")
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif
-import Foundation
 
 /// Prints `value` as one JSON document with sorted keys (stable output).
 func printJSON<T: Encodable>(_ value: T) {
@@ -34,10 +30,4 @@ func printJSON<T: Encodable>(_ value: T) {
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
     print(String(decoding: data, as: UTF8.self))
-}
-
-enum ProcessInfoLite {
-    static func environment(_ name: String) -> String? {
-        getenv(name).map { String(cString: $0) }
-    }
 }
