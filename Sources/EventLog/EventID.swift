@@ -1,7 +1,7 @@
 /// A 16-byte identifier: of an event (the idempotency key of an append), or of a
 /// correlation or causation.
 ///
-/// Identifiers made by ``make(at:)`` follow the UUID version 7 layout: the first
+/// Identifiers made by ``make(unixMilliseconds:)`` follow the UUID version 7 layout: the first
 /// 48 bits are milliseconds since the Unix epoch, so identifiers made one after
 /// another sort roughly in time order, which keeps the ledger's id index compact.
 public struct EventID: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {

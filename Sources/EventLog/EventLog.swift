@@ -7,7 +7,7 @@ import Synchronization
 /// Events are grouped in streams (for TicketLedger, one per ticket or problem).
 /// Every event gets a global position, gapless from 1 and assigned inside the
 /// write transaction, so global order is commit order; and a chain hash,
-/// `SHA-256(previous hash ‖ record bytes without the hash)`, that ``verify()``
+/// `SHA-256(previous hash ‖ record bytes without the hash)`, that ``verify(progress:)``
 /// recomputes. Nothing is ever updated or deleted.
 ///
 /// One `EventLog` per ledger and process: share the instance (it is `Sendable`).

@@ -163,8 +163,13 @@ public enum CSVImport {
     /// appends in batches.
     ///
     /// - Parameters:
+    ///   - file: the CSV file, a header row first.
+    ///   - mapping: which columns hold what.
+    ///   - log: the ledger to append to.
     ///   - skipInvalid: pass over bad rows (their count is returned, and they are
     ///     written to `skippedFile` if given) instead of stopping at the first.
+    ///   - skippedFile: where to list the rows passed over.
+    ///   - batchSize: events per atomic append.
     public static func importFile(
         _ file: String, mapping: ImportMapping, into log: EventLog, skipInvalid: Bool = false, skippedFile: String? = nil,
         batchSize: Int = 10_000

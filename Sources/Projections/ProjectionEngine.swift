@@ -24,7 +24,11 @@ public enum ProjectionEngine {
     /// Replays `log` from the start (or from `snapshot`) up to its end, or up to
     /// the options' as-of position; events after the as-of time are passed over.
     ///
-    /// - Parameter progress: called every 65,536 events with the position reached.
+    /// - Parameters:
+    ///   - log: the ledger.
+    ///   - options: what to compute; a snapshot is resumed only with the options it was made with.
+    ///   - snapshot: a projector to continue from (its position on), or `nil` to start at position 1.
+    ///   - progress: called every 65,536 events with the position reached.
     public static func replay(
         _ log: EventLog, options: ProjectionOptions = .init(), from snapshot: DeskProjector? = nil,
         progress: ((UInt64) -> Void)? = nil

@@ -110,8 +110,10 @@ extension TicketCommand {
     /// The events that carry out `command` on `state`, or a typed error; pure.
     ///
     /// - Parameters:
+    ///   - command: what to do.
     ///   - state: the ticket as `evolve` made it, `nil` when its stream is empty.
     ///   - number: the ticket number (its stream id).
+    ///   - context: the priority matrix and the moment the command takes effect.
     public static func decide(_ command: TicketCommand, state: Ticket?, number: String, context: DecisionContext) throws(DeskError) -> [TicketEvent] {
         func refuse(_ why: String) -> DeskError {
             DeskError(.invalidTransition, "cannot \(command.name) \(number): \(why)")

@@ -3,7 +3,7 @@ import Foundation
 
 /// Encodes ``DeskEvent``s into log payloads and decodes them back.
 ///
-/// A payload is the case's fields in declaration order (see ``PayloadWriter`` for
+/// A payload is the case's fields in declaration order (docs/FORMAT.md lists
 /// the encodings), followed by the attributes map. Decoding takes the stored
 /// schema version and upcasts older ones; an event type this library does not
 /// know decodes to `nil`, so `evolve` skips it while reads and exports keep it.
