@@ -4,7 +4,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LEDGER ?= ledger-demo
 
-.PHONY: demo test deps test-tools benchmarks clean-demo
+.PHONY: demo test deps test-tools docs-check benchmarks clean-demo
 
 # Debian's LMDB, pkg-config and python3 with venv (the audit script and pm4py), installed once if missing.
 deps:
@@ -28,6 +28,11 @@ demo: deps
 test: deps test-tools
 	$(SWIFT) test
 	$(SWIFT) test --package-path Examples/EmbeddedDesk
+	bash scripts/check-docs.sh
+
+# The DocC documentation of every library module, built with the toolchain's docc: no warning allowed.
+docs-check:
+	bash scripts/check-docs.sh
 
 # Slow (release build of the benchmark package, several minutes); see docs/BENCHMARKS.md.
 benchmarks: deps
