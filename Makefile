@@ -25,10 +25,12 @@ demo: deps
 	$(SWIFT) build --product desk
 	$$($(SWIFT) build --show-bin-path)/desk demo --ledger $(LEDGER)
 
+# The documentation and the EmbeddedDesk example first, the main suite last (its
+# summary closes the output).
 test: deps test-tools
-	$(SWIFT) test
-	$(SWIFT) test --package-path Examples/EmbeddedDesk
 	bash scripts/check-docs.sh
+	$(SWIFT) test --package-path Examples/EmbeddedDesk
+	$(SWIFT) test
 
 # The DocC documentation of every library module, built with the toolchain's docc: no warning allowed.
 docs-check:
