@@ -2,23 +2,9 @@ import Foundation
 import Testing
 import TicketLedgerTesting
 
-/// Runs the built `desk` with `arguments`; returns exit code, stdout, stderr.
-func desk(_ arguments: String..., environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
-    let process = Process()
-    let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-    process.executableURL = exe.deletingLastPathComponent().appendingPathComponent("desk")
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    // stdout first (it may be large); desk writes little to stderr, and only at the end.
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+/// Runs the built `desk` with `arguments`.
+func desk(_ arguments: String..., environment: [String: String] = [:]) throws -> ProcessOutput {
+    try runProcess(builtExecutable("desk"), arguments, environment: environment)
 }
 
 func json(_ text: String) throws -> [String: Any] {
@@ -239,19 +225,8 @@ struct ReportTests {
             #expect(written.status == 0, "\(written.err)")
             let page = try String(contentsOfFile: html, encoding: .utf8)
             #expect(!page.contains("http://") || page.components(separatedBy: "http://").dropFirst().allSatisfy { $0.hasPrefix("www.w3.org/2000/svg") }, "the page must not load anything")
-            func chrome(_ arguments: [String]) throws -> (out: String, err: String) {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: chromium!)
-                process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0"] + arguments + ["file://" + html]
-                let out = Pipe()
-                let err = Pipe()
-                process.standardOutput = out
-                process.standardError = err
-                try process.run()
-                let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                process.waitUntilExit()
-                return (o, e)
+            func chrome(_ arguments: [String]) throws -> ProcessOutput {
+                try runProcess(chromium!, ["--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0"] + arguments + ["file://" + html])
             }
             let dom = try chrome(["--dump-dom"])
             for chart in ["pareto", "trend", "sla", "satisfaction"] {
@@ -270,16 +245,8 @@ struct ReportTests {
 }
 
 /// Runs an example executable built beside the tests.
-func example(_ name: String, _ arguments: String...) throws -> (status: Int32, out: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent(name)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    return (process.terminationStatus, out)
+func example(_ name: String, _ arguments: String...) throws -> ProcessOutput {
+    try runProcess(builtExecutable(name), arguments)
 }
 
 @Suite("Examples")

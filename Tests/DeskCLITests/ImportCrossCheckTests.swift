@@ -62,14 +62,7 @@ struct ImportCrossCheckTests {
             let imported = try json(try desk("import", log.file, "--ledger", ledger, "--preset", log.preset, "--json").out)
             // The independent numbers.
             try independentScript.write(toFile: path + "/check.py", atomically: true, encoding: .utf8)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-            process.arguments = [path + "/check.py", log.file, log.caseColumn, log.activityColumn, log.timeColumn, log.timeFormat, log.keyColumn]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            try process.run()
-            let output = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
+            let output = Data(try runProcess("/usr/bin/python3", [path + "/check.py", log.file, log.caseColumn, log.activityColumn, log.timeColumn, log.timeFormat, log.keyColumn]).out.utf8)
             let expected = try #require(try JSONSerialization.jsonObject(with: output) as? [String: Any])
             #expect(imported["cases"] as? Int == expected["cases"] as? Int)
             #expect(imported["events"] as? Int == expected["events"] as? Int)

@@ -144,15 +144,8 @@ struct JSONLinesExportTests {
             func run(_ text: [String]) throws -> (Int32, String) {
                 let file = path + "/export.jsonl"
                 try (text.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-                process.arguments = [script, file]
-                let pipe = Pipe()
-                process.standardOutput = pipe
-                try process.run()
-                let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                process.waitUntilExit()
-                return (process.terminationStatus, output)
+                let result = try runProcess("/usr/bin/python3", [script, file])
+                return (result.status, result.out)
             }
             let good = try run(lines)
             #expect(good.0 == 0)

@@ -84,16 +84,9 @@ struct ProcessMiningExportTests {
                     "ocelTickets": int((ocel.objects["ocel:type"] == "ticket").sum())}))
                 """
             try script.write(toFile: path + "/check.py", atomically: true, encoding: .utf8)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: pm4pyPython!)
-            process.arguments = [path + "/check.py", path + "/log.xes", path + "/log.ocel.json"]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0)
+            let run = try runProcess(pm4pyPython!, [path + "/check.py", path + "/log.xes", path + "/log.ocel.json"])
+            #expect(run.status == 0)
+            let output = run.out
             let line = try #require(output.split(separator: "\n").first { $0.hasPrefix("RESULT ") })
             let result = try #require(try JSONSerialization.jsonObject(with: Data(line.dropFirst(7).utf8)) as? [String: Any])
             #expect(result["traces"] as? Int == durations.count)
@@ -139,15 +132,7 @@ struct ImportRoundTripTests {
                                               "xesEvents": len(log), "same": same}))
                 """
             try script.write(toFile: path + "/check.py", atomically: true, encoding: .utf8)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: pm4pyPython!)
-            process.arguments = [path + "/check.py", source, path + "/log.xes"]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
+            let output = try runProcess(pm4pyPython!, [path + "/check.py", source, path + "/log.xes"]).out
             let line = try #require(output.split(separator: "\n").first { $0.hasPrefix("RESULT ") })
             let result = try #require(try JSONSerialization.jsonObject(with: Data(line.dropFirst(7).utf8)) as? [String: Any])
             #expect(result["xesCases"] as? Int == result["csvCases"] as? Int)
