@@ -22,60 +22,24 @@ let package = Package(
                 .product(name: "Projections", package: "TicketLedger"),
             ]
         ),
-        .executableTarget(
-            name: "EventLogBenchmarks",
-            dependencies: [
-                .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "EventLog", package: "TicketLedger"),
-                "RawLMDBBaseline",
-            ],
-            path: "Benchmarks/EventLogBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
-        .executableTarget(
-            name: "TicketLedgerBenchmarks",
-            dependencies: [
-                .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "EventLog", package: "TicketLedger"),
-                .product(name: "TicketLedger", package: "TicketLedger"),
-                "RawLMDBBaseline",
-            ],
-            path: "Benchmarks/TicketLedgerBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
-        .executableTarget(
-            name: "ProjectionBenchmarks",
-            dependencies: [
-                .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "EventLog", package: "TicketLedger"),
-                .product(name: "TicketLedger", package: "TicketLedger"),
-                .product(name: "Projections", package: "TicketLedger"),
-                "RawLMDBBaseline",
-            ],
-            path: "Benchmarks/ProjectionBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
-        .executableTarget(
-            name: "ExportBenchmarks",
-            dependencies: [
-                .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "EventLog", package: "TicketLedger"),
-                .product(name: "LedgerIO", package: "TicketLedger"),
-            ],
-            path: "Benchmarks/ExportBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
-        .executableTarget(
-            name: "ImportBenchmarks",
-            dependencies: [
-                .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "EventLog", package: "TicketLedger"),
-                .product(name: "LedgerIO", package: "TicketLedger"),
-                "RawLMDBBaseline",
-            ],
-            path: "Benchmarks/ImportBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
     ],
     swiftLanguageModes: [.v6]
 )
+
+// One executable per benchmark suite, each with the products it measures.
+let suites: [(name: String, products: [String])] = [
+    ("EventLogBenchmarks", ["EventLog"]),
+    ("TicketLedgerBenchmarks", ["EventLog", "TicketLedger"]),
+    ("ProjectionBenchmarks", ["EventLog", "TicketLedger", "Projections"]),
+    ("ExportBenchmarks", ["EventLog", "LedgerIO"]),
+    ("ImportBenchmarks", ["EventLog", "LedgerIO"]),
+]
+for suite in suites {
+    package.targets.append(.executableTarget(
+        name: suite.name,
+        dependencies: [.product(name: "Benchmark", package: "benchmark"), "RawLMDBBaseline"]
+            + suite.products.map { .product(name: $0, package: "TicketLedger") },
+        path: "Benchmarks/\(suite.name)",
+        plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+    ))
+}

@@ -19,16 +19,14 @@ struct Report: ParsableCommand {
     func run() throws {
         let log = try openForReading(options)
         defer { log.close() }
-        var projection = ProjectionOptions(from: window.from?.timestamp, asOf: window.to?.timestamp)
+        // One pass: grouped by priority for the SLA chart; the totals do not depend on the grouping.
+        var projection = ProjectionOptions(from: window.from?.timestamp, asOf: window.to?.timestamp, groupBy: .priority)
         projection.problemAreas = ProblemAreaOptions(dimension: by)
         let projector = try replay(log, options: projection)
-        var byPriority = projection
-        byPriority.groupBy = .priority
-        byPriority.problemAreas = nil
-        let priorities = try ProjectionEngine.replay(log, options: byPriority).metrics()
+        let metrics = projector.metrics()
         let html = HTMLReport.render(HTMLReport.Input(
-            title: "Service desk report: \(URL(fileURLWithPath: try options.path()).lastPathComponent)", metrics: projector.metrics(),
-            byPriority: priorities, queues: projector.queues(), areas: projector.problemAreas()))
+            title: "Service desk report: \(URL(fileURLWithPath: try options.path()).lastPathComponent)", metrics: metrics,
+            byPriority: metrics, queues: projector.queues(), areas: projector.problemAreas()))
         try html.write(toFile: output, atomically: true, encoding: .utf8)
         print("wrote \(output)")
     }
