@@ -28,16 +28,6 @@ extension EventLog {
         try environment.read { (txn) throws in try environment.streamVersion(stream, txn: txn) }
     }
 
-    /// Up to `limit` events from `position` on, in order.
-    public func read(from position: UInt64, limit: Int = 1000) throws -> [RecordedEvent] {
-        var events: [RecordedEvent] = []
-        events.reserveCapacity(min(limit, 4096))
-        try forEachRecord(from: position, limit: limit) { record in
-            events.append(record.materialize())
-        }
-        return events
-    }
-
     /// Passes every record from `position` on (at most `limit`) to `body`, in
     /// place, without copying: the fastest way through the log.
     ///
@@ -48,7 +38,7 @@ extension EventLog {
     /// - Returns: the number of records passed.
     @discardableResult
     public func forEachRecord(
-        from position: UInt64, limit: Int = .max, _ body: (RecordView) throws -> Void
+        from position: UInt64, limit: Int, _ body: (RecordView) throws -> Void
     ) throws -> Int {
         let chunk = 4096
         var next = max(position, 1)
@@ -126,15 +116,10 @@ extension EventLog {
         }
     }
 
-    /// The event at `position`, or nil past the end.
-    public func event(at position: UInt64) throws -> RecordedEvent? {
-        try environment.read { (txn) throws in try record(at: position, txn: txn) }
-    }
-
     /// Up to `limit` events of one stream, from version `version` on (forward),
     /// or from `version` down (backward; `.max` means from the newest).
     public func readStream(
-        _ stream: String, from version: UInt64 = 1, direction: ReadDirection = .forward, limit: Int = .max
+        _ stream: String, from version: UInt64, direction: ReadDirection, limit: Int
     ) throws -> [RecordedEvent] {
         let key = Array(stream.utf8)
         return try environment.read { (txn) throws -> [RecordedEvent] in
@@ -178,62 +163,6 @@ extension EventLog {
     func record(at position: UInt64, txn: Txn) throws -> RecordedEvent? {
         try txn.get(environment.events, key: position.bigEndianBytes) { (bytes) throws in
             try RecordView(validating: bytes, position: position).materialize()
-        }
-    }
-
-    /// Follows the log from `position` on: first the stored events, then new ones
-    /// as they are appended, by this process (at once) or by another (within
-    /// ``EventLogConfiguration/pollInterval``). Ends when the task is cancelled;
-    /// throws ``EventLogError/Code/closed`` when the log is closed.
-    public func subscribe(from position: UInt64 = 1, batchSize: Int = 512) -> EventSubscription {
-        EventSubscription(log: self, start: max(position, 1), batchSize: max(batchSize, 1))
-    }
-}
-
-/// The events of a log from a position on, stored ones first, then new ones as
-/// they are appended. Each event is delivered exactly once, in position order.
-public struct EventSubscription: AsyncSequence, Sendable {
-    /// Each stored event, once, in position order.
-    public typealias Element = RecordedEvent
-    let log: EventLog
-    let start: UInt64
-    let batchSize: Int
-
-    /// An iterator from the start position.
-    public func makeAsyncIterator() -> Iterator {
-        Iterator(log: log, next: start, batchSize: batchSize)
-    }
-
-    /// Reads batches and waits for appends between them.
-    public struct Iterator: AsyncIteratorProtocol {
-        let log: EventLog
-        var next: UInt64
-        let batchSize: Int
-        var buffer: [RecordedEvent] = []
-        var index = 0
-
-        init(log: EventLog, next: UInt64, batchSize: Int) {
-            self.log = log
-            self.next = next
-            self.batchSize = batchSize
-        }
-
-        /// The next event, waiting for one to be appended if need be; `nil` when the task is cancelled.
-        public mutating func next() async throws -> RecordedEvent? {
-            while true {
-                if index < buffer.count {
-                    index += 1
-                    return buffer[index - 1]
-                }
-                if Task.isCancelled { return nil }
-                buffer = try log.read(from: next, limit: batchSize)
-                index = 0
-                if let last = buffer.last {
-                    next = last.position + 1
-                } else {
-                    await log.notifier.wait(after: next - 1, timeout: log.configuration.pollInterval)
-                }
-            }
         }
     }
 }

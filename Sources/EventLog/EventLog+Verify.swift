@@ -1,4 +1,4 @@
-/// The outcome of ``EventLog/verify(progress:)``.
+/// The outcome of ``EventStore/verify(progress:)``.
 public struct VerificationReport: Sendable, Hashable {
     /// Whether every record's hash, position and length hold, and the stored head matches.
     public var isValid: Bool
@@ -12,7 +12,7 @@ public struct VerificationReport: Sendable, Hashable {
     public var head: ChainHead
 }
 
-extension EventLog {
+extension EventStore {
     /// Recomputes the hash chain from position 1 and names the first position that
     /// does not match: a changed byte, a missing or extra record, a wrong position
     /// or length, or a chain head that does not match the last record.
@@ -22,7 +22,6 @@ extension EventLog {
         var previous = ChainHead.empty.hash
         var expected: UInt64 = 1
         var failure: (UInt64, String)?
-        struct Stop: Error {}
         do {
             try forEachRecord(from: 1) { (record: RecordView) throws in
                 // forEachRecord validates lengths and format; a failure there is
@@ -30,12 +29,12 @@ extension EventLog {
                 let position = record.position
                 if position != expected {
                     failure = (expected, "record \(expected) holds position \(position)")
-                    throw Stop()
+                    throw VerificationStop()
                 }
                 let computed = RecordFormat.chainHash(previous: previous, body: record.hashedBytes)
                 guard computed.elementsEqual(record.hashBytes) else {
                     failure = (position, "record \(position)'s hash does not match its bytes and the previous hash")
-                    throw Stop()
+                    throw VerificationStop()
                 }
                 previous = computed
                 expected += 1
@@ -44,11 +43,11 @@ extension EventLog {
         } catch let error as EventLogError where error.code == .corruptRecord {
             let position = error.position ?? expected
             failure = (position, error.message)
-        } catch is Stop {
+        } catch is VerificationStop {
         } catch let error as EventLogError {
             throw error
         } catch {
-            throw EventLogError(.storage, "verification of '\(path)' failed: \(error)")
+            throw EventLogError(.storage, "verification of '\(location)' failed: \(error)")
         }
         let checked = expected - 1
         let computed = ChainHead(position: checked, hash: previous)
@@ -67,3 +66,6 @@ extension EventLog {
             isValid: failure == nil, eventsChecked: checked, firstBadPosition: failure?.0, problem: failure?.1, head: computed)
     }
 }
+
+/// Ends a verification scan at the first bad record.
+private struct VerificationStop: Error {}

@@ -18,7 +18,7 @@ import Synchronization
 /// let result = try await log.append([event], to: "ticket-42", expecting: .noStream)
 /// for try await recorded in log.subscribe(from: 1) { ... }
 /// ```
-public final class EventLog: Sendable {
+public final class EventLog: EventStore {
     /// The ledger's folder.
     public let path: String
     /// The configuration it was opened with.
@@ -66,36 +66,17 @@ public final class EventLog: Sendable {
 
     // MARK: - Appending
 
-    /// Appends `events` to `stream` as one atomic batch, blocking the calling
-    /// thread until the batch is committed (and, in durable mode, on disk).
-    ///
-    /// Concurrent appends, from threads or tasks, are committed together in one
-    /// write transaction (group commit); each keeps its own checks and result.
-    ///
-    /// - Returns: the positions and stream versions of the batch; when every event
-    ///   id is stored already, the original ones with ``AppendResult/wasAlreadyStored``.
-    /// - Throws: ``EventLogError/Code/wrongExpectedVersion`` with the actual version,
-    ///   ``EventLogError/Code/duplicateEventID`` when only some ids are stored,
-    ///   ``EventLogError/Code/invalidArgument``, ``EventLogError/Code/readOnly``,
-    ///   ``EventLogError/Code/storageFull``. A failed append writes nothing.
-    public func append(_ events: [ProposedEvent], to stream: String, expecting expected: ExpectedVersion = .any) throws -> AppendResult {
-        try append([StreamAppend(stream: stream, events: events, expected: expected)])[0]
-    }
-
-    /// Appends `events` to `stream` as one atomic batch without blocking a thread
-    /// of the cooperative pool. Same guarantees and errors as the blocking variant.
-    public func append(_ events: [ProposedEvent], to stream: String, expecting expected: ExpectedVersion = .any) async throws -> AppendResult {
-        try await append([StreamAppend(stream: stream, events: events, expected: expected)])[0]
-    }
-
     /// Appends to several streams at once, atomically: every stream's events land,
     /// in the order given, or none do. Each stream keeps its own expected-version
     /// and idempotency checks; the first that fails is the error, and nothing of
     /// the batch is written. Blocks the calling thread.
     ///
+    /// Concurrent appends, from threads or tasks, are committed together in one
+    /// write transaction (group commit); each keeps its own checks and result.
+    ///
     /// - Returns: one result per stream append, in order.
     public func append(_ appends: [StreamAppend]) throws -> [AppendResult] {
-        try validate(appends)
+        try appends.validate(location: path, readOnly: environment.isReadOnly)
         let waiter = SyncWaiter()
         writer.submit(PendingAppend(appends: appends, completion: .waiter(waiter)))
         return try waiter.wait().get()
@@ -104,32 +85,20 @@ public final class EventLog: Sendable {
     /// Appends to several streams at once, atomically, without blocking a thread
     /// of the cooperative pool.
     public func append(_ appends: [StreamAppend]) async throws -> [AppendResult] {
-        try validate(appends)
+        try appends.validate(location: path, readOnly: environment.isReadOnly)
         let result: Result<[AppendResult], EventLogError> = await withCheckedContinuation { continuation in
             writer.submit(PendingAppend(appends: appends, completion: .continuation(continuation)))
         }
         return try result.get()
     }
 
-    private func validate(_ appends: [StreamAppend]) throws {
-        guard let first = appends.first else {
-            throw EventLogError(.invalidArgument, "an append names no stream")
-        }
-        guard !environment.isReadOnly else {
-            throw EventLogError(.readOnly, "cannot append to stream '\(first.stream)': the ledger at '\(path)' is open read-only")
-        }
-        var seen = Set<EventID>()
-        for append in appends {
-            guard !append.events.isEmpty else {
-                throw EventLogError(.invalidArgument, "an append to stream '\(append.stream)' has no events")
-            }
-            for event in append.events {
-                try RecordFormat.validate(event, streamID: append.stream)
-                guard seen.insert(event.id).inserted else {
-                    throw EventLogError(.invalidArgument, "event id \(event.id) appears twice in one append to stream '\(append.stream)'")
-                }
-            }
-        }
-    }
+    /// The ledger's folder.
+    public var location: String { path }
 
+    /// Returns when this process appends after `position`, after
+    /// ``EventLogConfiguration/pollInterval`` (to look for appends of other
+    /// processes), or when the task is cancelled.
+    public func waitForAppend(after position: UInt64) async {
+        await notifier.wait(after: position, timeout: configuration.pollInterval)
+    }
 }

@@ -171,7 +171,7 @@ public enum CSVImport {
     ///   - skippedFile: where to list the rows passed over.
     ///   - batchSize: events per atomic append.
     public static func importFile(
-        _ file: String, mapping: ImportMapping, into log: EventLog, skipInvalid: Bool = false, skippedFile: String? = nil,
+        _ file: String, mapping: ImportMapping, into log: any EventStore, skipInvalid: Bool = false, skippedFile: String? = nil,
         batchSize: Int = 10_000
     ) throws -> ImportResult {
         let name = URL(fileURLWithPath: file).lastPathComponent
@@ -187,7 +187,7 @@ public enum CSVImport {
     }
 
     static func importRows(
-        _ scanner: CSVScanner, file: String, name: String, mapping: ImportMapping, into log: EventLog, skipInvalid: Bool,
+        _ scanner: CSVScanner, file: String, name: String, mapping: ImportMapping, into log: any EventStore, skipInvalid: Bool,
         skippedFile: String?, batchSize: Int
     ) throws -> ImportResult {
         var reader = scanner

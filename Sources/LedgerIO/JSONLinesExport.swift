@@ -141,13 +141,13 @@ public enum JSONLinesExport {
     /// - Returns: the number of events written.
     @discardableResult
     public static func export(
-        _ log: EventLog, selection: Selection = .init(), progress: ((UInt64) -> Void)? = nil, write: (String) throws -> Void
+        _ log: any EventStore, selection: Selection = .init(), progress: ((UInt64) -> Void)? = nil, write: (String) throws -> Void
     ) throws -> Int {
         let head = try log.head()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let header = ExportHeader(
-            ledger: String(log.path.split(separator: "/").last ?? Substring(log.path)), full: selection.isEverything, selection: selection.words,
+            ledger: log.name, full: selection.isEverything, selection: selection.words,
             chainHeadPosition: head.position, chainHeadHash: head.hashHex)
         try write(String(decoding: try encoder.encode(header), as: UTF8.self) + "\n")
         var previous = ChainHead.empty.hash

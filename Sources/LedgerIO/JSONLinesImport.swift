@@ -8,7 +8,7 @@ import Foundation
 /// twice writes nothing new (the event ids are kept).
 public enum JSONLinesImport {
     /// Checks and imports `file`.
-    public static func importFile(_ file: String, into log: EventLog, batchSize: Int = 10_000) throws -> ImportResult {
+    public static func importFile(_ file: String, into log: any EventStore, batchSize: Int = 10_000) throws -> ImportResult {
         guard let data = FileManager.default.contents(atPath: file) else { throw ImportError(description: "\(file): cannot read it") }
         let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let check = ExportVerifier.verify(lines: lines)

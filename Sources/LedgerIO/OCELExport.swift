@@ -39,7 +39,7 @@ public enum OCELExport {
     /// Streams the OCEL 2.0 JSON document to `write`.
     @discardableResult
     public static func export(
-        _ log: EventLog, selection: JSONLinesExport.Selection = .init(), progress: ((UInt64) -> Void)? = nil, write: (String) throws -> Void
+        _ log: any EventStore, selection: JSONLinesExport.Selection = .init(), progress: ((UInt64) -> Void)? = nil, write: (String) throws -> Void
     ) throws -> (objects: Int, events: Int) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

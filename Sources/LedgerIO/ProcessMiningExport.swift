@@ -21,7 +21,7 @@ struct MinedEvent {
 /// events come together and memory holds one stream, not the export.
 enum StreamWalker {
     static func walk(
-        _ log: EventLog, selection: JSONLinesExport.Selection, progress: ((UInt64) -> Void)?,
+        _ log: any EventStore, selection: JSONLinesExport.Selection, progress: ((UInt64) -> Void)?,
         _ body: (_ stream: String, _ events: [MinedEvent], _ final: Ticket) throws -> Void
     ) throws {
         var done: UInt64 = 0
@@ -75,7 +75,7 @@ public enum XESExport {
     /// Streams the XES document to `write`.
     @discardableResult
     public static func export(
-        _ log: EventLog, selection: JSONLinesExport.Selection = .init(), progress: ((UInt64) -> Void)? = nil, write: (String) throws -> Void
+        _ log: any EventStore, selection: JSONLinesExport.Selection = .init(), progress: ((UInt64) -> Void)? = nil, write: (String) throws -> Void
     ) throws -> (traces: Int, events: Int) {
         try write("""
             <?xml version="1.0" encoding="UTF-8"?>
@@ -160,7 +160,7 @@ public enum CSVExport {
     /// Streams the CSV (RFC 4180, a header row first) to `write`, one ticket after another.
     @discardableResult
     public static func export(
-        _ log: EventLog, selection: JSONLinesExport.Selection = .init(), progress: ((UInt64) -> Void)? = nil, write: (String) throws -> Void
+        _ log: any EventStore, selection: JSONLinesExport.Selection = .init(), progress: ((UInt64) -> Void)? = nil, write: (String) throws -> Void
     ) throws -> Int {
         try write(columns.joined(separator: ",") + "\r\n")
         var rows = 0

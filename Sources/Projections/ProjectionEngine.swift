@@ -30,7 +30,7 @@ public enum ProjectionEngine {
     ///   - snapshot: a projector to continue from (its position on), or `nil` to start at position 1.
     ///   - progress: called every 65,536 events with the position reached.
     public static func replay(
-        _ log: EventLog, options: ProjectionOptions = .init(), from snapshot: DeskProjector? = nil,
+        _ log: any EventStore, options: ProjectionOptions = .init(), from snapshot: DeskProjector? = nil,
         progress: ((UInt64) -> Void)? = nil
     ) throws -> DeskProjector {
         var projector = snapshot ?? DeskProjector(options: options)
@@ -85,7 +85,7 @@ public struct SnapshotStore: Sendable {
     }
 
     /// Writes `projector` atomically (a temporary file renamed over the old one).
-    public func save(_ projector: DeskProjector, log: EventLog) throws {
+    public func save(_ projector: DeskProjector, log: any EventStore) throws {
         guard projector.position > 0, let record = try log.event(at: projector.position) else { return }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let data = try DeskProjector.encoder.encode(Envelope(version: DeskProjector.version, position: projector.position, hash: record.hash, projector: projector))
@@ -96,7 +96,7 @@ public struct SnapshotStore: Sendable {
     }
 
     /// The latest usable snapshot for `options` on `log`, or `nil`.
-    public func load(options: ProjectionOptions, log: EventLog) -> DeskProjector? {
+    public func load(options: ProjectionOptions, log: any EventStore) -> DeskProjector? {
         guard let data = FileManager.default.contents(atPath: file(for: options)),
             let envelope = try? JSONDecoder().decode(Envelope.self, from: data),
             envelope.version == DeskProjector.version,
@@ -111,7 +111,7 @@ public struct SnapshotStore: Sendable {
 /// reads its live queues and metrics from. Runs as a swift-service-lifecycle
 /// `Service` (or call ``run()`` in a task of your own).
 public final class LiveProjection: Service, Sendable {
-    private let log: EventLog
+    private let log: any EventStore
     private let options: ProjectionOptions
     private let store: SnapshotStore?
     private let snapshotEvery: Int
@@ -120,7 +120,7 @@ public final class LiveProjection: Service, Sendable {
 
     /// Starts from the latest snapshot in `store` if there is a usable one, and
     /// saves a new snapshot every `snapshotEvery` events and when it stops.
-    public init(log: EventLog, options: ProjectionOptions = .init(), store: SnapshotStore? = nil, snapshotEvery: Int = 100_000, logger: Logger = Logger(label: "TicketLedger.LiveProjection")) {
+    public init(log: any EventStore, options: ProjectionOptions = .init(), store: SnapshotStore? = nil, snapshotEvery: Int = 100_000, logger: Logger = Logger(label: "TicketLedger.LiveProjection")) {
         self.log = log
         self.options = options
         self.store = store

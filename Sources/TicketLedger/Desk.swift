@@ -48,7 +48,7 @@ public final class Desk: Sendable {
     }
 
     /// The log the desk writes to.
-    public let log: EventLog
+    public let log: any EventStore
     public let configuration: Configuration
     let logger: Logger
     /// The last number handed out per prefix, learned from the log on first use.
@@ -58,7 +58,7 @@ public final class Desk: Sendable {
     let afterDecide = Mutex<(@Sendable () async -> Void)?>(nil)
 
     /// A desk over `log`.
-    public init(log: EventLog, configuration: Configuration = .init(), logger: Logger = Logger(label: "TicketLedger.Desk")) {
+    public init(log: any EventStore, configuration: Configuration = .init(), logger: Logger = Logger(label: "TicketLedger.Desk")) {
         self.log = log
         self.configuration = configuration
         self.logger = logger

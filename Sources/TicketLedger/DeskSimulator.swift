@@ -114,11 +114,11 @@ public struct DeskSimulator: Sendable {
     }
 
     /// Generates into an open log; `recordedAt` is that log's clock.
-    public func run(into log: EventLog) throws -> Outcome {
+    public func run(into log: any EventStore) throws -> Outcome {
         try run(into: log, clock: nil)
     }
 
-    private func run(into log: EventLog, clock: SimulatedClock?) throws -> Outcome {
+    private func run(into log: any EventStore, clock: SimulatedClock?) throws -> Outcome {
         var world = World(configuration: configuration)
         let (events, planted, tickets, problems) = try world.script()
         var idGenerator = SeededGenerator(seed: configuration.seed ^ 0x5EED_1D5)
