@@ -9,6 +9,8 @@ let package = Package(
         .library(name: "TicketLedger", targets: ["TicketLedger"]),
         .library(name: "Projections", targets: ["Projections"]),
         .library(name: "LedgerIO", targets: ["LedgerIO"]),
+        // The PostgreSQL backend, in its own product: LMDB-only users never build postgres-nio.
+        .library(name: "PostgresEventLog", targets: ["PostgresEventLog"]),
         // Temporary ledgers for the tests of services that embed TicketLedger.
         .library(name: "TicketLedgerTesting", targets: ["TicketLedgerTesting"]),
         .executable(name: "desk", targets: ["desk"]),
@@ -20,6 +22,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Debian's liblmdb-dev, through pkg-config. Only EventLog imports it.
@@ -66,6 +71,16 @@ let package = Package(
             resources: [.copy("Presets")]
         ),
         .target(
+            name: "PostgresEventLog",
+            dependencies: [
+                "EventLog",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "TicketLedgerTesting",
             dependencies: ["EventLog", "CLMDB"]
         ),
@@ -76,6 +91,7 @@ let package = Package(
                 "TicketLedger",
                 "Projections",
                 "LedgerIO",
+                "PostgresEventLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -97,7 +113,7 @@ let package = Package(
         // A child process for the crash and multi-process tests.
         .executableTarget(
             name: "ledger-test-helper",
-            dependencies: ["EventLog"]
+            dependencies: ["EventLog", "PostgresEventLog"]
         ),
         .testTarget(
             name: "TicketLedgerTests",
@@ -118,7 +134,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EventLogTests",
-            dependencies: ["EventLog", "TicketLedgerTesting", "ledger-test-helper", "log-quickstart"]
+            dependencies: ["EventLog", "PostgresEventLog", "TicketLedgerTesting", "ledger-test-helper", "log-quickstart"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -6,6 +6,9 @@
 #
 #   scripts/pg-cluster.sh start [DIR] [PORT]
 #   scripts/pg-cluster.sh stop  [DIR]
+#
+# PG_SERVER_OPTIONS adds server settings, e.g. "-c fsync=off" for test runs
+# that do not measure durability (the benchmarks keep the defaults).
 set -euo pipefail
 command="${1:?usage: pg-cluster.sh start|stop [DIR] [PORT]}"
 dir="${2:-/tmp/ticketledger-pg}"
@@ -30,7 +33,7 @@ start)
     as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
         || { cat "$dir/initdb.log" >&2; exit 1; }
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c max_connections=200" start >/dev/null \
+        -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c max_connections=200 ${PG_SERVER_OPTIONS:-}" start >/dev/null \
         || { cat "$dir/server.log" >&2; exit 1; }
     as_owner "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres ticketledger
     echo "postgres://postgres@127.0.0.1:$port/ticketledger"

@@ -1,7 +1,7 @@
 import Synchronization
 
 /// Wakes subscribers of this process when an append commits.
-final class AppendNotifier: Sendable {
+package final class AppendNotifier: Sendable {
     private struct State {
         var published: UInt64 = 0
         var nextID = 0
@@ -11,8 +11,10 @@ final class AppendNotifier: Sendable {
 
     private let state = Mutex(State())
 
+    package init() {}
+
     /// Records that the log reaches `position` and wakes those waiting for it.
-    func publish(_ position: UInt64) {
+    package func publish(_ position: UInt64) {
         let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.published = max(state.published, position)
             let due = state.waiters.filter { $0.value.after < position }
@@ -24,7 +26,7 @@ final class AppendNotifier: Sendable {
 
     /// Returns when a position after `position` is published, after `timeout`
     /// (to look for appends of other processes), or when the task is cancelled.
-    func wait(after position: UInt64, timeout: Duration) async {
+    package func wait(after position: UInt64, timeout: Duration) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.waitForPublish(after: position) }
             group.addTask { try? await Task.sleep(for: timeout) }

@@ -2,6 +2,10 @@ internal import CLMDB
 public import Logging
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// An append-only event log in an LMDB environment: the ledger.
 ///
 /// Events are grouped in streams (for TicketLedger, one per ticket or problem).
@@ -94,6 +98,15 @@ public final class EventLog: EventStore {
 
     /// The ledger's folder.
     public var location: String { path }
+
+    /// The size of LMDB's data file (`data.mdb`), in bytes.
+    public func storageBytes() throws -> Int64 {
+        var info = stat()
+        guard stat(path + "/data.mdb", &info) == 0 else {
+            throw EventLogError(.storage, "cannot read the size of '\(path)/data.mdb'")
+        }
+        return Int64(info.st_size)
+    }
 
     /// Returns when this process appends after `position`, after
     /// ``EventLogConfiguration/pollInterval`` (to look for appends of other

@@ -67,6 +67,10 @@ public protocol EventStore: AnyObject, Sendable {
     /// or from `version` down (backward; `.max` means from the newest).
     func readStream(_ stream: String, from version: UInt64, direction: ReadDirection, limit: Int) throws -> [RecordedEvent]
 
+    /// The bytes the ledger takes in its storage (LMDB's data file; PostgreSQL's
+    /// table with its indexes and TOAST).
+    func storageBytes() throws -> Int64
+
     /// Returns when a position after `position` may have been appended: at once
     /// for appends this store sees, within a poll interval for others; or when
     /// the task is cancelled. Subscriptions call it between reads.

@@ -4,12 +4,13 @@ import Logging
 import Synchronization
 
 /// One append waiting for the writer.
-struct PendingAppend: Sendable {
-    enum Completion: Sendable {
+package struct PendingAppend: Sendable {
+    /// How the waiting appender is answered.
+    package enum Completion: Sendable {
         case waiter(SyncWaiter)
         case continuation(CheckedContinuation<Result<[AppendResult], EventLogError>, Never>)
 
-        func resume(with result: Result<[AppendResult], EventLogError>) {
+        package func resume(with result: Result<[AppendResult], EventLogError>) {
             switch self {
             case .waiter(let waiter): waiter.resume(with: result)
             case .continuation(let continuation): continuation.resume(returning: result)
@@ -18,8 +19,14 @@ struct PendingAppend: Sendable {
     }
 
     /// One or more stream appends that land together or not at all.
-    var appends: [StreamAppend]
-    var completion: Completion
+    package var appends: [StreamAppend]
+    /// Who is told the outcome.
+    package var completion: Completion
+
+    package init(appends: [StreamAppend], completion: Completion) {
+        self.appends = appends
+        self.completion = completion
+    }
 }
 
 /// Group commit: appends queue up while the writer commits, and the writer takes
@@ -65,16 +72,18 @@ final class GroupWriter: Sendable {
 }
 
 /// Blocks a thread until the writer answers.
-final class SyncWaiter: Sendable {
+package final class SyncWaiter: Sendable {
     private let semaphore = DispatchSemaphore(value: 0)
     private let result = Mutex<Result<[AppendResult], EventLogError>?>(nil)
 
-    func resume(with value: Result<[AppendResult], EventLogError>) {
+    package init() {}
+
+    package func resume(with value: Result<[AppendResult], EventLogError>) {
         result.withLock { $0 = value }
         semaphore.signal()
     }
 
-    func wait() -> Result<[AppendResult], EventLogError> {
+    package func wait() -> Result<[AppendResult], EventLogError> {
         semaphore.wait()
         return result.withLock { $0! }
     }

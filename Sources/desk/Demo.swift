@@ -1,6 +1,7 @@
 import ArgumentParser
 import EventLog
 import Foundation
+import PostgresEventLog
 import Projections
 import TicketLedger
 
@@ -18,15 +19,15 @@ struct Demo: ParsableCommand {
 
     func run() throws {
         let path = try options.path(default: "ledger-demo")
-        let empty = try EventLog(path: path).withClosing { try $0.lastPosition() == 0 }
+        let empty = try openLedger(path, access: .readWrite).withClosing { try $0.lastPosition() == 0 }
         if empty {
             print("Simulating \(tickets) tickets over \(days) days into \(path) ...")
-            let outcome = try DeskSimulator(configuration: DeskSimulator.Configuration(seed: 1, tickets: tickets, days: days)).generate(at: path)
+            let outcome = try simulate(DeskSimulator.Configuration(seed: 1, tickets: tickets, days: days), into: path)
             print("\(outcome.events) events appended; the simulator planted:")
             for area in outcome.planted { print("  - \(area.description)") }
             print()
         }
-        let log = try EventLog(path: path, configuration: EventLogConfiguration(access: .readOnly))
+        let log = try openLedger(path, access: .readOnly)
         defer { log.close() }
         let report = try log.verify()
         print("Chain: \(report.isValid ? "valid" : "INVALID at position \(report.firstBadPosition ?? 0)"), \(report.eventsChecked) events, head \(report.head.hashHex.prefix(16))...\n")
@@ -39,12 +40,23 @@ struct Demo: ParsableCommand {
     }
 }
 
-extension EventLog {
+extension EventStore {
     /// Runs `body` and closes the log.
-    func withClosing<T>(_ body: (EventLog) throws -> T) throws -> T {
+    func withClosing<T>(_ body: (Self) throws -> T) throws -> T {
         defer { close() }
         return try body(self)
     }
+}
+
+/// Runs the simulator into the ledger at `location`: an LMDB ledger with the
+/// simulated clock as `recordedAt` (byte-identical for a seed), a PostgreSQL
+/// one with the server's clock (its `recordedAt` is when the rows were written).
+func simulate(_ configuration: DeskSimulator.Configuration, into location: String) throws -> DeskSimulator.Outcome {
+    let simulator = DeskSimulator(configuration: configuration)
+    guard PostgresLedgerConfiguration.isPostgresURL(location) else { return try simulator.generate(at: location) }
+    let log = try PostgresEventLog(url: location)
+    defer { log.close() }
+    return try simulator.run(into: log)
 }
 
 /// Queues, KPIs and problem areas as `desk replay` and `desk demo` print them.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EventLog
 import Foundation
+import PostgresEventLog
 
 @main
 struct DeskCommand: AsyncParsableCommand {
@@ -13,7 +14,9 @@ struct DeskCommand: AsyncParsableCommand {
 
 /// The ledger option every command shares.
 struct LedgerOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The ledger's folder (or set DESK_LEDGER).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp(
+        "The ledger: a folder (LMDB) or a postgres://USER@HOST:PORT/DATABASE[?schema=NAME] URL (or set DESK_LEDGER).",
+        valueName: "path|url"))
     var ledger: String?
 
     func path(default fallback: String? = nil) throws -> String {
@@ -22,6 +25,20 @@ struct LedgerOptions: ParsableArguments {
         if let fallback { return fallback }
         throw ValidationError("no ledger given: pass --ledger PATH or set DESK_LEDGER")
     }
+
+    /// Opens the ledger with the backend its location names.
+    func open(_ access: EventLogConfiguration.AccessMode, durability: EventLogConfiguration.Durability = .durable, default fallback: String? = nil) throws -> any EventStore {
+        try openLedger(try path(default: fallback), access: access, durability: durability)
+    }
+}
+
+/// Opens the ledger at `location`: a `postgres://` URL is a PostgreSQL ledger,
+/// anything else an LMDB folder. `durability` applies to LMDB (PostgreSQL's is the server's).
+func openLedger(_ location: String, access: EventLogConfiguration.AccessMode, durability: EventLogConfiguration.Durability = .durable) throws -> any EventStore {
+    if PostgresLedgerConfiguration.isPostgresURL(location) {
+        return try PostgresEventLog(url: location, access: access)
+    }
+    return try EventLog(path: location, configuration: EventLogConfiguration(access: access, durability: durability))
 }
 
 /// Prints `value` as one JSON document with sorted keys (stable output).

@@ -60,9 +60,8 @@ struct Import: ParsableCommand {
     func run() throws {
         let isExport = file.hasSuffix(".jsonl") || (try? String(contentsOfFile: file, encoding: .utf8).prefix(200).contains("\"format\":\"ticketledger-export\"")) == true
         let mapping = isExport ? nil : try mapping()
-        var logConfiguration = EventLogConfiguration()
-        logConfiguration.durability = .buffered  // one sync at close: the import is resumable by design
-        let log = try EventLog(path: try options.path(), configuration: logConfiguration)
+        // Buffered (LMDB): one sync at close; the import is resumable by design.
+        let log = try options.open(.readWrite, durability: .buffered)
         defer { log.close() }
         let skippedFile = file + ".skipped.txt"
         let result = if let mapping {

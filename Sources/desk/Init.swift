@@ -15,7 +15,7 @@ struct Init: AsyncParsableCommand {
 
     func run() async throws {
         let path = try options.path()
-        let log = try EventLog(path: path)
+        let log = try options.open(.readWrite)
         defer { log.close() }
         if let name {
             try await Desk(log: log).describe(name: name, model: model, by: ActorRef(.system, "desk init"))

@@ -25,7 +25,7 @@ struct Report: ParsableCommand {
         let projector = try replay(log, options: projection)
         let metrics = projector.metrics()
         let html = HTMLReport.render(HTMLReport.Input(
-            title: "Service desk report: \(URL(fileURLWithPath: try options.path()).lastPathComponent)", metrics: metrics,
+            title: "Service desk report: \(log.name)", metrics: metrics,
             byPriority: metrics, queues: projector.queues(), areas: projector.problemAreas()))
         try html.write(toFile: output, atomically: true, encoding: .utf8)
         print("wrote \(output)")

@@ -44,7 +44,7 @@ struct Stats: ParsableCommand {
         }
         let problems = streams.filter { $0.hasPrefix("PRB-") }.count
         let tickets = streams.filter { !$0.hasPrefix("PRB-") && !$0.hasPrefix("$") }.count
-        let size = (try? FileManager.default.attributesOfItem(atPath: path + "/data.mdb")[.size] as? Int64) ?? 0
+        let size = try log.storageBytes()
         let head = try log.head()
         let output = Output(
             events: events, tickets: tickets, problems: problems, firstEventAt: first, lastEventAt: last,
@@ -62,7 +62,7 @@ struct Stats: ParsableCommand {
                 Last event:      \(last?.description ?? "-")
                 Last position:   \(head.position)
                 Chain head:      \(head.hashHex)
-                File size:       \(size) bytes (\(output.bytesPerEvent.map { String(format: "%.0f", $0) } ?? "-") bytes per event)
+                Storage:         \(size) bytes (\(output.bytesPerEvent.map { String(format: "%.0f", $0) } ?? "-") bytes per event)
                 """)
         }
     }

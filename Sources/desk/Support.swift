@@ -47,9 +47,9 @@ extension DeskModel: ExpressibleByArgument {
     public static var allValueStrings: [String] { ["centralised", "local", "virtual"] }
 }
 
-/// Opens the ledger for reading (works on read-only copies too).
-func openForReading(_ options: LedgerOptions) throws -> EventLog {
-    try EventLog(path: try options.path(), configuration: EventLogConfiguration(access: .readOnly))
+/// Opens the ledger for reading (works on read-only copies and with read-only roles too).
+func openForReading(_ options: LedgerOptions) throws -> any EventStore {
+    try options.open(.readOnly)
 }
 
 /// Shows progress on stderr, only when stderr is a terminal.
@@ -71,7 +71,7 @@ struct Progress {
 }
 
 /// Replays with progress on a terminal.
-func replay(_ log: EventLog, options: ProjectionOptions) throws -> DeskProjector {
+func replay(_ log: any EventStore, options: ProjectionOptions) throws -> DeskProjector {
     let total = try log.lastPosition()
     let progress = Progress(label: "replaying")
     defer { progress.finish() }

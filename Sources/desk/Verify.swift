@@ -17,8 +17,7 @@ struct Verify: ParsableCommand {
 
     func run() throws {
         if let exportFile { return try verifyExport(exportFile) }
-        let path = try options.path()
-        let log = try EventLog(path: path, configuration: EventLogConfiguration(access: .readOnly))
+        let log = try openForReading(options)
         defer { log.close() }
         let report = try log.verify()
         if json {

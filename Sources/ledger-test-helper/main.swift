@@ -2,13 +2,15 @@
 // acknowledged append on stdout, so a test can kill it at any moment (SIGKILL)
 // or run several at once against one ledger.
 //
-//   ledger-test-helper append PATH STREAM-PREFIX COUNT durable|buffered
+//   ledger-test-helper append LEDGER STREAM-PREFIX COUNT durable|buffered
 //       appends COUNT single-event batches, printing "ack POSITION EVENT-ID"
-//       after each; prints "ready" first and "done" at the end.
+//       after each; prints "ready" first and "done" at the end. LEDGER is a
+//       folder (LMDB) or a postgres:// URL (PostgreSQL; the mode is the server's).
 //   ledger-test-helper read-only PATH
 //       drops root privileges if it has them, opens PATH read-only and prints
 //       "events N head HASH".
 import EventLog
+import PostgresEventLog
 
 #if canImport(Glibc)
 import Glibc
@@ -32,10 +34,15 @@ do {
     switch arguments[1] {
     case "append":
         guard arguments.count == 6, let count = Int(arguments[4]) else { fail("usage: append PATH PREFIX COUNT MODE") }
-        var configuration = EventLogConfiguration()
-        configuration.durability = arguments[5] == "buffered" ? .buffered : .durable
-        configuration.initialMapSize = 1 << 20
-        let log = try EventLog(path: arguments[2], configuration: configuration)
+        let log: any EventStore
+        if PostgresLedgerConfiguration.isPostgresURL(arguments[2]) {
+            log = try PostgresEventLog(url: arguments[2])
+        } else {
+            var configuration = EventLogConfiguration()
+            configuration.durability = arguments[5] == "buffered" ? .buffered : .durable
+            configuration.initialMapSize = 1 << 20
+            log = try EventLog(path: arguments[2], configuration: configuration)
+        }
         say("ready")
         for index in 0..<count {
             let event = ProposedEvent(

@@ -4,10 +4,10 @@ import TicketLedgerTesting
 
 @Suite("Appending")
 struct AppendTests {
-    @Test("positions and stream versions are gapless from 1")
-    func gaplessPositions() async throws {
-        try await withTemporaryDirectory { path in
-            let log = try EventLog(path: path)
+    @Test("positions and stream versions are gapless from 1", arguments: Backend.allCases)
+    func gaplessPositions(backend: Backend) async throws {
+        try await withFreshLedger(backend) { path in
+            let log = try openLedger(path)
             let first = try log.append([sampleEvent("a"), sampleEvent("b")], to: "s1", expecting: .noStream)
             let second = try log.append([sampleEvent("c")], to: "s2", expecting: .noStream)
             let third = try log.append([sampleEvent("d")], to: "s1", expecting: .exactly(2))
@@ -25,10 +25,10 @@ struct AppendTests {
         }
     }
 
-    @Test("a wrong expected version writes nothing and reports the actual version")
-    func wrongExpectedVersion() async throws {
-        try await withTemporaryDirectory { path in
-            let log = try EventLog(path: path)
+    @Test("a wrong expected version writes nothing and reports the actual version", arguments: Backend.allCases)
+    func wrongExpectedVersion(backend: Backend) async throws {
+        try await withFreshLedger(backend) { path in
+            let log = try openLedger(path)
             _ = try log.append([sampleEvent("a"), sampleEvent("b")], to: "s", expecting: .noStream)
             let head = try log.head()
             for expected in [ExpectedVersion.noStream, .exactly(1), .exactly(5)] {
@@ -48,10 +48,10 @@ struct AppendTests {
         }
     }
 
-    @Test("retrying a stored batch returns the original positions and writes nothing")
-    func idempotentRetry() async throws {
-        try await withTemporaryDirectory { path in
-            let log = try EventLog(path: path)
+    @Test("retrying a stored batch returns the original positions and writes nothing", arguments: Backend.allCases)
+    func idempotentRetry(backend: Backend) async throws {
+        try await withFreshLedger(backend) { path in
+            let log = try openLedger(path)
             let batch = [sampleEvent("a"), sampleEvent("b"), sampleEvent("c")]
             _ = try await log.append([sampleEvent("before")], to: "other")
             let original = try await log.append(batch, to: "s", expecting: .noStream)
@@ -67,10 +67,10 @@ struct AppendTests {
         }
     }
 
-    @Test("a batch of which only some ids are stored is an error and writes nothing")
-    func partialDuplicate() async throws {
-        try await withTemporaryDirectory { path in
-            let log = try EventLog(path: path)
+    @Test("a batch of which only some ids are stored is an error and writes nothing", arguments: Backend.allCases)
+    func partialDuplicate(backend: Backend) async throws {
+        try await withFreshLedger(backend) { path in
+            let log = try openLedger(path)
             let stored = sampleEvent("a")
             _ = try log.append([stored], to: "s")
             let head = try log.head()
@@ -87,10 +87,10 @@ struct AppendTests {
         }
     }
 
-    @Test("bad arguments are rejected before anything is written")
-    func invalidArguments() async throws {
-        try await withTemporaryDirectory { path in
-            let log = try EventLog(path: path)
+    @Test("bad arguments are rejected before anything is written", arguments: Backend.allCases)
+    func invalidArguments(backend: Backend) async throws {
+        try await withFreshLedger(backend) { path in
+            let log = try openLedger(path)
             let twice = sampleEvent("twice")
             var noType = sampleEvent("x")
             noType.type = ""
@@ -113,10 +113,10 @@ struct AppendTests {
         }
     }
 
-    @Test("a multi-stream append lands whole or not at all")
-    func multiStream() async throws {
-        try await withTemporaryDirectory { path in
-            let log = try EventLog(path: path)
+    @Test("a multi-stream append lands whole or not at all", arguments: Backend.allCases)
+    func multiStream(backend: Backend) async throws {
+        try await withFreshLedger(backend) { path in
+            let log = try openLedger(path)
             _ = try await log.append([sampleEvent("existing")], to: "b")
             let head = try log.head()
             // The second stream's check fails: the first stream's events must not land.
@@ -141,10 +141,10 @@ struct AppendTests {
         }
     }
 
-    @Test("one group commit keeps each append's own checks")
-    func groupKeepsOwnChecks() async throws {
-        try await withTemporaryDirectory { path in
-            let log = try EventLog(path: path)
+    @Test("one group commit keeps each append's own checks", arguments: Backend.allCases)
+    func groupKeepsOwnChecks(backend: Backend) async throws {
+        try await withFreshLedger(backend) { path in
+            let log = try openLedger(path)
             // 64 tasks race for 8 streams, each expecting to create it: exactly one per stream wins.
             let outcomes = await withTaskGroup(of: Bool.self) { group in
                 for index in 0..<64 {
@@ -160,30 +160,34 @@ struct AppendTests {
         }
     }
 
-    @Test("a closed or read-only ledger refuses appends with a clear error")
-    func closedAndReadOnly() async throws {
-        try await withTemporaryDirectory { path in
-            let log = try EventLog(path: path)
+    @Test("a closed or read-only ledger refuses appends with a clear error", arguments: Backend.allCases)
+    func closedAndReadOnly(backend: Backend) async throws {
+        try await withFreshLedger(backend) { path in
+            let log = try openLedger(path)
             _ = try log.append([sampleEvent("a")], to: "s")
-            let again = #expect(throws: EventLogError.self) { try EventLog(path: path) }
-            #expect(again?.code == .alreadyOpen)
+            if backend == .lmdb {
+                // LMDB's locks are per process: a second handle would break them.
+                let again = #expect(throws: EventLogError.self) { try openLedger(path) }
+                #expect(again?.code == .alreadyOpen)
+            }
             log.close()
             let closed = #expect(throws: EventLogError.self) { try log.append([sampleEvent("b")], to: "s") }
             #expect(closed?.code == .closed)
-            let reader = try EventLog(path: path, configuration: EventLogConfiguration(access: .readOnly))
+            let reader = try openLedger(path, access: .readOnly)
             let readOnly = #expect(throws: EventLogError.self) { try reader.append([sampleEvent("b")], to: "s") }
             #expect(readOnly?.code == .readOnly)
             #expect(try reader.read(from: 1).count == 1)
         }
     }
 
-    @Test("opening something that is not a ledger names it")
-    func notALedger() async throws {
-        try await withTemporaryDirectory { path in
-            let error = #expect(throws: EventLogError.self) {
-                try EventLog(path: path + "/missing", configuration: EventLogConfiguration(access: .readOnly))
-            }
-            #expect(error?.message.contains(path + "/missing") == true)
+    @Test("opening something that is not a ledger names it", arguments: Backend.allCases)
+    func notALedger(backend: Backend) async throws {
+        try await withFreshLedger(backend) { path in
+            // A folder without a ledger; a schema without the ledger's tables.
+            let missing = backend == .lmdb ? path + "/missing" : path + "_missing"
+            let error = #expect(throws: EventLogError.self) { try openLedger(missing, access: .readOnly) }
+            let name = backend == .lmdb ? missing : String(missing.split(separator: "=").last!)
+            #expect(error?.message.contains(name) == true, "\(error?.message ?? "")")
         }
     }
 }

@@ -5,7 +5,7 @@ import TicketLedgerTesting
 
 /// Checks that positions are 1...n, each stream's versions gapless, and every
 /// expected payload present exactly once.
-func checkLedger(_ log: EventLog, expectedPayloads: Set<String>) throws {
+func checkLedger(_ log: any EventStore, expectedPayloads: Set<String>) throws {
     let events = try log.read(from: 1, limit: .max)
     #expect(events.map(\.position) == Array(1...UInt64(expectedPayloads.count)))
     let payloads = events.map { String(decoding: $0.payload, as: UTF8.self) }
@@ -22,10 +22,10 @@ func checkLedger(_ log: EventLog, expectedPayloads: Set<String>) throws {
 
 @Suite("Concurrent writers")
 struct ConcurrencyTests {
-    @Test("two threads appending 10,000 events each, durable, through group commit")
-    func twoThreads() async throws {
-        try await withTemporaryDirectory { path in
-            let log = try EventLog(path: path)
+    @Test("two threads appending 10,000 events each, durable, through group commit", arguments: Backend.allCases)
+    func twoThreads(backend: Backend) async throws {
+        try await withFreshLedger(backend) { path in
+            let log = try openLedger(path)
             DispatchQueue.concurrentPerform(iterations: 2) { writer in
                 for index in 0..<10_000 {
                     _ = try! log.append([sampleEvent("w\(writer)-\(index)")], to: "w\(writer)-\(index % 10)")
@@ -36,10 +36,10 @@ struct ConcurrencyTests {
         }
     }
 
-    @Test("32 tasks appending concurrently share commits and keep order")
-    func manyTasks() async throws {
-        try await withTemporaryDirectory { path in
-            let log = try EventLog(path: path)
+    @Test("32 tasks appending concurrently share commits and keep order", arguments: Backend.allCases)
+    func manyTasks(backend: Backend) async throws {
+        try await withFreshLedger(backend) { path in
+            let log = try openLedger(path)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for task in 0..<32 {
                     group.addTask {
@@ -55,9 +55,9 @@ struct ConcurrencyTests {
         }
     }
 
-    @Test("two processes appending 10,000 events each to one ledger")
-    func twoProcesses() async throws {
-        try await withTemporaryDirectory { path in
+    @Test("two processes appending 10,000 events each to one ledger", arguments: Backend.allCases)
+    func twoProcesses(backend: Backend) async throws {
+        try await withFreshLedger(backend) { path in
             let helpers = try ["p", "q"].map { prefix in
                 try HelperProcess(["append", path, prefix, "10000", "buffered"])
             }
@@ -65,7 +65,7 @@ struct ConcurrencyTests {
                 #expect(helper.waitUntilExit() == 0)
                 #expect(helper.output.last == "done")
             }
-            let log = try EventLog(path: path)
+            let log = try openLedger(path)
             let expected = Set(["p", "q"].flatMap { prefix in (0..<10_000).map { "\(prefix) \($0)" } })
             try checkLedger(log, expectedPayloads: expected)
             // Each helper saw its own acknowledged positions; together they are every position once.

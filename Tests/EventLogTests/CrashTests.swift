@@ -5,9 +5,9 @@ import TicketLedgerTesting
 
 @Suite("Crashes")
 struct CrashTests {
-    @Test("SIGKILL while appending, 20 rounds: every acknowledged append survives and the chain holds")
-    func killNine() async throws {
-        try await withTemporaryDirectory { path in
+    @Test("SIGKILL while appending, 20 rounds: every acknowledged append survives and the chain holds", arguments: Backend.allCases)
+    func killNine(backend: Backend) async throws {
+        try await withFreshLedger(backend) { path in
             var generator = SystemRandomNumberGenerator()
             var acknowledged: [(position: UInt64, id: EventID)] = []
             for round in 0..<20 {
@@ -20,7 +20,7 @@ struct CrashTests {
                     let parts = line.split(separator: " ")
                     acknowledged.append((UInt64(parts[1])!, EventID(String(parts[2]))!))
                 }
-                let log = try EventLog(path: path)
+                let log = try openLedger(path)
                 let report = try log.verify()
                 #expect(report.isValid, "round \(round): \(report.problem ?? "")")
                 for ack in acknowledged {

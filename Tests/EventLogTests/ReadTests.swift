@@ -4,10 +4,10 @@ import TicketLedgerTesting
 
 @Suite("Reading")
 struct ReadTests {
-    @Test("streams read forward and backward, from a version, with a limit")
-    func streamReads() async throws {
-        try await withTemporaryDirectory { path in
-            let log = try EventLog(path: path)
+    @Test("streams read forward and backward, from a version, with a limit", arguments: Backend.allCases)
+    func streamReads(backend: Backend) async throws {
+        try await withFreshLedger(backend) { path in
+            let log = try openLedger(path)
             for index in 0..<10 {
                 _ = try log.append([sampleEvent("s\(index)")], to: "s")
                 _ = try log.append([sampleEvent("t\(index)")], to: "t")
@@ -27,10 +27,10 @@ struct ReadTests {
         }
     }
 
-    @Test("one event by id and by position; forward reads in batches")
-    func pointReads() async throws {
-        try await withTemporaryDirectory { path in
-            let log = try EventLog(path: path)
+    @Test("one event by id and by position; forward reads in batches", arguments: Backend.allCases)
+    func pointReads(backend: Backend) async throws {
+        try await withFreshLedger(backend) { path in
+            let log = try openLedger(path)
             var ids: [EventID] = []
             for batch in 0..<50 {
                 let events = (0..<100).map { sampleEvent("\(batch)-\($0)") }
@@ -60,10 +60,10 @@ struct ReadTests {
         }
     }
 
-    @Test("every envelope field reads back as written")
-    func envelopeRoundTrip() async throws {
-        try await withTemporaryDirectory { path in
-            let log = try EventLog(path: path)
+    @Test("every envelope field reads back as written", arguments: Backend.allCases)
+    func envelopeRoundTrip(backend: Backend) async throws {
+        try await withFreshLedger(backend) { path in
+            let log = try openLedger(path)
             let event = ProposedEvent(
                 type: "TicketEscalated", schemaVersion: 3, occurredAt: Timestamp(microseconds: -1_234_567),
                 actor: ActorRef(.caller, "jürgen@example.org"), correlationID: .make(), causationID: .make(),

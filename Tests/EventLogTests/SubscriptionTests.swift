@@ -5,10 +5,10 @@ import TicketLedgerTesting
 
 @Suite("Subscriptions")
 struct SubscriptionTests {
-    @Test("a subscriber from position 1 sees every event of a concurrent writer exactly once, in order")
-    func followsConcurrentWriter() async throws {
-        try await withTemporaryDirectory { path in
-            let log = try EventLog(path: path, configuration: EventLogConfiguration(durability: .buffered))
+    @Test("a subscriber from position 1 sees every event of a concurrent writer exactly once, in order", arguments: Backend.allCases)
+    func followsConcurrentWriter(backend: Backend) async throws {
+        try await withFreshLedger(backend) { path in
+            let log = try openLedger(path, durability: .buffered)
             _ = try await log.append((0..<50).map { sampleEvent("before \($0)") }, to: "early")
             let total = 5050
             async let seen: [RecordedEvent] = {
@@ -29,12 +29,10 @@ struct SubscriptionTests {
         }
     }
 
-    @Test("a subscriber follows appends of another process")
-    func followsOtherProcess() async throws {
-        try await withTemporaryDirectory { path in
-            var configuration = EventLogConfiguration(durability: .buffered)
-            configuration.pollInterval = .milliseconds(10)
-            let log = try EventLog(path: path, configuration: configuration)
+    @Test("a subscriber follows appends of another process", arguments: Backend.allCases)
+    func followsOtherProcess(backend: Backend) async throws {
+        try await withFreshLedger(backend) { path in
+            let log = try openLedger(path, durability: .buffered)
             let helper = try HelperProcess(["append", path, "other", "2000", "buffered"])
             var positions: [UInt64] = []
             for try await event in log.subscribe(from: 1) {
@@ -46,10 +44,10 @@ struct SubscriptionTests {
         }
     }
 
-    @Test("cancelling the subscribing task ends the sequence")
-    func cancellation() async throws {
-        try await withTemporaryDirectory { path in
-            let log = try EventLog(path: path)
+    @Test("cancelling the subscribing task ends the sequence", arguments: Backend.allCases)
+    func cancellation(backend: Backend) async throws {
+        try await withFreshLedger(backend) { path in
+            let log = try openLedger(path)
             _ = try await log.append([sampleEvent("one")], to: "s")
             let task = Task {
                 var count = 0

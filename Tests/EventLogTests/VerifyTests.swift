@@ -4,12 +4,12 @@ import TicketLedgerTesting
 
 @Suite("Tamper evidence")
 struct VerifyTests {
-    @Test("flipping any single byte of a stored record makes verify name exactly that position")
-    func everyByteFlip() async throws {
-        try await withTemporaryDirectory { path in
+    @Test("flipping any single byte of a stored record makes verify name exactly that position", arguments: Backend.allCases)
+    func everyByteFlip(backend: Backend) async throws {
+        try await withFreshLedger(backend) { path in
             var lengths: [UInt64: Int] = [:]
             do {
-                let log = try EventLog(path: path)
+                let log = try openLedger(path)
                 for index in 0..<30 {
                     _ = try log.append([sampleEvent("event \(index)", payloadSize: 40 + index)], to: "ticket-\(index % 4)")
                 }
@@ -22,34 +22,34 @@ struct VerifyTests {
             // Every byte of three records (first, middle, last), each bit pattern 0xFF.
             for position in [UInt64(1), 17, 30] {
                 for offset in 0..<lengths[position]! {
-                    try rewriteRecord(ledger: path, position: position) { $0[offset] ^= 0xFF }
-                    let log = try EventLog(path: path, configuration: EventLogConfiguration(access: .readOnly))
+                    try tamper(path, position: position, .flip(offset: offset))
+                    let log = try openLedger(path, access: .readOnly)
                     let report = try log.verify()
                     log.close()
                     #expect(!report.isValid)
                     #expect(report.firstBadPosition == position, "byte \(offset) of record \(position): \(report.problem ?? "")")
-                    try rewriteRecord(ledger: path, position: position) { $0[offset] ^= 0xFF }
+                    try tamper(path, position: position, .flip(offset: offset))
                 }
             }
-            let log = try EventLog(path: path)
+            let log = try openLedger(path)
             #expect(try log.verify().isValid)
         }
     }
 
-    @Test("a record cut short or grown names its position")
-    func lengthChanges() async throws {
-        try await withTemporaryDirectory { path in
+    @Test("a record cut short or grown names its position", arguments: Backend.allCases)
+    func lengthChanges(backend: Backend) async throws {
+        try await withFreshLedger(backend) { path in
             do {
-                let log = try EventLog(path: path)
+                let log = try openLedger(path)
                 for index in 0..<5 { _ = try log.append([sampleEvent("\(index)")], to: "s") }
             }
-            try rewriteRecord(ledger: path, position: 3) { $0.removeLast() }
-            var log = try EventLog(path: path)
+            try tamper(path, position: 3, .dropLastByte)
+            var log = try openLedger(path)
             #expect(try log.verify().firstBadPosition == 3)
             log.close()
-            try rewriteRecord(ledger: path, position: 3) { $0.append(0) }
-            try rewriteRecord(ledger: path, position: 3) { $0.append(0) }
-            log = try EventLog(path: path)
+            try tamper(path, position: 3, .appendZeroByte)
+            try tamper(path, position: 3, .appendZeroByte)
+            log = try openLedger(path)
             #expect(try log.verify().firstBadPosition == 3)
         }
     }

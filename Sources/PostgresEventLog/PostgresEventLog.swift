@@ -1,0 +1,449 @@
+public import EventLog
+public import Logging
+import Dispatch
+import NIOCore
+import NIOSSL
+import PostgresNIO
+import Synchronization
+
+/// A ledger in PostgreSQL: the same records, chain and guarantees as the LMDB
+/// ``EventLog/EventLog``, shared by every host that can reach the database.
+///
+/// Appends take a transaction-scoped advisory lock of the ledger before they
+/// read the chain head, so positions are assigned in commit order across all
+/// hosts: a reader never sees position N+1 before N. The table's constraints
+/// enforce gapless positions and stream versions, unique event ids and
+/// append-only rows in the server itself (see the *Running PostgreSQL* article).
+///
+/// Concurrent appends of one process share a transaction (group commit), as
+/// with LMDB; appends of different processes queue on the lock. Subscriptions
+/// wake on `LISTEN`/`NOTIFY` and read by position, so a lost notification
+/// delays an event by at most ``PostgresLedgerConfiguration/pollInterval``.
+///
+/// Durability is the server's: with PostgreSQL's default `synchronous_commit = on`
+/// an acknowledged append is on the server's disk (and, with synchronous
+/// replication, on a standby's).
+///
+/// ```swift
+/// let log = try await PostgresEventLog.connect(url: "postgres://desk@db.internal/desk")
+/// let desk = Desk(log: log)
+/// ```
+///
+/// The blocking methods of ``EventStore`` wait for the server on the calling
+/// thread, without needing Swift's cooperative pool; open a log from async code
+/// with ``connect(configuration:logger:)``.
+public final class PostgresEventLog: EventStore {
+    /// How the ledger was opened.
+    public let configuration: PostgresLedgerConfiguration
+    /// The URL without its password.
+    public let location: String
+    let schema: LedgerSchema
+    let reader: PostgresConnection
+    let writer: PostgresWriter?
+    let notifier: AppendNotifier
+    let logger: Logger
+    private let listener = Mutex<Task<Void, Never>?>(nil)
+    private let closed = Mutex(false)
+
+    /// The schema's name: what exports call the ledger.
+    public var name: String { configuration.schema }
+
+    /// What connecting yields: the connections, the append lock's key and the last position.
+    private struct Connections: Sendable {
+        var reader: PostgresConnection
+        var writer: PostgresConnection?
+        var lockKey: Int64
+        var lastPosition: UInt64
+    }
+
+    private init(configuration: PostgresLedgerConfiguration, connections: Connections, logger: Logger) {
+        self.configuration = configuration
+        self.location = configuration.location
+        self.schema = LedgerSchema(name: configuration.schema)
+        self.reader = connections.reader
+        self.logger = logger
+        let notifier = AppendNotifier()
+        self.notifier = notifier
+        self.writer = connections.writer.map {
+            PostgresWriter(
+                connection: $0, schema: LedgerSchema(name: configuration.schema), lockKey: connections.lockKey,
+                location: configuration.location, notifier: notifier, logger: logger, clock: configuration.clock)
+        }
+        notifier.publish(connections.lastPosition)
+    }
+
+    /// Connects to the ledger (creating its schema and tables when missing, read-write),
+    /// without blocking a thread of the cooperative pool.
+    ///
+    /// - Throws: ``EventLogError``: ``EventLogError/Code/storage`` naming the
+    ///   location when the server cannot be reached or holds no ledger there,
+    ///   ``EventLogError/Code/incompatibleFormat`` when the schema holds another format.
+    public static func connect(
+        configuration: PostgresLedgerConfiguration, logger: Logger = Logger(label: "TicketLedger.PostgresEventLog")
+    ) async throws -> PostgresEventLog {
+        let connections = try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try openConnections(configuration, logger: logger) })
+            }
+        }
+        return PostgresEventLog(configuration: configuration, connections: connections, logger: logger)
+    }
+
+    /// Connects to the ledger at a `postgres://` URL (see ``PostgresLedgerConfiguration/init(url:)``).
+    public static func connect(
+        url: String, access: EventLogConfiguration.AccessMode = .readWrite, logger: Logger = Logger(label: "TicketLedger.PostgresEventLog")
+    ) async throws -> PostgresEventLog {
+        var configuration = try PostgresLedgerConfiguration(url: url)
+        configuration.access = access
+        return try await connect(configuration: configuration, logger: logger)
+    }
+
+    /// Connects, blocking the calling thread (the server's answers arrive on
+    /// SwiftNIO's threads, so any thread may wait). From async code prefer
+    /// ``connect(url:access:logger:)``.
+    public convenience init(url: String, access: EventLogConfiguration.AccessMode = .readWrite, logger: Logger = Logger(label: "TicketLedger.PostgresEventLog")) throws {
+        var configuration = try PostgresLedgerConfiguration(url: url)
+        configuration.access = access
+        try self.init(configuration: configuration, logger: logger)
+    }
+
+    /// Connects, blocking the calling thread.
+    public convenience init(configuration: PostgresLedgerConfiguration, logger: Logger = Logger(label: "TicketLedger.PostgresEventLog")) throws {
+        self.init(configuration: configuration, connections: try Self.openConnections(configuration, logger: logger), logger: logger)
+    }
+
+    private static func openConnections(_ configuration: PostgresLedgerConfiguration, logger: Logger) throws -> Connections {
+        try configuration.validateSchema()
+        let schema = LedgerSchema(name: configuration.schema)
+        var reader: PostgresConnection?
+        var writer: PostgresConnection?
+        do {
+            reader = try open(configuration, id: 1, logger: logger).wait()
+            if configuration.access == .readWrite {
+                writer = try open(configuration, id: 2, logger: logger).wait()
+                if configuration.createIfMissing {
+                    try create(schema, on: writer!, logger: logger)
+                }
+            }
+            try checkFormat(schema, on: reader!, location: configuration.location, logger: logger)
+            let oid = try reader!.query(
+                "SELECT \(unescaped: "'\(schema.events)'")::regclass::oid::bigint", logger: logger).wait().decodeFirst(Int64.self) ?? 0
+            let last = try reader!.query(
+                "SELECT coalesce(max(position), 0) FROM \(unescaped: schema.events)", logger: logger).wait().decodeFirst(Int64.self) ?? 0
+            return Connections(reader: reader!, writer: writer, lockKey: 0x544C_0000_0000 | oid, lastPosition: UInt64(last))
+        } catch {
+            _ = try? reader?.close().wait()
+            _ = try? writer?.close().wait()
+            throw mapError(error, "opening the ledger", location: configuration.location)
+        }
+    }
+
+    private static func open(_ configuration: PostgresLedgerConfiguration, id: Int, logger: Logger) throws -> EventLoopFuture<PostgresConnection> {
+        let tls: PostgresConnection.Configuration.TLS
+        switch configuration.tls {
+        case .disable: tls = .disable
+        case .prefer: tls = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        case .require: tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        }
+        var connection = PostgresConnection.Configuration(
+            host: configuration.host, port: configuration.port, username: configuration.username,
+            password: configuration.password, database: configuration.database, tls: tls)
+        connection.options.connectTimeout = .seconds(10)
+        return PostgresConnection.connect(
+            on: PostgresConnection.defaultEventLoopGroup.any(), configuration: connection, id: id, logger: logger)
+    }
+
+    private static func create(_ schema: LedgerSchema, on connection: PostgresConnection, logger: Logger) throws {
+        func run(_ query: PostgresQuery) throws -> PostgresQueryResult { try connection.query(query, logger: logger).wait() }
+        // Several processes may create the same ledger at once: one at a time.
+        _ = try run("BEGIN")
+        do {
+            _ = try run("SELECT pg_advisory_xact_lock(\(Int64(0x544C_5343_4845_4D41)))")
+            if try run("SELECT to_regclass(\(schema.meta)) IS NULL").decodeFirst(Bool.self) ?? true {
+                for statement in schema.creation {
+                    _ = try run(PostgresQuery(unsafeSQL: statement))
+                }
+            }
+            _ = try run("COMMIT")
+        } catch {
+            _ = try? run("ROLLBACK")
+            throw error
+        }
+    }
+
+    private static func checkFormat(_ schema: LedgerSchema, on connection: PostgresConnection, location: String, logger: Logger) throws {
+        let exists = try connection.query(
+            "SELECT to_regclass(\(schema.meta)) IS NOT NULL AND to_regclass(\(schema.events)) IS NOT NULL",
+            logger: logger).wait().decodeFirst(Bool.self) ?? false
+        guard exists else {
+            throw EventLogError(.storage, "no ledger at '\(location)': schema '\(schema.name)' has no TicketLedger tables (open it read-write, or run `desk init --ledger \(location)`)")
+        }
+        let format = try connection.query(
+            "SELECT value FROM \(unescaped: schema.meta) WHERE key = 'format'", logger: logger).wait().decodeFirst(String.self)
+        guard format == String(RecordFormat.formatVersion) else {
+            throw EventLogError(.incompatibleFormat, "the ledger at '\(location)' has record format \(format ?? "none"); this library reads format \(RecordFormat.formatVersion)")
+        }
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Finishes pending appends and closes the connections. Later calls fail
+    /// with ``EventLogError/Code/closed``. Closing twice is harmless.
+    public func close() {
+        let wasClosed = closed.withLock { state in
+            defer { state = true }
+            return state
+        }
+        guard !wasClosed else { return }
+        writer?.close()
+        listener.withLock { $0?.cancel() }
+        _ = try? reader.close().wait()
+        notifier.publish(.max)
+    }
+
+    func checkOpen() throws {
+        if closed.withLock({ $0 }) {
+            throw EventLogError(.closed, "the ledger at '\(location)' is closed")
+        }
+    }
+
+    /// Runs `query` on the reader connection and waits for all its rows.
+    func run(_ query: PostgresQuery, _ what: String) throws -> PostgresQueryResult {
+        try checkOpen()
+        do {
+            return try reader.query(query, logger: logger).wait()
+        } catch {
+            throw Self.mapError(error, what, location: location)
+        }
+    }
+
+    /// Runs one SQL statement on the reader connection, unchecked: for the
+    /// package's tests (which tamper with rows to check verification) and tools.
+    package func execute(unsafeSQL sql: String) throws {
+        _ = try run(PostgresQuery(unsafeSQL: sql), "running SQL")
+    }
+
+    /// The table holding the records, schema-qualified and quoted.
+    package var eventsTable: String { schema.events }
+
+    // MARK: - Appending
+
+    /// Appends to several streams at once, atomically, blocking the calling thread.
+    /// Concurrent appends of this process share one transaction.
+    public func append(_ appends: [StreamAppend]) throws -> [AppendResult] {
+        try checkOpen()
+        try appends.validate(location: location, readOnly: writer == nil)
+        let waiter = SyncWaiter()
+        writer!.submit(PendingAppend(appends: appends, completion: .waiter(waiter)))
+        return try waiter.wait().get()
+    }
+
+    /// Appends to several streams at once, atomically, without blocking a thread
+    /// of the cooperative pool.
+    public func append(_ appends: [StreamAppend]) async throws -> [AppendResult] {
+        try checkOpen()
+        try appends.validate(location: location, readOnly: writer == nil)
+        let result: Result<[AppendResult], EventLogError> = await withCheckedContinuation { continuation in
+            writer!.submit(PendingAppend(appends: appends, completion: .continuation(continuation)))
+        }
+        return try result.get()
+    }
+
+    // MARK: - Reading
+
+    /// The chain head: the last position and the hash of its record.
+    public func head() throws -> ChainHead {
+        let rows = try run(
+            "SELECT position, substring(record FROM octet_length(record) - 31) FROM \(unescaped: schema.events) ORDER BY position DESC LIMIT 1",
+            "reading the chain head")
+        guard let row = rows.first else { return .empty }
+        let (position, hash) = try decode(row, as: (Int64, ByteBuffer).self)
+        return ChainHead(position: UInt64(position), hash: Array(buffer: hash))
+    }
+
+    /// The last position, 0 for an empty log.
+    public func lastPosition() throws -> UInt64 {
+        let rows = try run("SELECT coalesce(max(position), 0) FROM \(unescaped: schema.events)", "reading the last position")
+        return UInt64(try rows.decodeFirst(Int64.self) ?? 0)
+    }
+
+    /// A stream's current version, 0 when it has no events.
+    public func streamVersion(_ stream: String) throws -> UInt64 {
+        let rows = try run(
+            "SELECT coalesce(max(version), 0) FROM \(unescaped: schema.events) WHERE stream = \(stream)", "reading stream '\(stream)'")
+        return UInt64(try rows.decodeFirst(Int64.self) ?? 0)
+    }
+
+    /// The size of the events table with its indexes and TOAST, in bytes.
+    public func storageBytes() throws -> Int64 {
+        let rows = try run("SELECT pg_total_relation_size(\(schema.events))", "reading the ledger's size")
+        return try rows.decodeFirst(Int64.self) ?? 0
+    }
+
+    /// Passes every record from `position` on (at most `limit`) to `body`, in order.
+    /// Records come in batches of a few thousand; the next batch is requested
+    /// while `body` handles the current one.
+    @discardableResult
+    public func forEachRecord(from position: UInt64, limit: Int, _ body: (RecordView) throws -> Void) throws -> Int {
+        try checkOpen()
+        let batch = 4096
+        var passed = 0
+        func fetch(from start: UInt64) -> (EventLoopFuture<PostgresQueryResult>, Int)? {
+            let count = min(batch, limit - passed)
+            guard count > 0 else { return nil }
+            let query: PostgresQuery = """
+                SELECT position, record FROM \(unescaped: schema.events)
+                WHERE position >= \(Int64(clamping: start)) ORDER BY position LIMIT \(Int64(count))
+                """
+            return (reader.query(query, logger: logger), count)
+        }
+        var pending = fetch(from: max(position, 1))
+        while let (future, requested) = pending {
+            let rows: PostgresQueryResult
+            do {
+                rows = try future.wait()
+            } catch {
+                throw Self.mapError(error, "reading records", location: location)
+            }
+            let records = try rows.map { try decode($0, as: (Int64, ByteBuffer).self) }
+            passed += records.count
+            pending = records.count == requested ? fetch(from: UInt64(records[records.count - 1].0) + 1) : nil
+            for (at, bytes) in records {
+                try bytes.withUnsafeReadableBytes { raw in
+                    try body(try RecordView(validating: raw, position: UInt64(at)))
+                }
+            }
+        }
+        return passed
+    }
+
+    /// Passes every stream's id and version to `body`, in the streams' byte order.
+    @discardableResult
+    public func forEachStream(_ body: (String, UInt64) throws -> Void) throws -> Int {
+        var after: String?
+        var count = 0
+        while true {
+            let query: PostgresQuery = after.map {
+                "SELECT stream, max(version) FROM \(unescaped: schema.events) WHERE stream > \($0) GROUP BY stream ORDER BY stream LIMIT 4096"
+            } ?? "SELECT stream, max(version) FROM \(unescaped: schema.events) GROUP BY stream ORDER BY stream LIMIT 4096"
+            let rows = try run(query, "listing streams")
+            for row in rows {
+                let (stream, version) = try decode(row, as: (String, Int64).self)
+                try body(stream, UInt64(version))
+                count += 1
+                after = stream
+            }
+            if rows.count < 4096 { return count }
+        }
+    }
+
+    /// The event with this id, or nil.
+    public func event(id: EventID) throws -> RecordedEvent? {
+        let rows = try run(
+            "SELECT position, record FROM \(unescaped: schema.events) WHERE event_id = \(ByteBuffer(bytes: id.bytes))", "reading event \(id)")
+        return try rows.first.map { try materialize($0) }
+    }
+
+    /// Up to `limit` events of one stream, from `version` on (forward) or down (backward).
+    public func readStream(_ stream: String, from version: UInt64, direction: ReadDirection, limit: Int) throws -> [RecordedEvent] {
+        let bound = Int64(clamping: version)
+        let query: PostgresQuery =
+            switch direction {
+            case .forward:
+                "SELECT position, record FROM \(unescaped: schema.events) WHERE stream = \(stream) AND version >= \(bound) ORDER BY version LIMIT \(Int64(clamping: limit))"
+            case .backward:
+                "SELECT position, record FROM \(unescaped: schema.events) WHERE stream = \(stream) AND version <= \(bound) ORDER BY version DESC LIMIT \(Int64(clamping: limit))"
+            }
+        return try run(query, "reading stream '\(stream)'").map { try materialize($0) }
+    }
+
+    /// Returns when a commit announces a position after `position` (this
+    /// process's at once, other hosts' through `NOTIFY`), after
+    /// ``PostgresLedgerConfiguration/pollInterval``, or when the task is cancelled.
+    public func waitForAppend(after position: UInt64) async {
+        startListening()
+        await notifier.wait(after: position, timeout: configuration.pollInterval)
+    }
+
+    /// Listens on the ledger's channel on a connection of its own, reconnecting
+    /// after a failure; the poll interval covers the gap.
+    private func startListening() {
+        listener.withLock { task in
+            guard task == nil, !closed.withLock({ $0 }) else { return }
+            let configuration = configuration
+            let channel = schema.channel
+            let notifier = notifier
+            let logger = logger
+            task = Task.detached {
+                while !Task.isCancelled {
+                    do {
+                        let connection = try await Self.open(configuration, id: 3, logger: logger).get()
+                        do {
+                            try await connection.listen(on: channel) { notifications in
+                                for try await notification in notifications {
+                                    if let position = UInt64(notification.payload) { notifier.publish(position) }
+                                }
+                            }
+                            try? await connection.close()
+                        } catch {
+                            try? await connection.close()
+                            throw error
+                        }
+                    } catch {
+                        if Task.isCancelled { return }
+                        logger.warning("listening for appends failed; retrying", metadata: ["error": "\(String(reflecting: error))"])
+                    }
+                    try? await Task.sleep(for: configuration.pollInterval)
+                }
+            }
+        }
+    }
+
+    private func materialize(_ row: PostgresRow) throws -> RecordedEvent {
+        let (position, bytes) = try decode(row, as: (Int64, ByteBuffer).self)
+        return try bytes.withUnsafeReadableBytes { raw in
+            try RecordView(validating: raw, position: UInt64(position)).materialize()
+        }
+    }
+
+    private func decode<each Column: PostgresDecodable>(_ row: PostgresRow, as type: (repeat each Column).Type) throws -> (repeat each Column) {
+        do {
+            return try row.decode(type, context: .default)
+        } catch {
+            throw EventLogError(.corruptRecord, "a row of '\(location)' does not decode: \(String(reflecting: error))")
+        }
+    }
+
+    // MARK: - Errors
+
+    /// An ``EventLogError`` for a failure of PostgreSQL or of the connection, naming the location.
+    static func mapError(_ error: any Error, _ what: String, location: String) -> EventLogError {
+        if let error = error as? EventLogError { return error }
+        guard let error = error as? PSQLError else {
+            return EventLogError(.storage, "\(what) at '\(location)' failed: \(error)")
+        }
+        guard let info = error.serverInfo else {
+            return EventLogError(.storage, "\(what) at '\(location)' failed: \(error.code)\(error.underlying.map { " (\($0))" } ?? "")")
+        }
+        let state = info[.sqlState] ?? "?"
+        var text = "\(what) at '\(location)' failed: PostgreSQL \(state): \(info[.message] ?? "")"
+        if let detail = info[.detail] { text += " (\(detail))" }
+        let code: EventLogError.Code =
+            switch state {
+            case "53100", "53200": .storageFull  // disk_full, out_of_memory
+            case "42501", "25006": .readOnly  // insufficient_privilege, read_only_sql_transaction
+            default: .storage
+            }
+        return EventLogError(code, text)
+    }
+}
+
+extension PostgresQueryResult {
+    /// The first column of the first row, if any.
+    func decodeFirst<T: PostgresDecodable>(_ type: T.Type) throws -> T? {
+        try first.map { try $0.decode(T.self) }
+    }
+}
+

@@ -1,0 +1,56 @@
+import EventLog
+
+/// The tables of a PostgreSQL ledger, in the schema the configuration names.
+///
+/// `events` holds one row per record: the record's bytes exactly as LMDB stores
+/// them, and beside them the columns the database checks and indexes. Its
+/// constraints are the ledger's guarantees, enforced by the server whatever
+/// the client does:
+/// - `previous_position` must exist: positions are gapless from 1;
+/// - `(stream, previous_version)` must exist and `(stream, version)` is unique:
+///   stream versions are gapless, and two appends expecting one version cannot
+///   both land (optimistic concurrency);
+/// - `event_id` is unique (idempotency);
+/// - triggers refuse `UPDATE`, `DELETE` and `TRUNCATE`: nothing is ever changed.
+struct LedgerSchema: Sendable {
+    let name: String
+
+    var events: String { "\"\(name)\".events" }
+    var meta: String { "\"\(name)\".meta" }
+    /// The LISTEN/NOTIFY channel on which commits announce their last position.
+    var channel: String { "ticketledger_\(name)" }
+
+    /// The statements that create the ledger; each is idempotent.
+    var creation: [String] {
+        [
+            "CREATE SCHEMA IF NOT EXISTS \"\(name)\"",
+            """
+            CREATE TABLE IF NOT EXISTS \(events) (
+                position bigint PRIMARY KEY CHECK (position >= 1),
+                stream text COLLATE "C" NOT NULL CHECK (octet_length(stream) BETWEEN 1 AND \(RecordFormat.maximumStreamIDBytes)),
+                version bigint NOT NULL CHECK (version >= 1),
+                event_id bytea NOT NULL UNIQUE CHECK (octet_length(event_id) = 16),
+                record bytea NOT NULL CHECK (octet_length(record) >= \(RecordFormat.headerSize + RecordFormat.hashSize)),
+                previous_position bigint GENERATED ALWAYS AS (NULLIF(position - 1, 0)) STORED
+                    REFERENCES \(events) (position),
+                previous_version bigint GENERATED ALWAYS AS (NULLIF(version - 1, 0)) STORED,
+                UNIQUE (stream, version),
+                FOREIGN KEY (stream, previous_version) REFERENCES \(events) (stream, version)
+            )
+            """,
+            "CREATE TABLE IF NOT EXISTS \(meta) (key text PRIMARY KEY, value text NOT NULL)",
+            "INSERT INTO \(meta) (key, value) VALUES ('format', '\(RecordFormat.formatVersion)') ON CONFLICT (key) DO NOTHING",
+            """
+            CREATE OR REPLACE FUNCTION "\(name)".refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION 'the TicketLedger event log is append-only: % on %.% is refused', TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME
+                    USING ERRCODE = 'insufficient_privilege';
+            END
+            $$
+            """,
+            "CREATE OR REPLACE TRIGGER append_only BEFORE UPDATE OR DELETE ON \(events) FOR EACH ROW EXECUTE FUNCTION \"\(name)\".refuse_change()",
+            "CREATE OR REPLACE TRIGGER no_truncate BEFORE TRUNCATE ON \(events) FOR EACH STATEMENT EXECUTE FUNCTION \"\(name)\".refuse_change()",
+            "CREATE OR REPLACE TRIGGER meta_append_only BEFORE UPDATE OR DELETE ON \(meta) FOR EACH ROW EXECUTE FUNCTION \"\(name)\".refuse_change()",
+        ]
+    }
+}
