@@ -99,6 +99,14 @@ public final class EventLog: EventStore {
     /// The ledger's folder.
     public var location: String { path }
 
+    /// Appends records copied from another ledger byte for byte, in one transaction.
+    public func appendCopies(_ records: [[UInt8]]) throws -> ChainHead {
+        guard !environment.isReadOnly else {
+            throw EventLogError(.readOnly, "cannot copy into '\(path)': the ledger is open read-only")
+        }
+        return try writer.copy(records)
+    }
+
     /// The size of LMDB's data file (`data.mdb`), in bytes.
     public func storageBytes() throws -> Int64 {
         var info = stat()

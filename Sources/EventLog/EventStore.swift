@@ -38,6 +38,17 @@ public protocol EventStore: AnyObject, Sendable {
     /// the cooperative pool. Same guarantees and errors as the blocking variant.
     func append(_ appends: [StreamAppend]) async throws -> [AppendResult]
 
+    /// Appends records copied from another ledger byte for byte (see
+    /// ``copy(to:batchSize:progress:)``), all or none, blocking the calling
+    /// thread. Each must hold the next position, chain to the head, continue its
+    /// stream's versions and carry an id not stored yet.
+    ///
+    /// - Returns: the new chain head.
+    /// - Throws: ``EventLogError/Code/corruptRecord`` naming the first record
+    ///   that does not follow, ``EventLogError/Code/wrongExpectedVersion``,
+    ///   ``EventLogError/Code/duplicateEventID``; nothing is written then.
+    func appendCopies(_ records: [[UInt8]]) throws -> ChainHead
+
     /// The chain head: the last position (0 when empty) and its hash.
     func head() throws -> ChainHead
 

@@ -121,14 +121,7 @@ extension GroupWriter {
                     if case .failure = result { head = before }
                     results.append(result)
                 }
-                if head.position != start {
-                    var value = head.position.littleEndian
-                    var bytes = withUnsafeBytes(of: &value) { Array($0) }
-                    bytes.append(contentsOf: head.hash)
-                    try bytes.withUnsafeBytes { (raw) throws in
-                        try txn.put(environment.meta, key: LMDBEnvironment.headKey, value: raw)
-                    }
-                }
+                if head.position != start { try writeHead(head, txn: txn) }
                 return (results, head)
             }
             notifier.publish(head.position)
@@ -142,6 +135,66 @@ extension GroupWriter {
                 request.completion.resume(with: .failure(failure))
             }
         }
+    }
+
+    /// Stores the chain head in the meta database.
+    private func writeHead(_ head: ChainHead, txn: Txn) throws {
+        var bytes = withUnsafeBytes(of: head.position.littleEndian) { Array($0) }
+        bytes.append(contentsOf: head.hash)
+        try bytes.withUnsafeBytes { (raw) throws in
+            try txn.put(environment.meta, key: LMDBEnvironment.headKey, value: raw)
+        }
+    }
+
+    /// Writes one record at its position in the three databases.
+    private func put(_ record: RecordView, stream: [UInt8], id: EventID, txn: Txn) throws {
+        var positionKey = record.position.bigEndian
+        try withUnsafeBytes(of: &positionKey) { (key) throws in
+            try txn.put(environment.events, key: key, value: record.bytes, flags: MDB_APPEND)
+            try stream.withUnsafeBytes { (stream) throws in
+                try txn.put(environment.streams, key: stream, value: key)
+            }
+            try id.withKeyBytes { (id) throws in
+                try txn.put(environment.ids, key: id, value: key, flags: MDB_NOOVERWRITE)
+            }
+        }
+    }
+
+    /// Appends records copied byte for byte, in one transaction on the writer's
+    /// queue (after the appends queued before).
+    func copy(_ records: [[UInt8]]) throws -> ChainHead {
+        let env = environment
+        let head = try queue.sync {
+            try env.write { (txn) throws -> ChainHead in
+                var head = try env.readHead(txn)
+                for bytes in records {
+                    try bytes.withUnsafeBytes { (raw) throws in
+                        let record = try RecordView(validating: raw, position: head.position + 1)
+                        try RecordFormat.checkChain(record, follows: head, in: env.path)
+                        let stream = record.streamID
+                        let version = try env.streamVersion(stream, txn: txn)
+                        guard record.streamVersion == version + 1 else {
+                            throw EventLogError(
+                                .wrongExpectedVersion,
+                                "the copied record \(record.position) holds version \(record.streamVersion) of stream '\(stream)', which is at version \(version) in '\(env.path)'",
+                                actualVersion: version, position: record.position)
+                        }
+                        let id = record.id
+                        if try id.withKeyBytes({ (key) throws in try txn.get(env.ids, key: key) { _ in true } }) != nil {
+                            throw EventLogError(
+                                .duplicateEventID, "the copied record \(record.position) has event id \(id), which '\(env.path)' stores already",
+                                position: record.position)
+                        }
+                        try put(record, stream: Array(stream.utf8), id: id, txn: txn)
+                        head = ChainHead(position: record.position, hash: Array(record.hashBytes))
+                    }
+                }
+                if !records.isEmpty { try writeHead(head, txn: txn) }
+                return head
+            }
+        }
+        notifier.publish(head.position)
+        return head
     }
 
     /// Checks and writes one request inside the group's transaction. Returns a
@@ -180,17 +233,8 @@ extension GroupWriter {
             let hash = RecordFormat.encode(
                 event, streamID: request.stream, streamVersion: current + 1 + UInt64(offset), position: position,
                 recordedAt: recordedAt, previousHash: head.hash, into: &buffer)
-            var positionKey = position.bigEndian
-            try withUnsafeBytes(of: &positionKey) { (key) throws in
-                try buffer.withUnsafeBytes { (record) throws in
-                    try txn.put(env.events, key: key, value: record, flags: MDB_APPEND)
-                }
-                try streamKey.withUnsafeBytes { (stream) throws in
-                    try txn.put(env.streams, key: stream, value: key)
-                }
-                try event.id.withKeyBytes { (id) throws in
-                    try txn.put(env.ids, key: id, value: key, flags: MDB_NOOVERWRITE)
-                }
+            try buffer.withUnsafeBytes { (bytes) throws in
+                try put(try RecordView(validating: bytes, position: position), stream: streamKey, id: event.id, txn: txn)
             }
             head = ChainHead(position: position, hash: hash)
         }

@@ -251,6 +251,15 @@ public final class PostgresEventLog: EventStore {
         return try result.get()
     }
 
+    /// Appends records copied from another ledger byte for byte, in one transaction.
+    public func appendCopies(_ records: [[UInt8]]) throws -> ChainHead {
+        try checkOpen()
+        guard let writer else {
+            throw EventLogError(.readOnly, "cannot copy into '\(location)': the ledger is open read-only")
+        }
+        return try writer.copy(records)
+    }
+
     // MARK: - Reading
 
     /// The chain head: the last position and the hash of its record.

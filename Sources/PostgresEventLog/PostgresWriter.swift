@@ -8,11 +8,11 @@ import Synchronization
 /// Group commit on PostgreSQL: appends queue while the writer commits, and its
 /// next transaction takes all that queued. One transaction:
 ///
-/// 1. `pg_advisory_xact_lock` of the ledger: appends of all hosts, one at a time,
-///    so positions follow commit order (the lock is released after the commit
-///    is visible);
-/// 2. reads the chain head, the stored ids among the group's and the versions
-///    of its streams;
+/// 1. `append_state` (a function in the ledger's schema) takes the ledger's
+///    `pg_advisory_xact_lock`, so appends of all hosts go one at a time and
+///    positions follow commit order (the lock is released after the commit is
+///    visible); then it reads the chain head, the stored ids among the group's
+///    and the versions of its streams;
 /// 3. checks every append as the LMDB writer does, encodes the accepted ones'
 ///    records, chained;
 /// 4. inserts them in one statement, `NOTIFY`s the last position, commits.
@@ -93,14 +93,51 @@ final class PostgresWriter: Sendable {
         var streamVersions: [Int64] = []
         var ids: [ByteBuffer] = []
         var records: [ByteBuffer] = []
+
+        /// Adds a record's row; it becomes the head.
+        mutating func add(_ record: RecordView, stream: String) {
+            positions.append(Int64(record.position))
+            streams.append(stream)
+            streamVersions.append(Int64(record.streamVersion))
+            ids.append(ByteBuffer(bytes: record.id.bytes))
+            records.append(ByteBuffer(bytes: record.bytes))
+            stored[record.id] = (record.position, stream, record.streamVersion)
+            versions[stream] = record.streamVersion
+            head = ChainHead(position: record.position, hash: Array(record.hashBytes))
+        }
+
+        /// The insert of the added rows, which notifies the last position at commit.
+        func insertion(into schema: LedgerSchema) -> PostgresQuery {
+            """
+            WITH inserted AS (
+                INSERT INTO \(unescaped: schema.events) (position, stream, version, event_id, record)
+                SELECT * FROM unnest(\(positions)::bigint[], \(streams)::text[], \(streamVersions)::bigint[],
+                                     \(ids)::bytea[], \(records)::bytea[])
+                RETURNING position)
+            SELECT pg_notify(\(schema.channel), max(position)::text) FROM inserted
+            """
+        }
     }
 
     private func transaction(_ group: [PendingAppend]) throws -> ([Result<[AppendResult], EventLogError>], UInt64?) {
         let recordedAt = clock()
-        _ = try run("BEGIN")
+        var ids: [ByteBuffer] = []
+        var streams = Set<String>()
+        for request in group {
+            for append in request.appends {
+                streams.insert(append.stream)
+                ids.append(contentsOf: append.events.map { ByteBuffer(bytes: $0.id.bytes) })
+            }
+        }
+        // Two round trips: BEGIN with the locked read of the state, then the
+        // insert (which notifies) with COMMIT. Queries queue on the connection.
+        let begin = connection.query("BEGIN", logger: logger)
+        let state = connection.query(
+            "SELECT * FROM \(unescaped: "\"\(schema.name)\"").append_state(\(lockKey), \(ids)::bytea[], \(Array(streams))::text[])",
+            logger: logger)
         do {
-            _ = try run("SELECT pg_advisory_xact_lock(\(lockKey))")
-            var plan = try readState(group)
+            _ = try begin.wait()
+            var plan = try readState(try state.wait())
             var results: [Result<[AppendResult], EventLogError>] = []
             var buffer: [UInt8] = []
             for request in group {
@@ -108,7 +145,7 @@ final class PostgresWriter: Sendable {
                 var done: [AppendResult] = []
                 var failure: EventLogError?
                 for append in request.appends {
-                    switch apply(append, plan: &plan, recordedAt: recordedAt, buffer: &buffer) {
+                    switch try apply(append, plan: &plan, recordedAt: recordedAt, buffer: &buffer) {
                     case .success(let result): done.append(result)
                     case .failure(let error): failure = error
                     }
@@ -125,13 +162,11 @@ final class PostgresWriter: Sendable {
                 _ = try run("COMMIT")
                 return (results, nil)
             }
-            _ = try run("""
-                INSERT INTO \(unescaped: schema.events) (position, stream, version, event_id, record)
-                SELECT * FROM unnest(\(plan.positions)::bigint[], \(plan.streams)::text[], \(plan.streamVersions)::bigint[],
-                                     \(plan.ids)::bytea[], \(plan.records)::bytea[])
-                """)
-            _ = try run("SELECT pg_notify(\(schema.channel), \(String(plan.head.position)))")
-            _ = try run("COMMIT")
+            let insert = connection.query(plan.insertion(into: schema), logger: logger)
+            // A failed insert turns this COMMIT into a rollback.
+            let commit = connection.query("COMMIT", logger: logger)
+            _ = try insert.wait()
+            _ = try commit.wait()
             return (results, plan.head.position)
         } catch {
             _ = try? run("ROLLBACK")
@@ -139,36 +174,71 @@ final class PostgresWriter: Sendable {
         }
     }
 
-    /// Reads the head, the group's stored ids and its streams' versions, under the lock.
-    private func readState(_ group: [PendingAppend]) throws -> Plan {
-        var head = ChainHead.empty
-        let headRows = try run("""
-            SELECT position, substring(record FROM octet_length(record) - 31) FROM \(unescaped: schema.events)
-            ORDER BY position DESC LIMIT 1
-            """)
-        if let row = headRows.first {
-            let (position, hash) = try row.decode((Int64, ByteBuffer).self, context: .default)
-            head = ChainHead(position: UInt64(position), hash: Array(buffer: hash))
-        }
-        var ids: [ByteBuffer] = []
-        var streams = Set<String>()
-        for request in group {
-            for append in request.appends {
-                streams.insert(append.stream)
-                ids.append(contentsOf: append.events.map { ByteBuffer(bytes: $0.id.bytes) })
+    /// Appends records copied byte for byte, in one transaction on the writer's
+    /// queue: the same lock and checks as appends, then one insert.
+    func copy(_ records: [[UInt8]]) throws -> ChainHead {
+        try queue.sync {
+            var ids: [ByteBuffer] = []
+            var streams = Set<String>()
+            for bytes in records {
+                try bytes.withUnsafeBytes { raw in
+                    let record = try RecordView(validating: raw, position: 0)
+                    ids.append(ByteBuffer(bytes: record.id.bytes))
+                    streams.insert(record.streamID)
+                }
+            }
+            _ = try run("BEGIN")
+            do {
+                var plan = try readState(try run(
+                    "SELECT * FROM \(unescaped: "\"\(schema.name)\"").append_state(\(lockKey), \(ids)::bytea[], \(Array(streams))::text[])"))
+                for bytes in records {
+                    try bytes.withUnsafeBytes { raw in
+                        let record = try RecordView(validating: raw, position: plan.head.position + 1)
+                        try RecordFormat.checkChain(record, follows: plan.head, in: location)
+                        let stream = record.streamID
+                        let version = plan.versions[stream] ?? 0
+                        guard record.streamVersion == version + 1 else {
+                            throw EventLogError(
+                                .wrongExpectedVersion,
+                                "the copied record \(record.position) holds version \(record.streamVersion) of stream '\(stream)', which is at version \(version) in '\(location)'",
+                                actualVersion: version, position: record.position)
+                        }
+                        guard plan.stored[record.id] == nil else {
+                            throw EventLogError(
+                                .duplicateEventID, "the copied record \(record.position) has event id \(record.id), which '\(location)' stores already",
+                                position: record.position)
+                        }
+                        plan.add(record, stream: stream)
+                    }
+                }
+                if !plan.positions.isEmpty { _ = try run(plan.insertion(into: schema)) }
+                _ = try run("COMMIT")
+                notifier.publish(plan.head.position)
+                return plan.head
+            } catch {
+                _ = try? run("ROLLBACK")
+                throw PostgresEventLog.mapError(error, "copy", location: location)
             }
         }
-        var plan = Plan(head: head, stored: [:], versions: [:])
-        for row in try run("SELECT event_id, position, stream, version FROM \(unescaped: schema.events) WHERE event_id = ANY(\(ids)::bytea[])") {
-            let (id, position, stream, version) = try row.decode((ByteBuffer, Int64, String, Int64).self, context: .default)
-            if let key = EventID(bytes: id.readableBytesView) {
-                plan.stored[key] = (UInt64(position), stream, UInt64(version))
+    }
+
+    /// The plan's starting point from `append_state`'s rows: the head (kind 0),
+    /// the group's stored ids (1) and its streams' versions (2).
+    private func readState(_ rows: PostgresQueryResult) throws -> Plan {
+        var plan = Plan(head: .empty, stored: [:], versions: [:])
+        for row in rows {
+            let (kind, position, id, hash, stream, version) = try row.decode(
+                (Int32, Int64?, ByteBuffer?, ByteBuffer?, String?, Int64?).self, context: .default)
+            switch kind {
+            case 0:
+                plan.head = ChainHead(position: UInt64(position ?? 0), hash: hash.map { Array(buffer: $0) } ?? ChainHead.empty.hash)
+            case 1:
+                if let id, let key = EventID(bytes: id.readableBytesView), let position, let stream, let version {
+                    plan.stored[key] = (UInt64(position), stream, UInt64(version))
+                }
+            default:
+                if let stream, let version { plan.versions[stream] = UInt64(version) }
             }
-        }
-        let names = Array(streams)
-        for row in try run("SELECT stream, max(version) FROM \(unescaped: schema.events) WHERE stream = ANY(\(names)::text[]) GROUP BY stream") {
-            let (stream, version) = try row.decode((String, Int64).self, context: .default)
-            plan.versions[stream] = UInt64(version)
         }
         return plan
     }
@@ -176,7 +246,7 @@ final class PostgresWriter: Sendable {
     /// Checks one stream append against the plan and, accepted, adds its rows.
     private func apply(
         _ request: StreamAppend, plan: inout Plan, recordedAt: Timestamp, buffer: inout [UInt8]
-    ) -> Result<AppendResult, EventLogError> {
+    ) throws -> Result<AppendResult, EventLogError> {
         let stored = request.events.compactMap { event in plan.stored[event.id].map { (event.id, $0) } }
         if !stored.isEmpty {
             return alreadyStored(request, stored: stored)
@@ -197,19 +267,14 @@ final class PostgresWriter: Sendable {
             let position = plan.head.position + 1
             let version = current + 1 + UInt64(offset)
             buffer.removeAll(keepingCapacity: true)
-            let hash = RecordFormat.encode(
+            _ = RecordFormat.encode(
                 event, streamID: request.stream, streamVersion: version, position: position,
                 recordedAt: recordedAt, previousHash: plan.head.hash, into: &buffer)
-            plan.positions.append(Int64(position))
-            plan.streams.append(request.stream)
-            plan.streamVersions.append(Int64(version))
-            plan.ids.append(ByteBuffer(bytes: event.id.bytes))
-            plan.records.append(ByteBuffer(bytes: buffer))
-            plan.stored[event.id] = (position, request.stream, version)
-            plan.head = ChainHead(position: position, hash: hash)
+            try buffer.withUnsafeBytes { raw in
+                plan.add(try RecordView(validating: raw, position: position), stream: request.stream)
+            }
         }
         let count = UInt64(request.events.count)
-        plan.versions[request.stream] = current + count
         return .success(AppendResult(
             positions: first...plan.head.position, streamVersions: (current + 1)...(current + count), wasAlreadyStored: false))
     }

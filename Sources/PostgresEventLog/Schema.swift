@@ -48,6 +48,25 @@ struct LedgerSchema: Sendable {
             END
             $$
             """,
+            """
+            CREATE OR REPLACE FUNCTION "\(name)".append_state(lock_key bigint, ids bytea[], names text[])
+            RETURNS TABLE (r_kind int, r_position bigint, r_id bytea, r_hash bytea, r_stream text, r_version bigint)
+            LANGUAGE plpgsql VOLATILE AS $$
+            BEGIN
+                -- Appends of all hosts, one at a time; each statement below then
+                -- sees every append committed before the lock was granted.
+                PERFORM pg_advisory_xact_lock(lock_key);
+                RETURN QUERY
+                    (SELECT 0, e.position, NULL::bytea, substring(e.record FROM octet_length(e.record) - 31), NULL::text, NULL::bigint
+                     FROM \(events) e ORDER BY e.position DESC LIMIT 1)
+                    UNION ALL
+                    SELECT 1, e.position, e.event_id, NULL::bytea, e.stream, e.version FROM \(events) e WHERE e.event_id = ANY(ids)
+                    UNION ALL
+                    SELECT 2, NULL::bigint, NULL::bytea, NULL::bytea, e.stream, max(e.version) FROM \(events) e
+                    WHERE e.stream = ANY(names) GROUP BY e.stream;
+            END
+            $$
+            """,
             "CREATE OR REPLACE TRIGGER append_only BEFORE UPDATE OR DELETE ON \(events) FOR EACH ROW EXECUTE FUNCTION \"\(name)\".refuse_change()",
             "CREATE OR REPLACE TRIGGER no_truncate BEFORE TRUNCATE ON \(events) FOR EACH STATEMENT EXECUTE FUNCTION \"\(name)\".refuse_change()",
             "CREATE OR REPLACE TRIGGER meta_append_only BEFORE UPDATE OR DELETE ON \(meta) FOR EACH ROW EXECUTE FUNCTION \"\(name)\".refuse_change()",
