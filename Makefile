@@ -4,13 +4,19 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LEDGER ?= ledger-demo
 
-.PHONY: demo test deps test-tools docs-check benchmarks clean-demo
+.PHONY: demo test deps postgres test-tools docs-check benchmarks clean-demo
 
 # Debian's LMDB, pkg-config and python3 with venv (the audit script and pm4py), installed once if missing.
 deps:
 	@dpkg -s liblmdb-dev pkg-config python3 python3-venv >/dev/null 2>&1 || { \
 		echo "installing liblmdb-dev, pkg-config, python3 and python3-venv"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq liblmdb-dev pkg-config python3 python3-venv; }
+
+# Debian's PostgreSQL server, for the PostgreSQL backend's tests and benchmarks
+# (each run starts a throwaway cluster of its own; see scripts/pg-cluster.sh).
+postgres:
+	@dpkg -s postgresql >/dev/null 2>&1 || { echo "installing postgresql"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql; }
 
 # What some tests use to check the exports the way their users would: headless
 # Chromium (the HTML report) and pm4py in a virtual environment (XES, OCEL).
@@ -26,19 +32,19 @@ demo: deps
 	$$($(SWIFT) build --show-bin-path)/desk demo --ledger $(LEDGER)
 
 # The documentation and the EmbeddedDesk example first, the main suite last (its
-# summary closes the output).
-test: deps test-tools
+# summary closes the output), beside a throwaway PostgreSQL cluster.
+test: deps postgres test-tools
 	bash scripts/check-docs.sh
 	$(SWIFT) test --package-path Examples/EmbeddedDesk
-	$(SWIFT) test
+	bash scripts/with-postgres.sh $(SWIFT) test
 
 # The DocC documentation of every library module, built with the toolchain's docc: no warning allowed.
 docs-check:
 	bash scripts/check-docs.sh
 
 # Slow (release build of the benchmark package, several minutes); see docs/BENCHMARKS.md.
-benchmarks: deps
-	$(SWIFT) package --package-path Benchmarks benchmark --no-progress
+benchmarks: deps postgres
+	bash scripts/with-postgres.sh --durable $(SWIFT) package --package-path Benchmarks benchmark --no-progress
 
 clean-demo:
 	rm -rf $(LEDGER)
