@@ -33,6 +33,7 @@ let suites: [(name: String, products: [String])] = [
     ("ProjectionBenchmarks", ["EventLog", "TicketLedger", "Projections"]),
     ("ExportBenchmarks", ["EventLog", "LedgerIO"]),
     ("ImportBenchmarks", ["EventLog", "LedgerIO"]),
+    ("PostgresBenchmarks", ["EventLog", "PostgresEventLog", "TicketLedger", "Projections"]),
 ]
 for suite in suites {
     package.targets.append(.executableTarget(

@@ -10,7 +10,7 @@ scratch=.build-docs
 swift package --scratch-path "$scratch" dump-symbol-graph --minimum-access-level public >/dev/null 2>&1 || true
 graphs=$(find "$scratch" -maxdepth 3 -type d -name symbolgraph | head -1)
 status=0
-for module in EventLog TicketLedger Projections LedgerIO TicketLedgerTesting; do
+for module in EventLog PostgresEventLog TicketLedger Projections LedgerIO TicketLedgerTesting; do
     own="$scratch/graphs-$module"
     rm -rf "$own" && mkdir -p "$own"
     cp "$graphs/$module.symbols.json" "$own"/

@@ -7,7 +7,7 @@ import PostgresNIO
 import Synchronization
 
 /// A ledger in PostgreSQL: the same records, chain and guarantees as the LMDB
-/// ``EventLog/EventLog``, shared by every host that can reach the database.
+/// `EventLog`, shared by every host that can reach the database.
 ///
 /// Appends take a transaction-scoped advisory lock of the ledger before they
 /// read the chain head, so positions are assigned in commit order across all
@@ -29,7 +29,7 @@ import Synchronization
 /// let desk = Desk(log: log)
 /// ```
 ///
-/// The blocking methods of ``EventStore`` wait for the server on the calling
+/// The blocking methods of `EventStore` wait for the server on the calling
 /// thread, without needing Swift's cooperative pool; open a log from async code
 /// with ``connect(configuration:logger:)``.
 public final class PostgresEventLog: EventStore {
@@ -75,9 +75,9 @@ public final class PostgresEventLog: EventStore {
     /// Connects to the ledger (creating its schema and tables when missing, read-write),
     /// without blocking a thread of the cooperative pool.
     ///
-    /// - Throws: ``EventLogError``: ``EventLogError/Code/storage`` naming the
+    /// - Throws: `EventLogError`: `EventLogError/Code/storage` naming the
     ///   location when the server cannot be reached or holds no ledger there,
-    ///   ``EventLogError/Code/incompatibleFormat`` when the schema holds another format.
+    ///   `EventLogError/Code/incompatibleFormat` when the schema holds another format.
     public static func connect(
         configuration: PostgresLedgerConfiguration, logger: Logger = Logger(label: "TicketLedger.PostgresEventLog")
     ) async throws -> PostgresEventLog {
@@ -190,7 +190,7 @@ public final class PostgresEventLog: EventStore {
     }
 
     /// Finishes pending appends and closes the connections. Later calls fail
-    /// with ``EventLogError/Code/closed``. Closing twice is harmless.
+    /// with `EventLogError/Code/closed`. Closing twice is harmless.
     public func close() {
         let wasClosed = closed.withLock { state in
             defer { state = true }
@@ -427,7 +427,7 @@ public final class PostgresEventLog: EventStore {
 
     // MARK: - Errors
 
-    /// An ``EventLogError`` for a failure of PostgreSQL or of the connection, naming the location.
+    /// An `EventLogError` for a failure of PostgreSQL or of the connection, naming the location.
     static func mapError(_ error: any Error, _ what: String, location: String) -> EventLogError {
         if let error = error as? EventLogError { return error }
         guard let error = error as? PSQLError else {

@@ -66,7 +66,7 @@ public struct PostgresLedgerConfiguration: Sendable {
 
     /// Parses a `postgres://` URL.
     ///
-    /// - Throws: ``EventLogError/Code/invalidArgument`` naming what is wrong.
+    /// - Throws: `EventLogError/Code/invalidArgument` naming what is wrong.
     public init(url: String) throws {
         guard Self.isPostgresURL(url), let components = URLComponents(string: url) else {
             throw EventLogError(.invalidArgument, "'\(Self.redacted(url))' is not a postgres:// URL")
