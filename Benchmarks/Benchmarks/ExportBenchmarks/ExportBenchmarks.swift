@@ -14,7 +14,7 @@ func exportToFile(_ name: String, _ body: (EventLog, (String) throws -> Void) th
     let log = try EventLog(path: path, configuration: EventLogConfiguration(access: .readOnly))
     defer { log.close() }
     let file = directory + "/export." + name
-    FileManager.default.createFile(atPath: file, contents: nil)
+    _ = FileManager.default.createFile(atPath: file, contents: nil)
     let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
     defer { try? handle.close() }
     var buffer = Data()
