@@ -28,12 +28,11 @@ let package = Package(
 
 // One executable per benchmark suite, each with the products it measures.
 let suites: [(name: String, products: [String])] = [
-    ("EventLogBenchmarks", ["EventLog"]),
+    ("EventLogBenchmarks", ["EventLog", "PostgresEventLog", "TicketLedger", "Projections"]),
     ("TicketLedgerBenchmarks", ["EventLog", "TicketLedger"]),
     ("ProjectionBenchmarks", ["EventLog", "TicketLedger", "Projections"]),
     ("ExportBenchmarks", ["EventLog", "LedgerIO"]),
     ("ImportBenchmarks", ["EventLog", "LedgerIO"]),
-    ("PostgresBenchmarks", ["EventLog", "PostgresEventLog", "TicketLedger", "Projections"]),
 ]
 for suite in suites {
     package.targets.append(.executableTarget(

@@ -29,17 +29,61 @@ package struct PendingAppend: Sendable {
     }
 }
 
-/// Group commit: appends queue up while the writer commits, and the writer takes
-/// all that queued into its next transaction, so concurrent appends share one
-/// commit (and one flush to disk).
+/// The queue of a group-commit writer: appends wait in it while the writer
+/// commits, and the writer's next transaction takes all that waited, so
+/// concurrent appends share one commit (and one flush to disk).
 ///
 /// The writer runs on a serial dispatch queue, outside Swift's cooperative pool,
 /// so async appenders never block its threads.
-///
-/// It holds no reference to its `EventLog`, so the log's lifetime is its users'.
-final class GroupWriter: Sendable {
+package final class GroupCommitQueue: Sendable {
     private let pending = Mutex<[PendingAppend]>([])
     private let queue: DispatchQueue
+
+    package init(label: String) {
+        queue = DispatchQueue(label: label)
+    }
+
+    /// Runs `body` on the writer's queue, after everything queued before.
+    package func sync<T>(_ body: () throws -> T) rethrows -> T {
+        try queue.sync(execute: body)
+    }
+
+    fileprivate func enqueue(_ request: PendingAppend, then commit: @escaping @Sendable ([PendingAppend]) -> Void) {
+        pending.withLock { $0.append(request) }
+        queue.async {
+            let group = self.pending.withLock { queued -> [PendingAppend] in
+                defer { queued.removeAll(keepingCapacity: true) }
+                return queued
+            }
+            if !group.isEmpty { commit(group) }
+        }
+    }
+}
+
+/// A writer that commits queued appends in groups: each backend's writer.
+package protocol GroupCommitter: AnyObject, Sendable {
+    /// Where appends wait for the next commit.
+    var commitQueue: GroupCommitQueue { get }
+    /// Commits `group` in one transaction and answers each append (on the writer's queue).
+    func commit(_ group: [PendingAppend])
+}
+
+extension GroupCommitter {
+    /// Queues `request`; it is committed with whatever else queues meanwhile.
+    package func submit(_ request: PendingAppend) {
+        commitQueue.enqueue(request) { self.commit($0) }
+    }
+
+    /// Waits until every queued append has been committed or failed.
+    package func flush() {
+        commitQueue.sync {}
+    }
+}
+
+/// The LMDB writer. It holds no reference to its `EventLog`, so the log's
+/// lifetime is its users'.
+final class GroupWriter: GroupCommitter {
+    let commitQueue = GroupCommitQueue(label: "TicketLedger.EventLog.writer")
     let environment: LMDBEnvironment
     let notifier: AppendNotifier
     let logger: Logger
@@ -47,27 +91,9 @@ final class GroupWriter: Sendable {
 
     init(environment: LMDBEnvironment, notifier: AppendNotifier, logger: Logger, clock: @escaping @Sendable () -> Timestamp) {
         self.clock = clock
-        self.queue = DispatchQueue(label: "TicketLedger.EventLog.writer")
         self.environment = environment
         self.notifier = notifier
         self.logger = logger
-    }
-
-    /// Queues `request`; it is committed with whatever else queues meanwhile.
-    func submit(_ request: PendingAppend) {
-        pending.withLock { $0.append(request) }
-        queue.async {
-            let group = self.pending.withLock { queued -> [PendingAppend] in
-                defer { queued.removeAll(keepingCapacity: true) }
-                return queued
-            }
-            if !group.isEmpty { self.commit(group) }
-        }
-    }
-
-    /// Waits until every queued append has been committed or failed.
-    func flush() {
-        queue.sync {}
     }
 }
 
@@ -91,7 +117,7 @@ package final class SyncWaiter: Sendable {
 
 extension GroupWriter {
     /// Commits a group of appends in one write transaction (on the writer's queue).
-    private func commit(_ group: [PendingAppend]) {
+    func commit(_ group: [PendingAppend]) {
         let recordedAt = clock()
         do {
             let (results, head) = try environment.write { (txn) throws in
@@ -164,7 +190,7 @@ extension GroupWriter {
     /// queue (after the appends queued before).
     func copy(_ records: [[UInt8]]) throws -> ChainHead {
         let env = environment
-        let head = try queue.sync {
+        let head = try commitQueue.sync {
             try env.write { (txn) throws -> ChainHead in
                 var head = try env.readHead(txn)
                 for bytes in records {

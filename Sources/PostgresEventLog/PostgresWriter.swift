@@ -1,9 +1,7 @@
-import Dispatch
 import EventLog
 import Logging
 import NIOCore
 import PostgresNIO
-import Synchronization
 
 /// Group commit on PostgreSQL: appends queue while the writer commits, and its
 /// next transaction takes all that queued. One transaction:
@@ -19,7 +17,8 @@ import Synchronization
 ///
 /// It runs on a serial dispatch queue and waits for the server there, outside
 /// Swift's cooperative pool.
-final class PostgresWriter: Sendable {
+final class PostgresWriter: GroupCommitter {
+    let commitQueue = GroupCommitQueue(label: "TicketLedger.PostgresEventLog.writer")
     let connection: PostgresConnection
     let schema: LedgerSchema
     let lockKey: Int64
@@ -27,8 +26,6 @@ final class PostgresWriter: Sendable {
     let notifier: AppendNotifier
     let logger: Logger
     let clock: @Sendable () -> Timestamp
-    private let pending = Mutex<[PendingAppend]>([])
-    private let queue = DispatchQueue(label: "TicketLedger.PostgresEventLog.writer")
 
     init(
         connection: PostgresConnection, schema: LedgerSchema, lockKey: Int64, location: String, notifier: AppendNotifier, logger: Logger,
@@ -43,21 +40,9 @@ final class PostgresWriter: Sendable {
         self.clock = clock
     }
 
-    /// Queues `request`; it is committed with whatever else queues meanwhile.
-    func submit(_ request: PendingAppend) {
-        pending.withLock { $0.append(request) }
-        queue.async {
-            let group = self.pending.withLock { queued -> [PendingAppend] in
-                defer { queued.removeAll(keepingCapacity: true) }
-                return queued
-            }
-            if !group.isEmpty { self.commit(group) }
-        }
-    }
-
     /// Waits for the queued appends, then closes the connection.
     func close() {
-        queue.sync {}
+        flush()
         _ = try? connection.close().wait()
     }
 
@@ -65,7 +50,7 @@ final class PostgresWriter: Sendable {
         try connection.query(query, logger: logger).wait()
     }
 
-    private func commit(_ group: [PendingAppend]) {
+    func commit(_ group: [PendingAppend]) {
         do {
             let (results, last) = try transaction(group)
             if let last { notifier.publish(last) }
@@ -177,7 +162,7 @@ final class PostgresWriter: Sendable {
     /// Appends records copied byte for byte, in one transaction on the writer's
     /// queue: the same lock and checks as appends, then one insert.
     func copy(_ records: [[UInt8]]) throws -> ChainHead {
-        try queue.sync {
+        try commitQueue.sync {
             var ids: [ByteBuffer] = []
             var streams = Set<String>()
             for bytes in records {

@@ -1,7 +1,10 @@
 import Benchmark
 import EventLog
 import Foundation
+import PostgresEventLog
+import Projections
 import RawLMDBBaseline
+import TicketLedger
 
 // Every figure is read against the raw-LMDB baseline measured in the same run:
 // docs/BENCHMARKS.md keeps the table of ratios.
@@ -37,6 +40,20 @@ let bulkEvents = 1_000_000
 let singleCommits = 500
 let concurrentWriters = 32
 let appendsPerWriter = 100
+
+/// `concurrentWriters` tasks appending `appendsPerWriter` single events each.
+func appendFromTasks(_ log: any EventStore) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for writer in 0..<concurrentWriters {
+            group.addTask {
+                for index in 0..<appendsPerWriter {
+                    _ = try await log.append([event(index)], to: "ticket-\(writer)")
+                }
+            }
+        }
+        try await group.waitForAll()
+    }
+}
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
@@ -98,16 +115,7 @@ let benchmarks: @Sendable () -> Void = {
         let path = scratch("concurrent")
         let log = try EventLog(path: path)
         benchmark.startMeasurement()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for writer in 0..<concurrentWriters {
-                group.addTask {
-                    for index in 0..<appendsPerWriter {
-                        _ = try await log.append([event(index)], to: "ticket-\(writer)")
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
+        try await appendFromTasks(log)
         benchmark.stopMeasurement()
         log.close()
         remove(path)
@@ -158,4 +166,6 @@ let benchmarks: @Sendable () -> Void = {
         precondition(report.isValid && report.eventsChecked == UInt64(bulkEvents))
         log.close()
     }
+
+    postgresBenchmarks()
 }

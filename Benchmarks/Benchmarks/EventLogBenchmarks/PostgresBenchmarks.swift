@@ -3,28 +3,13 @@ import EventLog
 import Foundation
 import PostgresEventLog
 import Projections
-import RawLMDBBaseline
 import TicketLedger
 
 // The PostgreSQL backend beside LMDB, in the same run: durable appends from one
-// writer and from 32 concurrent tasks, and a full replay of a simulated desk.
-// Needs TICKETLEDGER_POSTGRES_URL: `make benchmarks` starts a throwaway cluster
-// with PostgreSQL's default durability (fsync, synchronous_commit) on loopback.
-
-let payload = [UInt8](repeating: 0x42, count: 200)
-let recordSize = 96 + 8 + 13 + 7 + 200 + 32
-
-func event(_ index: Int) -> ProposedEvent {
-    ProposedEvent(type: "TicketUpdated", occurredAt: Timestamp(seconds: 1_700_000_000 + Int64(index)), actor: ActorRef(.agent, "agent-7"), payload: payload)
-}
-
-func scratch(_ name: String) -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("tl-bench-\(name)-\(UUID().uuidString)").path
-    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
-
-func remove(_ path: String) { try? FileManager.default.removeItem(atPath: path) }
+// writer and from 32 concurrent tasks (the LMDB ones are in EventLogBenchmarks.swift),
+// and a full replay of a simulated desk on both. Needs TICKETLEDGER_POSTGRES_URL:
+// `make benchmarks` starts a throwaway cluster with PostgreSQL's default
+// durability (fsync, synchronous_commit) on loopback; without it they are not run.
 
 let serverURL = ProcessInfo.processInfo.environment["TICKETLEDGER_POSTGRES_URL"]
 
@@ -34,7 +19,7 @@ func freshURL(_ label: String) -> String {
     return "\(base)\(base.contains("?") ? "&" : "?")schema=bench_\(label)_\(UUID().uuidString.prefix(8).lowercased())"
 }
 
-/// A simulated desk of 20,000 tickets (about 190,000 events) in LMDB, and the
+/// A simulated desk of 20,000 tickets (172,908 events) in LMDB, and the
 /// same records copied into PostgreSQL: both replays read identical ledgers.
 let replayLedgers: (lmdb: String, postgres: String) = {
     let path = scratch("replay")
@@ -49,57 +34,14 @@ let replayLedgers: (lmdb: String, postgres: String) = {
     return (path, url)
 }()
 
-let singleCommits = 500
-let concurrentWriters = 32
-let appendsPerWriter = 100
-
-func appendFromTasks(_ log: any EventStore) async throws {
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        for writer in 0..<concurrentWriters {
-            group.addTask {
-                for index in 0..<appendsPerWriter {
-                    _ = try await log.append([event(index)], to: "ticket-\(writer)")
-                }
-            }
-        }
-        try await group.waitForAll()
-    }
-}
-
-let benchmarks: @Sendable () -> Void = {
-    Benchmark.defaultConfiguration = .init(
-        metrics: [.wallClock, .peakMemoryResident],
-        timeUnits: .milliseconds,
-        warmupIterations: 0,
-        maxDuration: .seconds(60),
-        maxIterations: 3)
+/// The PostgreSQL backend beside the LMDB figures of this run.
+func postgresBenchmarks() {
     guard serverURL != nil else {
         print("PostgresBenchmarks: TICKETLEDGER_POSTGRES_URL is not set (run `make benchmarks`, which starts a server); nothing measured")
         return
     }
 
     // One durable writer, one event per commit.
-    Benchmark("durable single commits x\(singleCommits), raw LMDB") { benchmark in
-        let path = scratch("raw-single")
-        let raw = RawLMDB(path: path)
-        let ids = (0..<singleCommits).map { _ in EventID.make() }
-        benchmark.startMeasurement()
-        raw.append(first: 1, ids: ids, perCommit: 1, recordSize: recordSize) { "ticket-\($0 % 100)" }
-        benchmark.stopMeasurement()
-        raw.close()
-        remove(path)
-    }
-    Benchmark("durable single appends x\(singleCommits), EventLog (LMDB)") { benchmark in
-        let path = scratch("single")
-        let log = try EventLog(path: path)
-        benchmark.startMeasurement()
-        for index in 0..<singleCommits {
-            _ = try log.append([event(index)], to: "ticket-\(index % 100)")
-        }
-        benchmark.stopMeasurement()
-        log.close()
-        remove(path)
-    }
     Benchmark("durable single appends x\(singleCommits), PostgresEventLog") { benchmark in
         let log = try PostgresEventLog(url: freshURL("single"))
         benchmark.startMeasurement()
@@ -111,15 +53,6 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     // 32 tasks appending one event at a time, durable: group commit.
-    Benchmark("durable appends from \(concurrentWriters) tasks x\(appendsPerWriter), EventLog (LMDB)") { benchmark in
-        let path = scratch("concurrent")
-        let log = try EventLog(path: path)
-        benchmark.startMeasurement()
-        try await appendFromTasks(log)
-        benchmark.stopMeasurement()
-        log.close()
-        remove(path)
-    }
     Benchmark("durable appends from \(concurrentWriters) tasks x\(appendsPerWriter), PostgresEventLog") { benchmark in
         let log = try PostgresEventLog(url: freshURL("concurrent"))
         benchmark.startMeasurement()
