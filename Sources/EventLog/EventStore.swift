@@ -153,6 +153,22 @@ extension EventStore {
     }
 }
 
+extension StreamAppend {
+    /// The error for an append whose stream is at `current` when it expected
+    /// otherwise, or nil when the expectation holds. Every backend checks it.
+    package func versionMismatch(current: UInt64) -> EventLogError? {
+        switch expected {
+        case .noStream where current != 0, .exactly(_) where expected != .exactly(current):
+            let wanted = if case .exactly(let n) = expected { "version \(n)" } else { "no stream" }
+            return EventLogError(
+                .wrongExpectedVersion, "stream '\(stream)' is at version \(current); the append expected \(wanted)",
+                actualVersion: current)
+        default:
+            return nil
+        }
+    }
+}
+
 extension [StreamAppend] {
     /// Checks a batch before anything is written: at least one stream, no empty
     /// append, valid fields, no event id twice. Every backend calls it.

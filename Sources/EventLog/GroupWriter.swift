@@ -241,16 +241,7 @@ extension GroupWriter {
             return try alreadyStored(request, stored: stored, txn: txn)
         }
         let current = try environment.streamVersion(request.stream, txn: txn)
-        switch request.expected {
-        case .noStream where current != 0, .exactly(_) where request.expected != .exactly(current):
-            let expected = if case .exactly(let n) = request.expected { "version \(n)" } else { "no stream" }
-            return .failure(EventLogError(
-                .wrongExpectedVersion,
-                "stream '\(request.stream)' is at version \(current); the append expected \(expected)",
-                actualVersion: current))
-        default:
-            break
-        }
+        if let mismatch = request.versionMismatch(current: current) { return .failure(mismatch) }
         let streamKey = Array(request.stream.utf8)
         let firstPosition = head.position + 1
         for (offset, event) in request.events.enumerated() {

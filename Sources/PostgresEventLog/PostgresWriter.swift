@@ -237,16 +237,7 @@ final class PostgresWriter: GroupCommitter {
             return alreadyStored(request, stored: stored)
         }
         let current = plan.versions[request.stream] ?? 0
-        switch request.expected {
-        case .noStream where current != 0, .exactly(_) where request.expected != .exactly(current):
-            let expected = if case .exactly(let n) = request.expected { "version \(n)" } else { "no stream" }
-            return .failure(EventLogError(
-                .wrongExpectedVersion,
-                "stream '\(request.stream)' is at version \(current); the append expected \(expected)",
-                actualVersion: current))
-        default:
-            break
-        }
+        if let mismatch = request.versionMismatch(current: current) { return .failure(mismatch) }
         let first = plan.head.position + 1
         for (offset, event) in request.events.enumerated() {
             let position = plan.head.position + 1
