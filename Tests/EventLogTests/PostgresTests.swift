@@ -94,6 +94,36 @@ struct PostgresTests {
         }
     }
 
+    @Test("another process's appends wake a subscriber through NOTIFY, long before its poll interval")
+    func notificationsWake() async throws {
+        try await withFreshLedger(.postgres) { url in
+            var configuration = try PostgresLedgerConfiguration(url: url)
+            configuration.pollInterval = .seconds(600)
+            let log = try PostgresEventLog(configuration: configuration)
+            let start = ContinuousClock.now
+            let received = Task {
+                var positions: [UInt64] = []
+                for try await event in log.subscribe(from: 1) {
+                    positions.append(event.position)
+                    if positions.count == 3 { break }
+                }
+                return positions
+            }
+            // Let the subscriber reach its wait (it reads an empty ledger first) before appending.
+            try await Task.sleep(for: .milliseconds(500))
+            let helper = try HelperProcess(["append", url, "other", "3", "durable"])
+            #expect(helper.waitUntilExit() == 0)
+            let watchdog = Task {
+                try await Task.sleep(for: .seconds(60))
+                received.cancel()
+            }
+            #expect(try await received.value == [1, 2, 3])
+            watchdog.cancel()
+            #expect(ContinuousClock.now - start < .seconds(60))
+            log.close()
+        }
+    }
+
     @Test("a URL is parsed, checked and shown without its password")
     func urls() throws {
         let configuration = try PostgresLedgerConfiguration(url: "postgres://desk:s%40cret@db.internal:6543/service?schema=helpdesk&sslmode=require")
