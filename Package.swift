@@ -80,6 +80,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The two backends side by side, for the package's own tests (not a product).
+        .target(
+            name: "LedgerBackendsTesting",
+            dependencies: ["EventLog", "PostgresEventLog", "TicketLedgerTesting"]
+        ),
         .target(
             name: "TicketLedgerTesting",
             dependencies: ["EventLog", "CLMDB"]
@@ -117,7 +122,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TicketLedgerTests",
-            dependencies: ["TicketLedger", "EventLog", "TicketLedgerTesting"]
+            dependencies: ["TicketLedger", "EventLog", "TicketLedgerTesting", "LedgerBackendsTesting"]
         ),
         .testTarget(
             name: "LedgerIOTests",
@@ -130,11 +135,11 @@ let package = Package(
         ),
         .testTarget(
             name: "ProjectionsTests",
-            dependencies: ["Projections", "TicketLedger", "EventLog", "TicketLedgerTesting"]
+            dependencies: ["Projections", "TicketLedger", "EventLog", "TicketLedgerTesting", "LedgerBackendsTesting"]
         ),
         .testTarget(
             name: "EventLogTests",
-            dependencies: ["EventLog", "PostgresEventLog", "TicketLedgerTesting", "ledger-test-helper", "log-quickstart"]
+            dependencies: ["EventLog", "PostgresEventLog", "TicketLedgerTesting", "LedgerBackendsTesting", "ledger-test-helper", "log-quickstart"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,4 +1,5 @@
 import EventLog
+import LedgerBackendsTesting
 import Testing
 import TicketLedgerTesting
 

@@ -1,7 +1,4 @@
 import EventLog
-import PostgresEventLog
-import Testing
-import TicketLedgerTesting
 import Foundation
 
 /// A small event with a readable payload.
@@ -84,77 +81,5 @@ final class HelperProcess: @unchecked Sendable {
         pipe.fileHandleForReading.readabilityHandler = nil
         receive(pipe.fileHandleForReading.readDataToEndOfFile())
         return process.terminationStatus
-    }
-}
-
-/// The ledger backends the conformance tests run on.
-enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case lmdb
-    case postgres
-
-    var testDescription: String { rawValue }
-}
-
-/// Runs `body` with the location of a fresh, empty ledger of `backend` (a folder
-/// path, or a URL naming a new schema). Without a PostgreSQL server the test is
-/// cancelled with the reason, unless the environment requires the server.
-func withFreshLedger<T>(_ backend: Backend, _ body: (String) async throws -> T) async throws -> T {
-    switch backend {
-    case .lmdb:
-        return try await withTemporaryDirectory { path in try await body(path + "/ledger") }
-    case .postgres:
-        guard let url = PostgresTestServer.freshLedgerURL() else {
-            let reason = PostgresTestServer.unavailableReason ?? "no PostgreSQL server"
-            if PostgresTestServer.isRequired {
-                Issue.record("TICKETLEDGER_REQUIRE_POSTGRES is set but \(reason)")
-                throw CancellationError()
-            }
-            try Test.cancel(Comment(rawValue: reason))
-        }
-        return try await body(url)
-    }
-}
-
-/// Opens the ledger at `location` with the backend its form names.
-func openLedger(
-    _ location: String, access: EventLogConfiguration.AccessMode = .readWrite, durability: EventLogConfiguration.Durability = .durable
-) throws -> any EventStore {
-    if PostgresLedgerConfiguration.isPostgresURL(location) {
-        return try PostgresEventLog(url: location, access: access)
-    }
-    var configuration = EventLogConfiguration(access: access, durability: durability)
-    configuration.pollInterval = .milliseconds(10)
-    return try EventLog(path: location, configuration: configuration)
-}
-
-/// Changes the stored bytes of the record at `position`, behind the ledger's back.
-enum Tamper {
-    case flip(offset: Int)
-    case dropLastByte
-    case appendZeroByte
-}
-
-func tamper(_ location: String, position: UInt64, _ change: Tamper) throws {
-    if PostgresLedgerConfiguration.isPostgresURL(location) {
-        let log = try PostgresEventLog(url: location)
-        defer { log.close() }
-        let table = log.eventsTable
-        let value =
-            switch change {
-            case .flip(let offset): "set_byte(record, \(offset), get_byte(record, \(offset)) # 255)"
-            case .dropLastByte: "substring(record FROM 1 FOR octet_length(record) - 1)"
-            case .appendZeroByte: "record || '\\x00'::bytea"
-            }
-        try log.execute(unsafeSQL: "ALTER TABLE \(table) DISABLE TRIGGER append_only")
-        try log.execute(unsafeSQL: "UPDATE \(table) SET record = \(value) WHERE position = \(position)")
-        try log.execute(unsafeSQL: "ALTER TABLE \(table) ENABLE TRIGGER append_only")
-    } else {
-        try rewriteRecord(ledger: location, position: position) { bytes in
-            switch change {
-            case .flip(let offset): bytes[offset] ^= 0xFF
-            case .dropLastByte: bytes.removeLast()
-            case .appendZeroByte: bytes.append(0)
-            }
-        }
     }
 }

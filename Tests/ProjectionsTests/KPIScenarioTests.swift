@@ -1,5 +1,6 @@
 import EventLog
 import Projections
+import LedgerBackendsTesting
 import Testing
 import TicketLedger
 import TicketLedgerTesting
@@ -56,9 +57,9 @@ func buildScenario(_ desk: Desk) async throws {
 
 @Suite("KPIs on a hand-built scenario")
 struct KPIScenarioTests {
-    @Test("every KPI, worked out by hand")
-    func kpis() async throws {
-        try await withTemporaryLedger { log in
+    @Test("every KPI, worked out by hand", arguments: Backend.allCases)
+    func kpis(backend: Backend) async throws {
+        try await withLedger(backend) { log in
             try await buildScenario(Desk(log: log))
             let projector = try ProjectionEngine.replay(log)
             let m = projector.metrics(now: minute(3000)).total
@@ -93,9 +94,9 @@ struct KPIScenarioTests {
         }
     }
 
-    @Test("the SLA clock pauses while suspended; warnings and breaches as of a moment")
-    func slaClocks() async throws {
-        try await withTemporaryLedger { log in
+    @Test("the SLA clock pauses while suspended; warnings and breaches as of a moment", arguments: Backend.allCases)
+    func slaClocks(backend: Backend) async throws {
+        try await withLedger(backend) { log in
             try await buildScenario(Desk(log: log))
             let projector = try ProjectionEngine.replay(log)
             let sla = Dictionary(uniqueKeysWithValues: projector.slaStatuses(now: minute(3000)).map { ($0.number, $0) })
@@ -114,9 +115,9 @@ struct KPIScenarioTests {
         }
     }
 
-    @Test("queues and grouping")
-    func queuesAndGroups() async throws {
-        try await withTemporaryLedger { log in
+    @Test("queues and grouping", arguments: Backend.allCases)
+    func queuesAndGroups(backend: Backend) async throws {
+        try await withLedger(backend) { log in
             try await buildScenario(Desk(log: log))
             var options = ProjectionOptions(groupBy: .channel)
             options.period = .day

@@ -1,5 +1,6 @@
 import EventLog
 import Projections
+import LedgerBackendsTesting
 import Testing
 import TicketLedger
 import TicketLedgerTesting
@@ -37,9 +38,9 @@ struct LiveProjectionTests {
         }
     }
 
-    @Test("closed tickets leave memory after the retention period")
-    func retention() async throws {
-        try await withTemporaryLedger { log in
+    @Test("closed tickets leave memory after the retention period", arguments: Backend.allCases)
+    func retention(backend: Backend) async throws {
+        try await withLedger(backend) { log in
             let desk = Desk(log: log)
             try await buildScenario(desk)
             // A is closed at minute 2880; 8 days later (past the 7-day retention) one more event makes it leave.

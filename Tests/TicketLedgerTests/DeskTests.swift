@@ -1,14 +1,15 @@
 import EventLog
 import Synchronization
 @testable import TicketLedger
+import LedgerBackendsTesting
 import Testing
 import TicketLedgerTesting
 
 @Suite("Desk")
 struct DeskTests {
-    @Test("numbers are handed out per kind from 1, and learned again by a new Desk")
-    func numbering() async throws {
-        try await withTemporaryLedger { log in
+    @Test("numbers are handed out per kind from 1, and learned again by a new Desk", arguments: Backend.allCases)
+    func numbering(backend: Backend) async throws {
+        try await withLedger(backend) { log in
             let desk = Desk(log: log)
             let agent = ActorRef(.agent, "op")
             let first = try await desk.register(registration, by: agent)
@@ -27,9 +28,9 @@ struct DeskTests {
         }
     }
 
-    @Test("two tasks changing one ticket at once: one conflicts, retries, and both changes land")
-    func concurrentChanges() async throws {
-        try await withTemporaryLedger { log in
+    @Test("two tasks changing one ticket at once: one conflicts, retries, and both changes land", arguments: Backend.allCases)
+    func concurrentChanges(backend: Backend) async throws {
+        try await withLedger(backend) { log in
             let desk = Desk(log: log)
             let ticket = try await desk.register(registration, by: ActorRef(.agent, "op"))
             // Hold both tasks between deciding and appending, so they decide on the same version.
@@ -54,9 +55,9 @@ struct DeskTests {
         }
     }
 
-    @Test("an event of a type this library does not know is kept in the history and skipped by evolve")
-    func unknownEvents() async throws {
-        try await withTemporaryLedger { log in
+    @Test("an event of a type this library does not know is kept in the history and skipped by evolve", arguments: Backend.allCases)
+    func unknownEvents(backend: Backend) async throws {
+        try await withLedger(backend) { log in
             let desk = Desk(log: log)
             let ticket = try await desk.register(registration, by: ActorRef(.agent, "op"))
             _ = try await log.append([ProposedEvent(type: "TicketTeleported", schemaVersion: 3, occurredAt: .now(), payload: [9, 9])], to: ticket.number, expecting: .exactly(1))
@@ -73,9 +74,9 @@ struct DeskTests {
         }
     }
 
-    @Test("the desk model is ledger metadata")
-    func deskModel() async throws {
-        try await withTemporaryLedger { log in
+    @Test("the desk model is ledger metadata", arguments: Backend.allCases)
+    func deskModel(backend: Backend) async throws {
+        try await withLedger(backend) { log in
             let desk = Desk(log: log)
             #expect(try desk.deskDescription() == nil)
             try await desk.describe(name: "Retail IT", model: .centralised, by: ActorRef(.agent, "admin"))
@@ -86,9 +87,9 @@ struct DeskTests {
         }
     }
 
-    @Test("a refused command explains itself and writes nothing")
-    func refused() async throws {
-        try await withTemporaryLedger { log in
+    @Test("a refused command explains itself and writes nothing", arguments: Backend.allCases)
+    func refused(backend: Backend) async throws {
+        try await withLedger(backend) { log in
             let desk = Desk(log: log)
             let ticket = try await desk.register(registration, by: ActorRef(.agent, "op"))
             let before = try log.lastPosition()

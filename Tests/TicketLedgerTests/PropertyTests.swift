@@ -1,4 +1,5 @@
 import EventLog
+import LedgerBackendsTesting
 import Testing
 import TicketLedger
 import TicketLedgerTesting
@@ -122,9 +123,9 @@ func randomCommand(_ random: inout SeededGenerator) -> TicketCommand {
 
 @Suite("Seeded properties")
 struct PropertyTests {
-    @Test("random command sequences: the log's replay equals a plain model; refused commands never write", arguments: [UInt64(7), 2024])
-    func randomSequences(seed: UInt64) async throws {
-        try await withTemporaryLedger { log in
+    @Test("random command sequences: the log's replay equals a plain model; refused commands never write", arguments: Backend.allCases, [UInt64(7), 2024])
+    func randomSequences(backend: Backend, seed: UInt64) async throws {
+        try await withLedger(backend) { log in
             let desk = Desk(log: log)
             var random = SeededGenerator(seed: seed)
             var models: [String: ModelTicket] = [:]
