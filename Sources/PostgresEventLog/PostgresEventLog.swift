@@ -383,6 +383,7 @@ public final class PostgresEventLog: EventStore {
             guard task == nil, !closed.withLock({ $0 }) else { return }
             let configuration = configuration
             let channel = schema.channel
+            let events = schema.events
             let notifier = notifier
             let logger = logger
             task = Task.detached {
@@ -391,6 +392,11 @@ public final class PostgresEventLog: EventStore {
                         let connection = try await Self.open(configuration, id: 3, logger: logger).get()
                         do {
                             try await connection.listen(on: channel) { notifications in
+                                // Now listening: what committed before is caught by reading the
+                                // last position once, what commits after is notified.
+                                let rows = try await connection.query(
+                                    "SELECT coalesce(max(position), 0) FROM \(unescaped: events)", logger: logger)
+                                for try await last in rows.decode(Int64.self) { notifier.publish(UInt64(last)) }
                                 for try await notification in notifications {
                                     if let position = UInt64(notification.payload) { notifier.publish(position) }
                                 }
