@@ -38,12 +38,9 @@ public func withFreshLedger<T>(_ backend: Backend, _ body: (String) async throws
 public func openLedger(
     _ location: String, access: EventLogConfiguration.AccessMode = .readWrite, durability: EventLogConfiguration.Durability = .durable
 ) throws -> any EventStore {
-    if PostgresLedgerConfiguration.isPostgresURL(location) {
-        return try PostgresEventLog(url: location, access: access)
-    }
     var configuration = EventLogConfiguration(access: access, durability: durability)
     configuration.pollInterval = .milliseconds(10)
-    return try EventLog(path: location, configuration: configuration)
+    return try openEventStore(at: location, configuration: configuration)
 }
 
 /// A change to a stored record's bytes.

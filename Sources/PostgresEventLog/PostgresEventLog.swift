@@ -462,3 +462,13 @@ extension PostgresQueryResult {
     }
 }
 
+
+/// Opens the ledger at `location` with the backend its form names: a
+/// `postgres://` URL is a PostgreSQL ledger (opened with `configuration`'s
+/// access mode), anything else an LMDB folder opened with `configuration`.
+public func openEventStore(at location: String, configuration: EventLogConfiguration = .init()) throws -> any EventStore {
+    if PostgresLedgerConfiguration.isPostgresURL(location) {
+        return try PostgresEventLog(url: location, access: configuration.access)
+    }
+    return try EventLog(path: location, configuration: configuration)
+}

@@ -117,9 +117,7 @@ final class PostgresWriter: GroupCommitter {
         // Two round trips: BEGIN with the locked read of the state, then the
         // insert (which notifies) with COMMIT. Queries queue on the connection.
         let begin = connection.query("BEGIN", logger: logger)
-        let state = connection.query(
-            "SELECT * FROM \(unescaped: "\"\(schema.name)\"").append_state(\(lockKey), \(ids)::bytea[], \(Array(streams))::text[])",
-            logger: logger)
+        let state = connection.query(stateQuery(ids: ids, streams: streams), logger: logger)
         do {
             _ = try begin.wait()
             var plan = try readState(try state.wait())
@@ -174,8 +172,7 @@ final class PostgresWriter: GroupCommitter {
             }
             _ = try run("BEGIN")
             do {
-                var plan = try readState(try run(
-                    "SELECT * FROM \(unescaped: "\"\(schema.name)\"").append_state(\(lockKey), \(ids)::bytea[], \(Array(streams))::text[])"))
+                var plan = try readState(try run(stateQuery(ids: ids, streams: streams)))
                 for bytes in records {
                     try bytes.withUnsafeBytes { raw in
                         let record = try RecordView(validating: raw, position: plan.head.position + 1)
@@ -205,6 +202,11 @@ final class PostgresWriter: GroupCommitter {
                 throw PostgresEventLog.mapError(error, "copy", location: location)
             }
         }
+    }
+
+    /// Takes the ledger's lock and reads the head, which of `ids` are stored and the versions of `streams`.
+    private func stateQuery(ids: [ByteBuffer], streams: Set<String>) -> PostgresQuery {
+        "SELECT * FROM \(unescaped: "\"\(schema.name)\"").append_state(\(lockKey), \(ids)::bytea[], \(Array(streams))::text[])"
     }
 
     /// The plan's starting point from `append_state`'s rows: the head (kind 0),

@@ -35,10 +35,7 @@ struct LedgerOptions: ParsableArguments {
 /// Opens the ledger at `location`: a `postgres://` URL is a PostgreSQL ledger,
 /// anything else an LMDB folder. `durability` applies to LMDB (PostgreSQL's is the server's).
 func openLedger(_ location: String, access: EventLogConfiguration.AccessMode, durability: EventLogConfiguration.Durability = .durable) throws -> any EventStore {
-    if PostgresLedgerConfiguration.isPostgresURL(location) {
-        return try PostgresEventLog(url: location, access: access)
-    }
-    return try EventLog(path: location, configuration: EventLogConfiguration(access: access, durability: durability))
+    try openEventStore(at: location, configuration: EventLogConfiguration(access: access, durability: durability))
 }
 
 /// Prints `value` as one JSON document with sorted keys (stable output).

@@ -34,15 +34,10 @@ do {
     switch arguments[1] {
     case "append":
         guard arguments.count == 6, let count = Int(arguments[4]) else { fail("usage: append PATH PREFIX COUNT MODE") }
-        let log: any EventStore
-        if PostgresLedgerConfiguration.isPostgresURL(arguments[2]) {
-            log = try PostgresEventLog(url: arguments[2])
-        } else {
-            var configuration = EventLogConfiguration()
-            configuration.durability = arguments[5] == "buffered" ? .buffered : .durable
-            configuration.initialMapSize = 1 << 20
-            log = try EventLog(path: arguments[2], configuration: configuration)
-        }
+        var configuration = EventLogConfiguration()
+        configuration.durability = arguments[5] == "buffered" ? .buffered : .durable
+        configuration.initialMapSize = 1 << 20
+        let log = try openEventStore(at: arguments[2], configuration: configuration)
         say("ready")
         for index in 0..<count {
             let event = ProposedEvent(
