@@ -23,6 +23,17 @@ extension EventLog {
         }
     }
 
+    /// The stored chain head (`meta/head`) and the last key of `events`, in one read transaction.
+    public func storedHead() throws -> StoredHead {
+        try environment.read { (txn) throws in
+            let head = try environment.readHead(txn)
+            let last = try txn.withCursor(environment.events) { (cursor) throws in
+                try cursor.get(.last).map { UInt64(bigEndianBytes: $0.key) } ?? 0
+            }
+            return StoredHead(head: head, lastPosition: last)
+        }
+    }
+
     /// A stream's current version (its last event's version), 0 when it has no events.
     public func streamVersion(_ stream: String) throws -> UInt64 {
         try environment.read { (txn) throws in try environment.streamVersion(stream, txn: txn) }

@@ -17,13 +17,19 @@ extension EventStore {
     /// does not match: a changed byte, a missing or extra record, a wrong position
     /// or length, or a chain head that does not match the last record.
     ///
+    /// It checks the ledger as of one moment: the stored head and the last
+    /// position are read together first (``storedHead()``), then the records up to
+    /// that position, which appends never change. Events appended meanwhile are
+    /// not checked, and never make a valid ledger look invalid.
+    ///
     /// - Parameter progress: called now and then with the number of records checked.
     public func verify(progress: ((UInt64) -> Void)? = nil) throws -> VerificationReport {
+        let snapshot = try storedHead()
         var previous = ChainHead.empty.hash
         var expected: UInt64 = 1
         var failure: (UInt64, String)?
         do {
-            try forEachRecord(from: 1) { (record: RecordView) throws in
+            try forEachRecord(from: 1, limit: Int(clamping: snapshot.lastPosition)) { (record: RecordView) throws in
                 // forEachRecord validates lengths and format; a failure there is
                 // reported below by position through EventLogError.
                 let position = record.position
@@ -53,12 +59,10 @@ extension EventStore {
         let computed = ChainHead(position: checked, hash: previous)
         if failure == nil {
             // A record present beyond a gap, or a stored head that disagrees.
-            let stored = try head()
-            let last = try lastPosition()
-            if last != checked {
-                failure = (checked + 1, "position \(checked + 1) is missing but the log goes on to \(last)")
-            } else if stored != computed {
-                failure = (max(checked, 1), "the stored chain head (\(stored)) does not match the last record (\(computed))")
+            if snapshot.lastPosition != checked {
+                failure = (checked + 1, "position \(checked + 1) is missing but the log goes on to \(snapshot.lastPosition)")
+            } else if snapshot.head != computed {
+                failure = (max(checked, 1), "the stored chain head (\(snapshot.head)) does not match the last record (\(computed))")
             }
         }
         progress?(checked)

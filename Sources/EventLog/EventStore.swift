@@ -55,6 +55,12 @@ public protocol EventStore: AnyObject, Sendable {
     /// The last position, 0 for an empty log.
     func lastPosition() throws -> UInt64
 
+    /// The stored chain head and the last stored position, read together from
+    /// one consistent snapshot (one read transaction, one statement), so that no
+    /// append can fall between them. ``verify(progress:)`` checks the records up to
+    /// that position against that head, however busy the writers are.
+    func storedHead() throws -> StoredHead
+
     /// A stream's current version (its last event's version), 0 when it has no events.
     func streamVersion(_ stream: String) throws -> UInt64
 

@@ -144,6 +144,22 @@ public struct ChainHead: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "\(position):\(hashHex)" }
 }
 
+/// The chain head a store keeps and the last position it holds, read from one
+/// consistent snapshot (``EventStore/storedHead()``). On an intact ledger the two
+/// positions are equal.
+public struct StoredHead: Hashable, Sendable {
+    /// The chain head the store keeps (LMDB: `meta/head`; PostgreSQL: the last row's hash).
+    public var head: ChainHead
+    /// The largest position stored, 0 for an empty log.
+    public var lastPosition: UInt64
+
+    /// Creates a stored head.
+    public init(head: ChainHead, lastPosition: UInt64) {
+        self.head = head
+        self.lastPosition = lastPosition
+    }
+}
+
 extension Sequence<UInt8> {
     /// The bytes as lowercase hexadecimal digits.
     public var hexString: String {

@@ -272,6 +272,13 @@ public final class PostgresEventLog: EventStore {
         return ChainHead(position: UInt64(position), hash: Array(buffer: hash))
     }
 
+    /// The chain head and the last position, from one statement (one snapshot): the
+    /// head is the last row's hash, so the two positions are the same row's.
+    public func storedHead() throws -> StoredHead {
+        let head = try head()
+        return StoredHead(head: head, lastPosition: head.position)
+    }
+
     /// The last position, 0 for an empty log.
     public func lastPosition() throws -> UInt64 {
         let rows = try run("SELECT coalesce(max(position), 0) FROM \(unescaped: schema.events)", "reading the last position")

@@ -54,4 +54,31 @@ struct VerifyTests {
             #expect(try log.verify().firstBadPosition == 3)
         }
     }
+
+    @Test("verify run 100 times while four processes append never reports the ledger invalid", arguments: Backend.allCases)
+    func verifyWhileAppending(backend: Backend) async throws {
+        try await withFreshLedger(backend) { path in
+            do {
+                // Create the ledger (and, on LMDB, a map the writers will not have to grow at once).
+                let log = try openLedger(path)
+                _ = try log.append([sampleEvent("first")], to: "setup")
+                log.close()
+            }
+            let helpers = try ["a", "b", "c", "d"].map { prefix in
+                try HelperProcess(["append", path, prefix, "1000000", "durable"])
+            }
+            defer { for helper in helpers { helper.kill() } }
+            for helper in helpers { #expect(helper.waitFor("ready")) }
+            let log = try openLedger(path, access: .readOnly)
+            defer { log.close() }
+            var checked: [UInt64] = []
+            for run in 0..<100 {
+                let report = try log.verify()
+                #expect(report.isValid, "run \(run): \(report.problem ?? "")")
+                checked.append(report.eventsChecked)
+            }
+            // The writers really were appending while verify ran.
+            #expect(checked.last! > checked.first!, "the helpers should have appended during the runs: \(checked.first!)…\(checked.last!)")
+        }
+    }
 }
