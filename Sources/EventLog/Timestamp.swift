@@ -125,7 +125,7 @@ extension Timestamp: Codable {
             return true
         }
         guard let year = number(4), expect(45), let month = number(2), expect(45), let day = number(2),
-            (1...12).contains(month), (1...31).contains(day)
+            Self.isValidDate(year: year, month: month, day: day)
         else { return nil }
         var seconds: Int64 = 0
         var micros: Int64 = 0
@@ -163,8 +163,22 @@ extension Timestamp: Codable {
     /// A UTC moment from a civil date (proleptic Gregorian), seconds into that
     /// day and microseconds; nil for a month or day out of range.
     public init?(year: Int64, month: Int64, day: Int64, hour: Int64 = 0, minute: Int64 = 0, second: Int64 = 0, microsecond: Int64 = 0) {
-        guard (1...12).contains(month), (1...31).contains(day), (0..<24).contains(hour), (0..<60).contains(minute), (0..<61).contains(second) else { return nil }
+        guard Self.isValidDate(year: year, month: month, day: day), (0..<24).contains(hour), (0..<60).contains(minute), (0..<61).contains(second)
+        else { return nil }
         self.init(civil: year, month, day, seconds: hour * 3600 + minute * 60 + second, microseconds: microsecond)
+    }
+
+    /// Whether the day exists in that month of that year (proleptic Gregorian):
+    /// `2013-02-29` does not, `2012-02-29` does.
+    public static func isValidDate(year: Int64, month: Int64, day: Int64) -> Bool {
+        guard (1...12).contains(month), day >= 1 else { return false }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let days: Int64 = switch month {
+        case 2: leap ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+        return day <= days
     }
 
     private init(civil year: Int64, _ month: Int64, _ day: Int64, seconds: Int64, microseconds micros: Int64) {

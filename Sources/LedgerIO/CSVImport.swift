@@ -3,125 +3,6 @@ public import EventLog
 import Foundation
 import TicketLedger
 
-/// How the columns of a CSV event log map to the ledger. Written as JSON for
-/// `desk import --map FILE`; the presets in `Presets/` are examples.
-public struct ImportMapping: Codable, Sendable, Hashable {
-    /// The column holding the case (ticket or problem) id.
-    public var caseColumn: String
-    /// The column holding the activity name.
-    public var activityColumn: String
-    /// The column holding the event's time.
-    public var timeColumn: String
-    /// The column holding who did it, if any.
-    public var resourceColumn: String?
-    /// The time's layout with `yyyy MM dd HH mm ss` and `S...` (fraction) tokens,
-    /// e.g. `yyyy/MM/dd HH:mm:ss.SSS`; absent: ISO 8601 (`2012-03-15 11:53:52+00:00`).
-    /// Times without an offset are UTC.
-    public var timeFormat: String?
-    /// Other columns to keep, by the field they become: `category`, `ci`,
-    /// `product`, `client`, `group`, `line`, `priority`, `service`, or any name
-    /// (kept as a custom attribute).
-    public var attributes: [String: String]
-    /// Activity names that mean one of the ledger's events: `registered`,
-    /// `assigned`, `workStarted`, `suspended`, `resumed`, `resolved`, `reopened`,
-    /// `closed`, `cancelled`. Any other activity is kept as `ActivityRecorded`
-    /// with its name.
-    public var activities: [String: String]
-
-    public init(
-        caseColumn: String, activityColumn: String, timeColumn: String, resourceColumn: String? = nil, timeFormat: String? = nil,
-        attributes: [String: String] = [:], activities: [String: String] = [:]
-    ) {
-        self.caseColumn = caseColumn
-        self.activityColumn = activityColumn
-        self.timeColumn = timeColumn
-        self.resourceColumn = resourceColumn
-        self.timeFormat = timeFormat
-        self.attributes = attributes
-        self.activities = activities
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case caseColumn = "case", activityColumn = "activity", timeColumn = "time", resourceColumn = "resource", timeFormat, attributes, activities
-    }
-
-    /// A mapping shipped with the library: `helpdesk` or `bpi2013-problems`
-    /// (files in `Sources/LedgerIO/Presets`).
-    public static func preset(_ name: String) throws -> ImportMapping {
-        guard let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Presets") else {
-            throw ImportError(description: "no preset '\(name)'; the presets are \(presetNames.joined(separator: ", "))")
-        }
-        return try load(url.path)
-    }
-
-    /// The presets' names.
-    public static let presetNames = ["helpdesk", "bpi2013-problems"]
-
-    /// Reads a mapping from a JSON file.
-    public static func load(_ path: String) throws -> ImportMapping {
-        guard let data = FileManager.default.contents(atPath: path) else { throw ImportError(description: "\(path): cannot read the mapping") }
-        do {
-            return try JSONDecoder().decode(ImportMapping.self, from: data)
-        } catch {
-            throw ImportError(description: "\(path): not a mapping: \(error)")
-        }
-    }
-
-    static let knownEvents: Set<String> = ["registered", "assigned", "workStarted", "suspended", "resumed", "resolved", "reopened", "closed", "cancelled"]
-
-    /// Parses a time in this mapping's format (UTC unless it ends with `Z` or an offset), or returns nil.
-    public func parseTime(_ text: String) -> Timestamp? {
-        guard let format = timeFormat else { return Timestamp(iso8601: text) }
-        var text = text
-        return text.withUTF8 { t -> Timestamp? in
-            var f = format
-            return f.withUTF8 { f -> Timestamp? in
-                // Read the layout's digit fields in place.
-                var values: [UInt8: Int64] = [:]
-                var fractionDigits = 0
-                var i = 0
-                var j = 0
-                while i < f.count {
-                    let c = f[i]
-                    if c == 0x79 || c == 0x4D || c == 0x64 || c == 0x48 || c == 0x6D || c == 0x73 || c == 0x53 {  // y M d H m s S
-                        var run = 0
-                        while i + run < f.count, f[i + run] == c { run += 1 }
-                        guard j + run <= t.count else { return nil }
-                        var value: Int64 = 0
-                        for k in j..<(j + run) {
-                            guard t[k] >= 48, t[k] <= 57 else { return nil }
-                            value = value * 10 + Int64(t[k] - 48)
-                        }
-                        values[c] = value
-                        if c == 0x53 { fractionDigits = run }
-                        i += run
-                        j += run
-                    } else {
-                        guard j < t.count, t[j] == c else { return nil }
-                        i += 1
-                        j += 1
-                    }
-                }
-                var micros = values[0x53] ?? 0
-                if fractionDigits > 6 { for _ in 6..<fractionDigits { micros /= 10 } } else if fractionDigits > 0 { for _ in fractionDigits..<6 { micros *= 10 } }
-                guard let local = Timestamp(
-                    year: values[0x79] ?? 1970, month: values[0x4D] ?? 1, day: values[0x64] ?? 1, hour: values[0x48] ?? 0,
-                    minute: values[0x6D] ?? 0, second: values[0x73] ?? 0, microsecond: micros)
-                else { return nil }
-                // An optional offset after the layout: Z, +HH:MM, -HHMM.
-                if j == t.count { return local }
-                if t[j] == 0x5A, j + 1 == t.count { return local }
-                guard t[j] == 0x2B || t[j] == 0x2D, t.count - j >= 5 else { return nil }
-                let digits = t[(j + 1)...].filter { $0 != 0x3A }
-                guard digits.count == 4, digits.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
-                let d = digits.map { Int64($0 - 48) }
-                let offset = ((d[0] * 10 + d[1]) * 3600 + (d[2] * 10 + d[3]) * 60) * (t[j] == 0x2B ? 1 : -1)
-                return Timestamp(microseconds: local.microseconds - offset * 1_000_000)
-            }
-        }
-    }
-}
-
 /// An error of an import, naming the file, the line and the column.
 public struct ImportError: Error, CustomStringConvertible, Sendable {
     public var description: String
@@ -137,6 +18,9 @@ public struct ImportResult: Sendable, Hashable {
     public var cases: Int
     /// Rows passed over with `skipInvalid`.
     public var skipped: Int
+    /// What to check before trusting the numbers: cases that begin without a
+    /// registration, how many priorities were stated, missing values.
+    public var notes: [String] = []
 }
 
 /// Imports a CSV event log: every row becomes one event of its case's stream,
@@ -152,7 +36,12 @@ public enum CSVImport {
     struct RowIndex {
         var time: Int64
         var line: Int32
+        /// The case's number in the order cases first appear in the file.
+        var caseNumber: Int32
+        /// A snapshot's sequence column (0 without one).
+        var sequence: Int64
         var offset: Int64
+        var isRegistration: Bool
     }
 
     /// Reads `file` with `mapping`, checks every row, and appends.
@@ -181,8 +70,15 @@ public enum CSVImport {
         } catch {
             throw ImportError(description: "\(file): cannot open it (\(error.localizedDescription))")
         }
+        try mapping.validate("mapping")
+        let delimiter: UInt8? = switch mapping.delimiter {
+        case ","?: 0x2C
+        case ";"?: 0x3B
+        case "\t"?, "tab"?: 0x09
+        default: nil
+        }
         return try data.withUnsafeBytes { bytes in
-            try importRows(CSVScanner(bytes), file: file, name: name, mapping: mapping, into: log, skipInvalid: skipInvalid, skippedFile: skippedFile, batchSize: batchSize)
+            try importRows(CSVScanner(bytes, delimiter: delimiter), file: file, name: name, mapping: mapping, into: log, skipInvalid: skipInvalid, skippedFile: skippedFile, batchSize: batchSize)
         }
     }
 
@@ -190,6 +86,7 @@ public enum CSVImport {
         _ scanner: CSVScanner, file: String, name: String, mapping: ImportMapping, into log: any EventStore, skipInvalid: Bool,
         skippedFile: String?, batchSize: Int
     ) throws -> ImportResult {
+        try mapping.validate("mapping")
         var reader = scanner
         func next() throws -> (fields: [String], line: Int, offset: Int)? {
             do {
@@ -199,28 +96,19 @@ public enum CSVImport {
             }
         }
         guard let header = try next()?.fields else { throw ImportError(description: "\(file): no header row") }
-        func column(_ name: String?) throws -> Int? {
-            guard let name else { return nil }
-            // The first column of that name (some exports repeat a header).
-            guard let index = header.firstIndex(of: name) else {
-                throw ImportError(description: "\(file): no column '\(name)' in the header (\(header.joined(separator: ", ")))")
-            }
-            return index
-        }
-        let caseIndex = try column(mapping.caseColumn)!
-        let activityIndex = try column(mapping.activityColumn)!
-        let timeIndex = try column(mapping.timeColumn)!
-        let resourceIndex = try column(mapping.resourceColumn)
-        let attributeIndexes = try mapping.attributes.keys.sorted().map { (try column($0)!, mapping.attributes[$0]!) }
-        for (activity, event) in mapping.activities where !ImportMapping.knownEvents.contains(event) {
-            throw ImportError(description: "mapping: activity '\(activity)' maps to '\(event)', which is not one of \(ImportMapping.knownEvents.sorted().joined(separator: ", "))")
-        }
+        let columns = try Columns(header: header, mapping: mapping, file: file)
+        let layout = try TimeLayout(mapping.timeFormat, timeZone: mapping.timeZone)
+        let missing = Set((mapping.missingValues ?? ImportMapping.defaultMissingValues).map(\.trimmingSpaces))
+        func value(_ cell: String) -> String? { missing.contains(cell.trimmingSpaces) ? nil : cell }
+        let registrations = Set(mapping.activities.filter { $0.value == "registered" }.keys)
 
-        // Pass 1: check every row, keep its time, line and offset.
+        // Pass 1: check every row, keep its time, line, case and offset.
         var index: [RowIndex] = []
         var skipped: [String] = []
-        var cases = Set<String>()
-        while let (cells, line, offset) = try next() {
+        var caseNumbers: [String: Int32] = [:]
+        var missingCells = 0
+        var statedPriorities = 0
+        rows: while let (cells, line, offset) = try next() {
             if cells == [""] { continue }  // a blank line
             func bad(_ why: String, column: String) throws {
                 let message = "\(file), line \(line), column '\(column)': \(why)"
@@ -234,57 +122,241 @@ public enum CSVImport {
                 try bad("\(cells.count) fields where the header has \(header.count)", column: header.last ?? "")
                 continue
             }
-            guard !cells[caseIndex].isEmpty else {
-                try bad("the case id is empty", column: mapping.caseColumn)
+            guard let caseID = value(cells[columns.caseID]) else {
+                try bad("the case id is missing ('\(cells[columns.caseID])')", column: mapping.caseColumn)
                 continue
             }
-            guard let time = mapping.parseTime(cells[timeIndex]) else {
-                try bad("'\(cells[timeIndex])' is not a time\(mapping.timeFormat.map { " in the format \($0)" } ?? " in ISO 8601")", column: mapping.timeColumn)
+            guard let time = layout.parse(cells[columns.time]) else {
+                try bad("'\(cells[columns.time])' is not a time \(layout.expected)", column: mapping.timeColumn)
                 continue
             }
-            guard !cells[activityIndex].isEmpty else {
-                try bad("the activity is empty", column: mapping.activityColumn)
-                continue
+            var isRegistration = false
+            var sequence: Int64 = 0
+            if let snapshot = mapping.snapshot {
+                let state = value(cells[columns.state]) ?? ""
+                let detail = columns.stateDetail.flatMap { value(cells[$0]) }
+                guard snapshot.kind(state, detail: detail) != nil else {
+                    try bad(
+                        "the state '\(state)\(detail.map { "/" + $0 } ?? "")' is not in the mapping's states (\(snapshot.states.keys.sorted().joined(separator: ", ")))",
+                        column: snapshot.state)
+                    continue
+                }
+                if let column = columns.sequence, let text = value(cells[column]) {
+                    guard let number = Int64(text.trimmingSpaces) else {
+                        try bad("'\(text)' is not a whole number", column: header[column])
+                        continue
+                    }
+                    sequence = number
+                }
+                for column in [columns.opened, columns.resolved, columns.closed].compactMap({ $0 }) {
+                    guard let text = value(cells[column]) else { continue }
+                    guard layout.parse(text) != nil else {
+                        try bad("'\(text)' is not a time \(layout.expected)", column: header[column])
+                        continue rows
+                    }
+                }
+            } else {
+                guard let activity = value(cells[columns.activity]) else {
+                    try bad("the activity is missing ('\(cells[columns.activity])')", column: mapping.activityColumn ?? "")
+                    continue
+                }
+                isRegistration = registrations.contains(activity)
             }
-            cases.insert(cells[caseIndex])
-            index.append(RowIndex(time: time.microseconds, line: Int32(line), offset: Int64(offset)))
+            for (column, field) in columns.parsed {
+                guard let text = value(cells[column]) else { continue }
+                guard ImportValues.normalised(text, field: field) != nil else {
+                    try bad("'\(text)' is not \(ImportValues.article(field)) \(field); it may be \(ImportValues.forms(field))", column: header[column])
+                    continue rows
+                }
+                if field == "priority" { statedPriorities += 1 }
+            }
+            missingCells += columns.attributes.count { value(cells[$0.0]) == nil && !cells[$0.0].isEmpty }
+            let number = caseNumbers[caseID] ?? Int32(caseNumbers.count)
+            caseNumbers[caseID] = number
+            index.append(RowIndex(time: time.microseconds, line: Int32(line), caseNumber: number, sequence: sequence, offset: Int64(offset), isRegistration: isRegistration))
         }
-        if let skippedFile, !skipped.isEmpty {
-            try (skipped.joined(separator: "\n") + "\n").write(toFile: skippedFile, atomically: true, encoding: .utf8)
-        }
-        // Time order; the file's order among equal times.
-        index.sort { ($0.time, $0.line) < ($1.time, $1.line) }
 
-        // Pass 2: read the rows again in that order and append in batches.
+        var notes: [String] = []
+        let events: [DerivedEvent]
+        if let snapshot = mapping.snapshot {
+            // A case's rows in order: time, then the sequence column, then the file.
+            index.sort { ($0.caseNumber, $0.time, $0.sequence, $0.line) < ($1.caseNumber, $1.time, $1.sequence, $1.line) }
+            if let skippedFile, !skipped.isEmpty { try writeSkipped(skipped, to: skippedFile) }
+            let context = RowContext(scanner: scanner, columns: columns, layout: layout, mapping: mapping, file: name, value: value)
+            events = try SnapshotDerivation.events(index, snapshot: snapshot, context: context, notes: &notes)
+        } else {
+            // Time order; the file's order among equal times.
+            index.sort { ($0.time, $0.line) < ($1.time, $1.line) }
+            let (refused, registrationNotes) = try checkRegistrations(index, cases: caseNumbers.count, mapping: mapping, file: file, skipInvalid: skipInvalid, skipped: &skipped)
+            if !refused.isEmpty { index.removeAll { refused.contains($0.line) } }
+            if let skippedFile, !skipped.isEmpty { try writeSkipped(skipped, to: skippedFile) }
+            notes += registrationNotes
+            let context = RowContext(scanner: scanner, columns: columns, layout: layout, mapping: mapping, file: name, value: value)
+            events = try index.map { entry in
+                let row = try context.row(entry)
+                return DerivedEvent(time: entry.time, caseNumber: entry.caseNumber, stream: row.caseID, event: proposed(row, mapping: mapping, file: name))
+            }
+        }
+        if columns.parsed.contains(where: { $0.1 == "priority" }) {
+            notes.append("priorities: \(statedPriorities) of \(index.count) rows state one")
+        } else {
+            notes.append("priorities: no column is mapped to priority, so tickets state none")
+        }
+        if missingCells > 0 {
+            notes.append("\(missingCells) cells hold a missing-value token (\(missing.sorted().filter { !$0.isEmpty }.joined(separator: " "))): absent, not values")
+        }
+        let appended = try append(events, to: log, batchSize: batchSize)
+        return ImportResult(events: events.count, appended: appended, cases: caseNumbers.count, skipped: skipped.count, notes: notes)
+    }
+
+    /// In time order: which cases begin without a registration, and which register
+    /// twice (refused with the line when the mapping says so).
+    static func checkRegistrations(
+        _ index: [RowIndex], cases: Int, mapping: ImportMapping, file: String, skipInvalid: Bool, skipped: inout [String]
+    ) throws -> (refused: Set<Int32>, notes: [String]) {
+        var begun = [Bool](repeating: false, count: cases)
+        var registered = [Bool](repeating: false, count: cases)
+        var withoutRegistration = 0
+        var repeated = 0
+        var refused = Set<Int32>()
+        for entry in index {
+            let number = Int(entry.caseNumber)
+            if !begun[number] {
+                begun[number] = true
+                if !entry.isRegistration { withoutRegistration += 1 }
+            }
+            guard entry.isRegistration else { continue }
+            if registered[number] {
+                repeated += 1
+                if mapping.repeatedRegistration == .refuse {
+                    let message = "\(file), line \(entry.line), column '\(mapping.activityColumn ?? "")': a second registration of a case that is registered already (the mapping's repeatedRegistration is refuse)"
+                    guard skipInvalid else { throw ImportError(description: message) }
+                    skipped.append(message)
+                    refused.insert(entry.line)
+                }
+            }
+            registered[number] = true
+        }
+        var notes: [String] = []
+        if withoutRegistration > 0 {
+            notes.append("\(withoutRegistration) of \(cases) cases begin without a registration: they open at their first event")
+        }
+        if repeated > 0, mapping.repeatedRegistration != .refuse {
+            notes.append("\(repeated) registrations of cases already registered: applied as updates, their clocks kept")
+        }
+        return (refused, notes)
+    }
+
+    static func writeSkipped(_ skipped: [String], to file: String) throws {
+        try (skipped.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+    }
+
+    /// Appends the events in time order (a case's own order among equal times),
+    /// in atomic batches of about `batchSize`.
+    static func append(_ events: [DerivedEvent], to log: any EventStore, batchSize: Int) throws -> Int {
         var appended = 0
         var start = 0
-        while start < index.count {
+        while start < events.count {
             var appends: [StreamAppend] = []
-            for entry in index[start..<min(start + batchSize, index.count)] {
-                let cells = try scanner.row(at: Int(entry.offset), line: Int(entry.line))
-                var fields: [String: String] = [:]
-                for (column, field) in attributeIndexes where !cells[column].isEmpty { fields[field] = cells[column] }
-                var hasher = SHA256()
-                hasher.update(data: Data("ticketledger-import|\(name)|\(entry.line)|".utf8))
-                for cell in cells {
-                    var text = cell
-                    text.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
-                    hasher.update(data: [0x1F])
-                }
-                let row = Row(
-                    time: Timestamp(microseconds: entry.time), line: Int(entry.line), caseID: cells[caseIndex], activity: cells[activityIndex],
-                    resource: resourceIndex.map { cells[$0] }.flatMap { $0.isEmpty ? nil : $0 }, fields: fields, digest: Array(hasher.finalize()))
-                let event = proposed(row, mapping: mapping, file: name)
-                if appends.last?.stream == row.caseID {
-                    appends[appends.count - 1].events.append(event)
+            for derived in events[start..<min(start + batchSize, events.count)] {
+                if appends.last?.stream == derived.stream {
+                    appends[appends.count - 1].events.append(derived.event)
                 } else {
-                    appends.append(StreamAppend(stream: row.caseID, events: [event]))
+                    appends.append(StreamAppend(stream: derived.stream, events: [derived.event]))
                 }
             }
             appended += try log.append(appends).filter { !$0.wasAlreadyStored }.map(\.positions.count).reduce(0, +)
             start += batchSize
         }
-        return ImportResult(events: index.count, appended: appended, cases: cases.count, skipped: skipped.count)
+        return appended
+    }
+
+    /// The columns a mapping names, resolved against the header.
+    struct Columns {
+        var caseID, time: Int
+        var activity = 0
+        var resource: Int?
+        var attributes: [(Int, String)]
+        /// The attribute columns whose values are parsed.
+        var parsed: [(Int, String)]
+        var state = 0
+        var stateDetail, sequence, group, agent, opened, resolved, closed, closeCode: Int?
+
+        init(header: [String], mapping: ImportMapping, file: String) throws {
+            func column(_ name: String) throws -> Int {
+                // The first column of that name (some exports repeat a header).
+                guard let index = header.firstIndex(of: name) else {
+                    throw ImportError(description: "\(file): no column '\(name)' in the header (\(header.joined(separator: ", ")))")
+                }
+                return index
+            }
+            func optional(_ name: String?) throws -> Int? { try name.map(column) }
+            caseID = try column(mapping.caseColumn)
+            time = try column(mapping.timeColumn)
+            if let activity = mapping.activityColumn { self.activity = try column(activity) }
+            resource = try optional(mapping.resourceColumn)
+            attributes = try mapping.attributes.keys.sorted().map { (try column($0), mapping.attributes[$0]!) }
+            parsed = attributes.filter { ImportMapping.parsedFields.contains($0.1) }
+            if let snapshot = mapping.snapshot {
+                state = try column(snapshot.state)
+                stateDetail = try optional(snapshot.stateDetail)
+                sequence = try optional(snapshot.sequence)
+                group = try optional(snapshot.group)
+                agent = try optional(snapshot.agent)
+                opened = try optional(snapshot.opened)
+                resolved = try optional(snapshot.resolved)
+                closed = try optional(snapshot.closed)
+                closeCode = try optional(snapshot.closeCode)
+            }
+        }
+    }
+
+    /// What pass 2 needs to read a row again.
+    struct RowContext {
+        let scanner: CSVScanner
+        let columns: Columns
+        let layout: TimeLayout
+        let mapping: ImportMapping
+        let file: String
+        let value: (String) -> String?
+
+        /// The row of `entry`, read again and normalised (it was checked in pass 1).
+        func row(_ entry: RowIndex) throws -> Row {
+            let cells = try scanner.row(at: Int(entry.offset), line: Int(entry.line))
+            var fields: [String: String] = [:]
+            for (column, field) in columns.attributes {
+                guard let text = value(cells[column]) else { continue }
+                fields[field] = ImportMapping.parsedFields.contains(field) ? ImportValues.normalised(text, field: field) : text
+            }
+            var hasher = SHA256()
+            hasher.update(data: Data("ticketledger-import|\(file)|\(entry.line)|".utf8))
+            for cell in cells {
+                var text = cell
+                text.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+                hasher.update(data: [0x1F])
+            }
+            return Row(
+                time: Timestamp(microseconds: entry.time), line: Int(entry.line), caseID: cells[columns.caseID],
+                activity: mapping.snapshot == nil ? cells[columns.activity] : cells[columns.state],
+                resource: columns.resource.flatMap { value(cells[$0]) }, fields: fields, digest: Array(hasher.finalize()), cells: cells)
+        }
+
+        /// The time in `column` of `row`, if the mapping names one and the cell has a value.
+        func time(_ column: Int?, of row: Row) -> Timestamp? {
+            column.flatMap { value(row.cells[$0]) }.flatMap(layout.parse)
+        }
+
+        func text(_ column: Int?, of row: Row) -> String? {
+            column.flatMap { value(row.cells[$0]) }
+        }
+    }
+
+    /// One event to append, with what orders it.
+    struct DerivedEvent {
+        var time: Int64
+        var caseNumber: Int32
+        var stream: String
+        var event: ProposedEvent
     }
 
     struct Row {
@@ -295,6 +367,49 @@ public enum CSVImport {
         var resource: String?
         var fields: [String: String]
         var digest: [UInt8]
+        var cells: [String]
+    }
+
+    /// The registration an imported row makes, from its fields as normalised in
+    /// pass 1 (priority by ``levels(_:)``).
+    static func registration(_ f: [String: String], number: String, title: String) -> TicketEvent.Registered {
+        let (impact, urgency, priority, matrixVersion) = levels(f)
+        return .init(
+            number: number, kind: .incident, channel: Channel(importText: f["channel"]), caller: f["caller"] ?? "", client: ClientRef(f["client"] ?? ""),
+            title: f["title"] ?? title, category: f["category"] ?? "", service: f["service"] ?? "",
+            configurationItems: f["ci"].map { [$0] } ?? [], impact: impact, urgency: urgency,
+            priority: priority, matrixVersion: matrixVersion)
+    }
+
+    /// Impact, urgency and priority from normalised fields: a stated priority wins;
+    /// else impact × urgency give one (ITIL's matrix, whose version is returned);
+    /// else 0, none stated. Impact and urgency not stated are medium.
+    static func levels(_ f: [String: String]) -> (impact: Impact, urgency: Urgency, priority: Priority, matrixVersion: UInt16) {
+        let impact = f["impact"].flatMap(UInt8.init).flatMap(Impact.init(rawValue:)) ?? .medium
+        let urgency = f["urgency"].flatMap(UInt8.init).flatMap(Urgency.init(rawValue:)) ?? .medium
+        let derived = f["priority"] == nil && f["impact"] != nil && f["urgency"] != nil
+        let priority = f["priority"].flatMap(UInt8.init) ?? (derived ? PriorityMatrix.itil.priority(impact: impact, urgency: urgency) : 0)
+        return (impact, urgency, priority, derived ? PriorityMatrix.itil.version : 0)
+    }
+
+    /// An imported event with the attributes every import writes: the row's kept
+    /// fields, and `source.file`, `source.line`, `source.activity`.
+    static func event(_ body: TicketEvent, row: Row, number: Int = 0, at time: Timestamp? = nil, file: String) -> ProposedEvent {
+        var attributes = row.fields
+        attributes["source.file"] = file
+        attributes["source.line"] = String(row.line)
+        attributes["source.activity"] = row.activity
+        var digest = row.digest
+        if number > 0 {
+            // The second, third ... event derived from one row.
+            var hasher = SHA256()
+            hasher.update(data: row.digest)
+            hasher.update(data: Array("|\(number)".utf8))
+            digest = Array(hasher.finalize())
+        }
+        return TicketEventCodec.proposed(
+            DeskEvent(body, attributes: attributes), id: EventID(bytes: digest.prefix(16))!, occurredAt: time ?? row.time,
+            actor: row.resource.map { ActorRef(.agent, $0) } ?? ActorRef(.system, "import"))
     }
 
     static func proposed(_ row: Row, mapping: ImportMapping, file: String) -> ProposedEvent {
@@ -303,12 +418,7 @@ public enum CSVImport {
         let line = SupportLine(importText: f["line"]) ?? .firstLine
         let body: TicketEvent
         switch mapping.activities[row.activity] {
-        case "registered"?:
-            body = .registered(.init(
-                number: row.caseID, kind: .incident, channel: .other, caller: f["caller"] ?? "", client: ClientRef(f["client"] ?? ""),
-                title: f["title"] ?? row.activity, category: f["category"] ?? "", service: f["service"] ?? "",
-                configurationItems: f["ci"].map { [$0] } ?? [], impact: .medium, urgency: .medium,
-                priority: f["priority"].flatMap(UInt8.init) ?? 3, matrixVersion: 0))
+        case "registered"?: body = .registered(registration(f, number: row.caseID, title: row.activity))
         case "assigned"?: body = .assigned(.init(group: f["group"] ?? agent, line: line, agent: row.resource))
         case "workStarted"?: body = .workStarted(agent: agent)
         case "suspended"?: body = .suspended(reason: .other, note: row.activity)
@@ -319,13 +429,21 @@ public enum CSVImport {
         case "cancelled"?: body = .cancelled(reason: row.activity)
         default: body = .activityRecorded(name: row.activity)
         }
-        var attributes = f
-        attributes["source.file"] = file
-        attributes["source.line"] = String(row.line)
-        attributes["source.activity"] = row.activity
-        return TicketEventCodec.proposed(
-            DeskEvent(body, attributes: attributes), id: EventID(bytes: row.digest.prefix(16))!, occurredAt: row.time,
-            actor: row.resource.map { ActorRef(.agent, $0) } ?? ActorRef(.system, "import"))
+        return event(body, row: row, file: file)
+    }
+}
+
+extension Channel {
+    /// A channel as exports name it (`Phone`, `Email`, `Self-service`, `Walk in`, ...); anything else is `other`.
+    init(importText text: String?) {
+        let t = text?.lowercased() ?? ""
+        if t.contains("phone") || t.contains("call") { self = .phone }
+        else if t.contains("mail") { self = .email }
+        else if t.contains("web") || t.contains("self") || t.contains("portal") { self = .webPortal }
+        else if t.contains("chat") { self = .chat }
+        else if t.contains("walk") { self = .walkIn }
+        else if t.contains("monitor") || t.contains("alert") || t.contains("event") { self = .monitoring }
+        else { self = .other }
     }
 }
 

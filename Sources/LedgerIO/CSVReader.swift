@@ -13,9 +13,28 @@ struct CSVScanner {
     var offset = 0
     /// The line the next row starts on (1-based).
     var line = 1
+    /// The field separator: `,`, `;` or a tab.
+    let delimiter: UInt8
 
-    init(_ bytes: UnsafeRawBufferPointer) {
+    /// A scanner over `bytes`, past a UTF-8 byte-order mark if there is one. The
+    /// delimiter is `delimiter` if given, else whichever of `,`, `;` and tab is most
+    /// frequent outside quotes in the first line (`,` on a tie).
+    init(_ bytes: UnsafeRawBufferPointer, delimiter: UInt8? = nil) {
         self.bytes = bytes
+        if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { offset = 3 }
+        self.delimiter = delimiter ?? Self.detectDelimiter(bytes, from: offset)
+    }
+
+    static func detectDelimiter(_ bytes: UnsafeRawBufferPointer, from start: Int) -> UInt8 {
+        var counts: [UInt8: Int] = [0x2C: 0, 0x3B: 0, 0x09: 0]
+        var quoted = false
+        var i = start
+        while i < bytes.count, quoted || bytes[i] != 0x0A {
+            if bytes[i] == 0x22 { quoted.toggle() } else if !quoted, counts[bytes[i]] != nil { counts[bytes[i]]! += 1 }
+            i += 1
+        }
+        let best = [UInt8(0x2C), 0x3B, 0x09].max { counts[$0]! < counts[$1]! }!
+        return counts[best]! > counts[0x2C]! ? best : 0x2C
     }
 
     /// The next row: its fields, the line and the offset it starts at; nil at
@@ -47,7 +66,7 @@ struct CSVScanner {
             switch byte {
             case UInt8(ascii: "\""):
                 quoted = true
-            case UInt8(ascii: ","):
+            case delimiter:
                 fields.append(String(decoding: field, as: UTF8.self))
                 field.removeAll(keepingCapacity: true)
             case UInt8(ascii: "\r"):

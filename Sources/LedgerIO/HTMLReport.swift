@@ -51,7 +51,11 @@ public enum HTMLReport {
             <h2>Service-desk KPIs</h2><div class="cards">
             """
         for (label, value) in cards { html += "<div class=\"card\"><span class=\"muted\">\(label)</span><b>\(value)</b></div>" }
-        html += "</div>\n<h2>Queues at the end of the window</h2>\n<table><tr><th>line / group</th><th>open</th><th>oldest</th></tr>"
+        html += "</div>\n"
+        if !input.metrics.notes.isEmpty {
+            html += "<ul class=\"notes\">" + input.metrics.notes.map { "<li>\(escape($0))</li>" }.joined() + "</ul>\n"
+        }
+        html += "<h2>Queues at the end of the window</h2>\n<table><tr><th>line / group</th><th>open</th><th>oldest</th></tr>"
         for queue in input.queues.byLine + input.queues.byGroup {
             html += "<tr><td>\(escape(queue.key))</td><td>\(queue.count)</td><td>\(hours(Double(queue.oldestAgeSeconds)))</td></tr>"
         }

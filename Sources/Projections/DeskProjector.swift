@@ -15,7 +15,11 @@ public import TicketLedger
 public struct DeskProjector: Sendable {
     /// Bumped whenever the state's meaning or layout changes: snapshots of
     /// another version are ignored, never misread.
-    public static let version = 1
+    public static let version = 2
+
+    /// The ticket attribute holding an SLA outcome recorded by the source system
+    /// (`true` or `false`), as imports of status snapshots write it.
+    public static let recordedSLAAttribute = "sla.made"
 
     /// What it computes.
     public let options: ProjectionOptions
@@ -27,10 +31,15 @@ public struct DeskProjector: Sendable {
     public private(set) var unknownEvents = 0
     /// Events left out because they occurred after the as-of time.
     public private(set) var eventsAfterAsOf = 0
+    /// Assignments and escalations applied (every ticket, every time): none
+    /// means the log does not record handovers, so first-contact and first-line
+    /// resolution cannot be judged.
+    public private(set) var handoverEvents = 0
 
     var tickets: [String: Tracked] = [:]
     var problems: [String: Problem] = [:]
     var retired: Deque<Retired> = []
+    var departed: [String: Departed] = [:]
     var dues: Heap<Due> = []
     var total = KPIAggregate()
     var groups: [String: KPIAggregate] = [:]
@@ -77,6 +86,41 @@ public struct DeskProjector: Sendable {
         var decidedAt: Timestamp?
     }
 
+    /// What stays of a closed ticket that left memory: enough that a late event
+    /// neither opens it again as new nor counts its first resolution twice.
+    struct Departed: Sendable, Codable {
+        var status: TicketStatus
+        var registeredAt: Timestamp
+        var line: SupportLine
+        var wasResolved: Bool
+        var wasReopened: Bool
+        var assignmentCount: Int32
+        var escalationCount: Int32
+
+        init(_ ticket: Ticket) {
+            status = ticket.status
+            registeredAt = ticket.registeredAt
+            line = ticket.line
+            wasResolved = ticket.resolutionCount > 0
+            wasReopened = ticket.reopenCount > 0
+            assignmentCount = Int32(clamping: ticket.assignmentCount)
+            escalationCount = Int32(clamping: ticket.escalationCount)
+        }
+
+        /// Sets what is kept on a ticket rebuilt for a late event.
+        func restore(_ ticket: inout Ticket, version: UInt64, at time: Timestamp) {
+            ticket.version = version
+            ticket.status = status
+            ticket.registeredAt = registeredAt
+            ticket.line = line
+            ticket.resolutionCount = wasResolved ? 1 : 0
+            ticket.reopenCount = wasReopened ? 1 : 0
+            ticket.assignmentCount = Int(assignmentCount)
+            ticket.escalationCount = Int(escalationCount)
+            ticket.firstResponseAt = time
+        }
+    }
+
     struct Retired: Sendable, Codable {
         var at: Timestamp
         var number: String
@@ -121,7 +165,7 @@ public struct DeskProjector: Sendable {
             unknownEvents += 1
             return
         }
-        apply(event, streamID: record.streamID, occurredAt: occurredAt, position: position)
+        apply(event, streamID: record.streamID, streamVersion: record.streamVersion, occurredAt: occurredAt, position: position)
     }
 
     /// Applies an event read by a subscription.
@@ -136,12 +180,21 @@ public struct DeskProjector: Sendable {
             unknownEvents += 1
             return
         }
-        apply(event, streamID: recorded.streamID, occurredAt: recorded.event.occurredAt, position: recorded.position)
+        apply(
+            event, streamID: recorded.streamID, streamVersion: recorded.streamVersion, occurredAt: recorded.event.occurredAt,
+            position: recorded.position)
     }
 
-    mutating func apply(_ event: DeskEvent, streamID: String, occurredAt time: Timestamp, position: UInt64) {
+    /// Applies one decoded event. A ticket opens at its stream's first event,
+    /// whatever it is: a registration or, in an imported log that has none, the
+    /// first thing recorded (``KPIValues/openedWithoutRegistration`` counts those).
+    mutating func apply(_ event: DeskEvent, streamID: String, streamVersion: UInt64, occurredAt time: Timestamp, position: UInt64) {
         self.position = position
         lastEventTime = max(lastEventTime ?? time, time)
+        switch event.body {
+        case .assigned, .escalated: handoverEvents += 1
+        default: break
+        }
         expireDues(before: time)
         switch event.body {
         case .problemOpened, .rootCauseFound, .knownErrorRecorded, .problemClosed:
@@ -166,16 +219,31 @@ public struct DeskProjector: Sendable {
         // it in place, and move it back: copying a ticket costs a retain per field.
         let index = tickets.index(forKey: streamID)
         let isNew = index == nil
+        // A ticket that closed and left memory (closedRetentionDays) has a late
+        // event: it comes back as it left, neither registered nor first-resolved again.
+        let returning = isNew ? departed.removeValue(forKey: streamID) : nil
+        let opens = isNew && returning == nil
         var tracked = isNew ? Tracked(ticket: Ticket(number: streamID, at: time)) : Tracked.placeholder
         if let index { swap(&tracked, &tickets.values[index]) }
+        returning?.restore(&tracked.ticket, version: streamVersion - 1, at: time)
         let before = Before(tracked.ticket)
         tracked.ticket.apply(event, occurredAt: time)
         let key = options.groupBy.map { $0.key(of: tracked.ticket) }
 
-        switch event.body {
-        case .registered:
-            count(at: time, key: key) { $0.registered += 1 }
+        var isRegistration = false
+        if case .registered = event.body { isRegistration = true }
+        if opens {
+            count(at: time, key: key) {
+                $0.registered += 1
+                if !isRegistration { $0.openedWithoutRegistration += 1 }
+                if tracked.ticket.priority == 0, tracked.ticket.attributes["priority"] == nil { $0.priorityNotStated += 1 }
+            }
             flow(at: time) { $0.inflow += 1 }
+        } else if isRegistration {
+            count(at: time, key: key) { $0.repeatedRegistrations += 1 }
+        }
+
+        switch event.body {
         case .escalated(let escalation) where escalation.kind == .functional && before.escalationCount == 0:
             updateArea(tracked.ticket) { $0.escalated += 1 }
         case .linked(let kind, _) where kind == .problem || kind == .knownError:
@@ -227,10 +295,19 @@ public struct DeskProjector: Sendable {
                 }
             }
         case .reopened:
-            count(at: time, key: key) { $0.reopened += 1 }
+            let first = tracked.ticket.reopenCount == 1
+            count(at: time, key: key) {
+                $0.reopened += 1
+                if first { $0.reopenedTickets += 1 }
+            }
             flow(at: time) { $0.inflow += 1 }
         case .closed:
-            count(at: time, key: key) { $0.closed += 1 }
+            // The SLA outcome the source system recorded (an import's `sla.made`), kept beside the derived one.
+            let recorded = tracked.ticket.attributes[Self.recordedSLAAttribute]
+            count(at: time, key: key) {
+                $0.closed += 1
+                if recorded == "true" { $0.recordedSLAMet += 1 } else if recorded == "false" { $0.recordedSLAMissed += 1 }
+            }
         case .cancelled:
             count(at: time, key: key) { $0.cancelled += 1 }
             flow(at: time) { $0.outflow += 1 }
@@ -245,9 +322,27 @@ public struct DeskProjector: Sendable {
         default:
             break
         }
+        // A resolved or closed ticket that an event other than a reopening opens (or
+        // resolves) again was reopened: imported logs often record no reopening.
+        var isReopening = false, isResolution = false
+        switch event.body {
+        case .reopened: isReopening = true
+        case .resolved: isResolution = true
+        default: break
+        }
+        if !isReopening, before.status == .resolved || before.status == .closed, tracked.ticket.status.isOpen || isResolution {
+            tracked.ticket.reopenCount += 1
+            let first = tracked.ticket.reopenCount == 1
+            count(at: time, key: key) {
+                $0.reopened += 1
+                $0.impliedReopenings += 1
+                if first { $0.reopenedTickets += 1 }
+            }
+            flow(at: time) { $0.inflow += 1 }
+        }
         // An incident counts for problem areas from its stream's first event
         // (its registration, or whatever an imported log starts with).
-        if isNew, let analysis = options.problemAreas {
+        if opens, let analysis = options.problemAreas {
             areaState?.registered(tracked.ticket, at: time, options: analysis, inWindow: options.inWindow(time))
         }
         // The first response (or a resolution before any response) meets or misses the response target.
@@ -308,6 +403,8 @@ public struct DeskProjector: Sendable {
         while let oldest = retired.first, oldest.at.microseconds < horizon {
             retired.removeFirst()
             if let index = tickets.index(forKey: oldest.number), tickets.values[index].ticket.status.isFinal {
+                let ticket = tickets.values[index].ticket
+                departed[oldest.number] = Departed(ticket)
                 tickets.remove(at: index)
             }
         }
@@ -353,7 +450,7 @@ public struct DeskProjector: Sendable {
 
 extension DeskProjector: Codable {
     enum CodingKeys: String, CodingKey {
-        case options, position, lastEventTime, unknownEvents, eventsAfterAsOf, tickets, problems, retired, dues, total, groups, flows, areaState
+        case options, position, lastEventTime, unknownEvents, eventsAfterAsOf, handoverEvents, tickets, problems, retired, departed, dues, total, groups, flows, areaState
     }
 
     /// Restores a snapshot.
@@ -364,9 +461,11 @@ extension DeskProjector: Codable {
         lastEventTime = try c.decodeIfPresent(Timestamp.self, forKey: .lastEventTime)
         unknownEvents = try c.decode(Int.self, forKey: .unknownEvents)
         eventsAfterAsOf = try c.decode(Int.self, forKey: .eventsAfterAsOf)
+        handoverEvents = try c.decode(Int.self, forKey: .handoverEvents)
         tickets = try c.decode([String: Tracked].self, forKey: .tickets)
         problems = try c.decode([String: Problem].self, forKey: .problems)
         retired = try c.decode(Deque<Retired>.self, forKey: .retired)
+        departed = try c.decode([String: Departed].self, forKey: .departed)
         dues = Heap(try c.decode([Due].self, forKey: .dues))
         total = try c.decode(KPIAggregate.self, forKey: .total)
         groups = try c.decode([String: KPIAggregate].self, forKey: .groups)
@@ -382,9 +481,11 @@ extension DeskProjector: Codable {
         try c.encodeIfPresent(lastEventTime, forKey: .lastEventTime)
         try c.encode(unknownEvents, forKey: .unknownEvents)
         try c.encode(eventsAfterAsOf, forKey: .eventsAfterAsOf)
+        try c.encode(handoverEvents, forKey: .handoverEvents)
         try c.encode(tickets, forKey: .tickets)
         try c.encode(problems, forKey: .problems)
         try c.encode(retired, forKey: .retired)
+        try c.encode(departed, forKey: .departed)
         try c.encode(Array(dues.unordered).sorted(), forKey: .dues)
         try c.encode(total, forKey: .total)
         try c.encode(groups, forKey: .groups)

@@ -5,6 +5,19 @@ import Histogram
 /// is reported within 1 % of the true one); means are exact.
 struct KPIAggregate: Sendable, Codable, Equatable {
     var registered = 0
+    /// Tickets that opened at a first event other than a registration.
+    var openedWithoutRegistration = 0
+    /// Registrations of tickets that already existed (applied as updates).
+    var repeatedRegistrations = 0
+    /// Tickets reopened for the first time.
+    var reopenedTickets = 0
+    /// Reopenings without a reopen event: a resolved or closed ticket worked on or resolved again.
+    var impliedReopenings = 0
+    /// Tickets opened without a stated priority (0).
+    var priorityNotStated = 0
+    /// Tickets closed whose source recorded the SLA outcome (`sla.made`): met, missed.
+    var recordedSLAMet = 0
+    var recordedSLAMissed = 0
     var resolved = 0
     var closed = 0
     var reopened = 0
@@ -36,10 +49,14 @@ struct KPIAggregate: Sendable, Codable, Equatable {
 
 /// A bounded histogram of durations in seconds.
 struct DurationHistogram: Sendable, Codable, Equatable {
-    private var histogram = Histogram<UInt32>(lowestDiscernibleValue: 1, highestTrackableValue: 100_000_000, numberOfSignificantValueDigits: .two)
+    /// 317 years: problem records stay open for years (BPI 2013's for up to seven),
+    /// and a clamped duration would be a wrong percentile.
+    static let highest: Int64 = 10_000_000_000
+
+    private var histogram = Histogram<UInt32>(lowestDiscernibleValue: 1, highestTrackableValue: UInt64(highest), numberOfSignificantValueDigits: .two)
 
     mutating func record(_ seconds: Int64) {
-        _ = histogram.record(UInt64(min(max(seconds, 0), 100_000_000)))
+        _ = histogram.record(UInt64(min(max(seconds, 0), Self.highest)))
     }
 
     var count: UInt64 { histogram.totalCount }
@@ -89,7 +106,17 @@ public struct AgeBands: Sendable, Hashable, Codable {
 public struct KPIValues: Sendable, Hashable, Codable {
     /// The group's key (absent for the totals).
     public var key: String?
+    /// Tickets opened in the window: a ticket opens at its first event.
     public var registered: Int
+    /// Of ``registered``, those whose first event is not a registration (imported
+    /// logs that begin a case with whatever happened first).
+    public var openedWithoutRegistration: Int
+    /// Registration events of tickets that already existed: applied as updates
+    /// of their fields, without restarting their clocks.
+    public var repeatedRegistrations: Int
+    /// Of ``reopened``, those the log records no reopen event for: a resolved or
+    /// closed ticket that was worked on, suspended, assigned or resolved again.
+    public var impliedReopenings: Int
     public var resolved: Int
     public var closed: Int
     public var reopened: Int
@@ -101,6 +128,9 @@ public struct KPIValues: Sendable, Hashable, Codable {
     public var reassignmentRate: Double?
     public var pingPongRate: Double?
     public var reopenRate: Double?
+    /// The share of the resolution cohort reopened at least once: tickets
+    /// reopened for the first time in the window / ``firstResolutions``.
+    public var reopenedTicketRate: Double?
     public var meanTimeToFirstResponseSeconds: Double?
     public var medianTimeToFirstResponseSeconds: Double?
     public var p90TimeToFirstResponseSeconds: Double?
@@ -109,6 +139,10 @@ public struct KPIValues: Sendable, Hashable, Codable {
     public var p90TimeToResolveSeconds: Double?
     public var slaResponseComplianceRate: Double?
     public var slaResolutionComplianceRate: Double?
+    /// The share of tickets closed in the window whose source system recorded the
+    /// SLA as made (attribute `sla.made`), among those where it recorded one;
+    /// reported beside the derived compliance, never mixed with it.
+    public var recordedSLAComplianceRate: Double?
     public var slaResponseBreaches: Int
     public var slaResolutionBreaches: Int
     public var backlog: Int
@@ -119,11 +153,11 @@ public struct KPIValues: Sendable, Hashable, Codable {
     public var satisfactionDistribution: [Int]
 
     enum CodingKeys: String, CodingKey {
-        case key, registered, resolved, closed, reopened, cancelled, firstResolutions, firstContactResolutionRate
-        case firstLineResolutionRate, escalationRate, reassignmentRate, pingPongRate, reopenRate
+        case key, registered, openedWithoutRegistration, repeatedRegistrations, impliedReopenings, resolved, closed, reopened, cancelled, firstResolutions, firstContactResolutionRate
+        case firstLineResolutionRate, escalationRate, reassignmentRate, pingPongRate, reopenRate, reopenedTicketRate
         case meanTimeToFirstResponseSeconds, medianTimeToFirstResponseSeconds, p90TimeToFirstResponseSeconds
         case meanTimeToResolveSeconds, medianTimeToResolveSeconds, p90TimeToResolveSeconds
-        case slaResponseComplianceRate, slaResolutionComplianceRate, slaResponseBreaches, slaResolutionBreaches
+        case slaResponseComplianceRate, slaResolutionComplianceRate, recordedSLAComplianceRate, slaResponseBreaches, slaResolutionBreaches
         case backlog, backlogAgeBands, satisfactionCount, satisfactionMean, satisfactionDistribution
     }
 
@@ -133,6 +167,9 @@ public struct KPIValues: Sendable, Hashable, Codable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         if let key { try c.encode(key, forKey: .key) }
         try c.encode(registered, forKey: .registered)
+        try c.encode(openedWithoutRegistration, forKey: .openedWithoutRegistration)
+        try c.encode(repeatedRegistrations, forKey: .repeatedRegistrations)
+        try c.encode(impliedReopenings, forKey: .impliedReopenings)
         try c.encode(resolved, forKey: .resolved)
         try c.encode(closed, forKey: .closed)
         try c.encode(reopened, forKey: .reopened)
@@ -144,6 +181,7 @@ public struct KPIValues: Sendable, Hashable, Codable {
         try c.encode(reassignmentRate, forKey: .reassignmentRate)
         try c.encode(pingPongRate, forKey: .pingPongRate)
         try c.encode(reopenRate, forKey: .reopenRate)
+        try c.encode(reopenedTicketRate, forKey: .reopenedTicketRate)
         try c.encode(meanTimeToFirstResponseSeconds, forKey: .meanTimeToFirstResponseSeconds)
         try c.encode(medianTimeToFirstResponseSeconds, forKey: .medianTimeToFirstResponseSeconds)
         try c.encode(p90TimeToFirstResponseSeconds, forKey: .p90TimeToFirstResponseSeconds)
@@ -152,6 +190,7 @@ public struct KPIValues: Sendable, Hashable, Codable {
         try c.encode(p90TimeToResolveSeconds, forKey: .p90TimeToResolveSeconds)
         try c.encode(slaResponseComplianceRate, forKey: .slaResponseComplianceRate)
         try c.encode(slaResolutionComplianceRate, forKey: .slaResolutionComplianceRate)
+        try c.encode(recordedSLAComplianceRate, forKey: .recordedSLAComplianceRate)
         try c.encode(slaResponseBreaches, forKey: .slaResponseBreaches)
         try c.encode(slaResolutionBreaches, forKey: .slaResolutionBreaches)
         try c.encode(backlog, forKey: .backlog)
@@ -161,21 +200,27 @@ public struct KPIValues: Sendable, Hashable, Codable {
         try c.encode(satisfactionDistribution, forKey: .satisfactionDistribution)
     }
 
-    init(key: String?, aggregate a: KPIAggregate, backlog: Int, bands: AgeBands) {
+    /// - Parameter handovers: whether the log records assignments or escalations
+    ///   at all; without them first-contact and first-line resolution are `nil`.
+    init(key: String?, aggregate a: KPIAggregate, backlog: Int, bands: AgeBands, handovers: Bool) {
         func rate(_ part: Int, _ whole: Int) -> Double? { whole == 0 ? nil : Double(part) / Double(whole) }
         self.key = key
         registered = a.registered
+        openedWithoutRegistration = a.openedWithoutRegistration
+        repeatedRegistrations = a.repeatedRegistrations
+        impliedReopenings = a.impliedReopenings
         resolved = a.resolved
         closed = a.closed
         reopened = a.reopened
         cancelled = a.cancelled
         firstResolutions = a.firstResolutions
-        firstContactResolutionRate = rate(a.firstContactResolutions, a.firstResolutions)
-        firstLineResolutionRate = rate(a.firstLineResolutions, a.firstResolutions)
+        firstContactResolutionRate = handovers ? rate(a.firstContactResolutions, a.firstResolutions) : nil
+        firstLineResolutionRate = handovers ? rate(a.firstLineResolutions, a.firstResolutions) : nil
         escalationRate = rate(a.escalatedBeforeResolution, a.firstResolutions)
         reassignmentRate = rate(a.reassignedBeforeResolution, a.firstResolutions)
         pingPongRate = rate(a.pingPongBeforeResolution, a.firstResolutions)
         reopenRate = rate(a.reopened, a.resolved)
+        reopenedTicketRate = rate(a.reopenedTickets, a.firstResolutions)
         meanTimeToFirstResponseSeconds = a.responses == 0 ? nil : Double(a.responseSecondsTotal) / Double(a.responses)
         medianTimeToFirstResponseSeconds = a.responseSeconds.percentile(50)
         p90TimeToFirstResponseSeconds = a.responseSeconds.percentile(90)
@@ -184,6 +229,7 @@ public struct KPIValues: Sendable, Hashable, Codable {
         p90TimeToResolveSeconds = a.resolveSeconds.percentile(90)
         slaResponseComplianceRate = rate(a.responseMet, a.responseMet + a.responseBreached)
         slaResolutionComplianceRate = rate(a.resolutionMet, a.resolutionMet + a.resolutionBreached)
+        recordedSLAComplianceRate = rate(a.recordedSLAMet, a.recordedSLAMet + a.recordedSLAMissed)
         slaResponseBreaches = a.responseBreached
         slaResolutionBreaches = a.resolutionBreached
         self.backlog = backlog

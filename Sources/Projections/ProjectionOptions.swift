@@ -18,7 +18,7 @@ public enum Grouping: String, Sendable, Hashable, Codable, CaseIterable {
         case .service: ticket.service
         case .ci: ticket.configurationItems.first
         case .client: ticket.client.id
-        case .priority: String(ticket.priority)
+        case .priority: ticket.priority == 0 ? nil : String(ticket.priority)
         case .product: ticket.attributes["product"] ?? ticket.configurationItems.first
         }
         return value.flatMap { $0.isEmpty ? nil : $0 } ?? ticket.attributes[rawValue].flatMap { $0.isEmpty ? nil : $0 } ?? "(none)"

@@ -79,6 +79,10 @@ public struct MetricsReport: Sendable, Hashable, Codable {
     public var period: Period
     /// Inflow and outflow per period.
     public var flows: [PeriodFlow]
+    /// What the reader must know before using the figures: a KPI the data cannot
+    /// support (and is `null` for that reason), tickets opened without a
+    /// registration, repeated registrations. Empty when there is nothing to say.
+    public var notes: [String]
 }
 
 /// One ticket's SLA as of a moment.
@@ -136,7 +140,8 @@ extension DeskProjector {
                 registeredAt: t.registeredAt, ageSeconds: max(0, (now.microseconds - t.registeredAt.microseconds) / 1_000_000),
                 resolutionDue: tracked.resolution.state == .none ? nil : tracked.resolution.due)
         }.sorted { a, b in
-            if a.priority != b.priority { return a.priority < b.priority }
+            // Priority 1 first; a ticket that states none (0) after every stated one.
+            if a.priority != b.priority { return a.priority &- 1 < b.priority &- 1 }
             switch (a.resolutionDue, b.resolutionDue) {
             case let (x?, y?) where x != y: return x < y
             case (_?, nil): return true
@@ -182,15 +187,42 @@ extension DeskProjector {
         let keys = Set(state.groups.keys).union(groupBacklog.keys).sorted()
         return MetricsReport(
             from: options.from, to: now, groupBy: options.groupBy,
-            total: KPIValues(key: nil, aggregate: state.total, backlog: backlog, bands: bands),
+            total: KPIValues(key: nil, aggregate: state.total, backlog: backlog, bands: bands, handovers: state.handoverEvents > 0),
             groups: keys.map { key in
                 let (count, ages) = groupBacklog[key] ?? (0, AgeBands())
-                return KPIValues(key: key, aggregate: state.groups[key] ?? KPIAggregate(), backlog: count, bands: ages)
+                return KPIValues(
+                    key: key, aggregate: state.groups[key] ?? KPIAggregate(), backlog: count, bands: ages, handovers: state.handoverEvents > 0)
             },
             period: options.period,
             flows: state.flows.keys.sorted().map { index in
                 MetricsReport.PeriodFlow(start: Self.periodStart(index, options.period), inflow: state.flows[index]!.inflow, outflow: state.flows[index]!.outflow)
-            })
+            },
+            notes: state.notes)
+    }
+
+    /// The caveats of ``MetricsReport/notes``, from the totals.
+    var notes: [String] {
+        let t = total
+        var notes: [String] = []
+        if t.openedWithoutRegistration > 0 {
+            notes.append("\(t.openedWithoutRegistration) of \(t.registered) tickets begin without a registration: they open at their first event")
+        }
+        if t.repeatedRegistrations > 0 {
+            notes.append("\(t.repeatedRegistrations) registrations of tickets that already existed were applied as updates, without restarting their clocks")
+        }
+        if t.impliedReopenings > 0 {
+            notes.append("\(t.impliedReopenings) of \(t.reopened) reopenings have no reopen event: a resolved or closed ticket was worked on or resolved again")
+        }
+        if t.priorityNotStated > 0 {
+            notes.append("\(t.priorityNotStated) of \(t.registered) tickets state no priority: grouped by priority they are (none)")
+        }
+        if handoverEvents == 0, t.firstResolutions > 0 {
+            notes.append("the log records no assignment or escalation: first-contact and first-line resolution cannot be judged (null)")
+        }
+        if t.registered > 0, t.responseMet + t.responseBreached + t.resolutionMet + t.resolutionBreached == 0, t.recordedSLAMet + t.recordedSLAMissed == 0 {
+            notes.append("no ticket has an SLA attached: SLA compliance cannot be computed (null)")
+        }
+        return notes
     }
 
     static func periodStart(_ index: Int64, _ period: Period) -> Timestamp {

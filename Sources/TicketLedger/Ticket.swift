@@ -47,8 +47,10 @@ public struct Ticket: Sendable, Hashable, Codable {
     public var impact: Impact = .medium
     /// How soon it must be dealt with.
     public var urgency: Urgency = .medium
-    /// The priority (from the matrix unless overridden).
-    public var priority: Priority = 3
+    /// The priority (from the matrix unless overridden), 1 (critical) to 5; 0 when
+    /// nothing stated one (a ticket opened without a registration, or an imported
+    /// registration whose source gives none).
+    public var priority: Priority = 0
     /// The version of the priority matrix that set the priority.
     public var matrixVersion: UInt16 = 0
 
@@ -63,7 +65,8 @@ public struct Ticket: Sendable, Hashable, Codable {
     /// The agent working on it, if any.
     public var agent: String?
 
-    /// When it was registered (its first event's time for an imported stream).
+    /// When it opened: its first event's time, a registration or not (a later
+    /// registration does not move it).
     public var registeredAt: Timestamp
     /// Its last event's time.
     public var updatedAt: Timestamp
@@ -166,8 +169,12 @@ public struct Ticket: Sendable, Hashable, Codable {
             urgency = e.urgency
             priority = e.priority
             matrixVersion = e.matrixVersion
-            registeredAt = occurredAt
-            status = .new
+            // A ticket's clock starts at its first event. A registration that comes
+            // later (imported logs repeat them) updates its fields, never restarts it.
+            if version == 1 {
+                registeredAt = occurredAt
+                status = .new
+            }
         case .classified(let e):
             category = e.newCategory
             service = e.newService

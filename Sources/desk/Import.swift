@@ -70,11 +70,12 @@ struct Import: ParsableCommand {
             try JSONLinesImport.importFile(file, into: log)
         }
         if json {
-            struct Output: Encodable { let events, appended, cases, skipped: Int }
-            printJSON(Output(events: result.events, appended: result.appended, cases: result.cases, skipped: result.skipped))
+            struct Output: Encodable { let events, appended, cases, skipped: Int; let notes: [String] }
+            printJSON(Output(events: result.events, appended: result.appended, cases: result.cases, skipped: result.skipped, notes: result.notes))
         } else {
             print("Imported \(file): \(result.events) events of \(result.cases) cases, \(result.appended) appended now\(result.appended == 0 && result.events > 0 ? " (imported before)" : "")")
             if result.skipped > 0 { print("Skipped \(result.skipped) invalid rows; they are listed in \(skippedFile)") }
+            for note in result.notes { print("note: \(note)") }
         }
     }
 }

@@ -29,7 +29,7 @@ struct Metrics: ParsableCommand {
     /// The totals' keys at the top level, then `groups` and the flows.
     struct Output: Encodable {
         let report: MetricsReport
-        enum Keys: String, CodingKey { case from, to, by, groups, period, flows }
+        enum Keys: String, CodingKey { case from, to, by, groups, period, flows, notes }
         func encode(to encoder: any Encoder) throws {
             try report.total.encode(to: encoder)
             var c = encoder.container(keyedBy: Keys.self)
@@ -39,6 +39,7 @@ struct Metrics: ParsableCommand {
             if report.groupBy != nil { try c.encode(report.groups, forKey: .groups) }
             try c.encode(report.period, forKey: .period)
             try c.encode(report.flows, forKey: .flows)
+            try c.encode(report.notes, forKey: .notes)
         }
     }
 
@@ -54,6 +55,10 @@ struct Metrics: ParsableCommand {
         }
         print("KPIs from \(report.from?.description ?? "the first event") to \(report.to)\n")
         print(kpiTable([report.total] + report.groups))
+        if let recorded = report.total.recordedSLAComplianceRate {
+            print("SLA compliance recorded by the source system (sla.made): \(percent(recorded))")
+        }
+        for note in report.notes { print("note: \(note)") }
         print("\nInflow / outflow per \(period.rawValue):")
         var flows = Table("\(period.rawValue) from", "in", "out")
         for flow in report.flows.suffix(12) { flows.add(String(flow.start.description.prefix(10)), String(flow.inflow), String(flow.outflow)) }

@@ -105,7 +105,7 @@ struct CSVImportTests {
                 #expect(result.events == 3)
                 #expect(result.skipped == 3)
                 let skipped = try String(contentsOfFile: path + "/skipped.txt", encoding: .utf8)
-                #expect(skipped.contains("line 5, column 'case': the case id is empty"))
+                #expect(skipped.contains("line 5, column 'case': the case id is missing"))
                 #expect(skipped.contains("line 6, column 'who': 3 fields where the header has 4"))
                 #expect(try log.readStream("T1").map(\.type) == ["TicketRegistered", "ActivityRecorded", "TicketClosed"])
             }
