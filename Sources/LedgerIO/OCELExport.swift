@@ -99,14 +99,26 @@ public enum OCELExport {
         try write("\n],\"objects\":[")
         var objects = 0
         var declared = Set<String>()
+        var customNames = Set<String>()
         try StreamWalker.walk(log, selection: selection, progress: nil) { stream, mined, final in
             var attributes: [Attribute] = []
             var lastPriority: Priority?
             var lastStatus: TicketStatus?
+            var lastCustom: [String: String] = [:]
             for event in mined {
                 if event.ticket.priority != lastPriority {
-                    attributes.append(Attribute(name: "priority", value: String(event.ticket.priority), time: event.time.description))
+                    // 0 states no priority: left out rather than written as a value.
+                    if event.ticket.priority != 0 {
+                        attributes.append(Attribute(name: "priority", value: String(event.ticket.priority), time: event.time.description))
+                    }
                     lastPriority = event.ticket.priority
+                }
+                // The ticket's custom attributes (an import's product, customer, ...), as they change;
+                // `source.*` say where each event came from and stay on the events.
+                for (name, value) in event.ticket.attributes.sorted(by: { $0.key < $1.key }) where !name.hasPrefix("source.") && lastCustom[name] != value {
+                    attributes.append(Attribute(name: name, value: value, time: event.time.description))
+                    lastCustom[name] = value
+                    customNames.insert(name)
                 }
                 if event.ticket.status != lastStatus {
                     attributes.append(Attribute(name: "status", value: event.ticket.status.description, time: event.time.description))
@@ -132,9 +144,11 @@ public enum OCELExport {
             var name: String
             var attributes: [Field]
         }
+        let standard = ["priority", "status", "category", "service", "channel", "client"]
+        let ticketAttributes = standard + customNames.subtracting(standard).sorted()
         let objectTypes = ["ticket", "problem", "configuration item", "caller", "group", "agent", "change"].map { name in
             TypeDeclaration(name: name, attributes: name == "ticket" || name == "problem"
-                ? ["priority", "status", "category", "service", "channel", "client"].map { .init(name: $0, type: "string") } : [])
+                ? ticketAttributes.map { .init(name: $0, type: "string") } : [])
         }
         let eventTypeDeclarations = eventTypes.sorted().map {
             TypeDeclaration(name: $0, attributes: [.init(name: "lifecycle", type: "string"), .init(name: "resource", type: "string")])

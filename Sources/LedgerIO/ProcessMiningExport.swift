@@ -20,8 +20,13 @@ struct MinedEvent {
 /// Walks the log one stream (ticket or problem) at a time, so that a trace's
 /// events come together and memory holds one stream, not the export.
 enum StreamWalker {
+    /// Which streams a walk passes on.
+    enum Cases {
+        case all, tickets, problems
+    }
+
     static func walk(
-        _ log: any EventStore, selection: JSONLinesExport.Selection, progress: ((UInt64) -> Void)?,
+        _ log: any EventStore, selection: JSONLinesExport.Selection, cases: Cases = .all, progress: ((UInt64) -> Void)?,
         _ body: (_ stream: String, _ events: [MinedEvent], _ final: Ticket) throws -> Void
     ) throws {
         var done: UInt64 = 0
@@ -29,8 +34,17 @@ enum StreamWalker {
             guard !stream.hasPrefix("$"), selection.streams.isEmpty || selection.streams.contains(stream) else { return }
             var state: Ticket?
             var mined: [MinedEvent] = []
+            var isProblem: Bool?
             for recorded in try log.readStream(stream) {
                 let event = try TicketEventCodec.decode(recorded)
+                if isProblem == nil, let body = event?.body {
+                    // A problem record's stream starts with a problem event.
+                    switch body {
+                    case .problemOpened, .rootCauseFound, .knownErrorRecorded, .problemClosed: isProblem = true
+                    default: isProblem = false
+                    }
+                    if (cases == .tickets && isProblem!) || (cases == .problems && !isProblem!) { return }
+                }
                 let time = recorded.event.occurredAt
                 let before = state
                 if let event { state = Ticket.evolve(state, streamID: stream, event: event, occurredAt: time) }
@@ -69,13 +83,23 @@ enum StreamWalker {
     }
 }
 
-/// XES (IEEE 1849) for process-mining tools: one trace per ticket or problem,
-/// `concept:name` its number, the ticket's attributes on the trace.
+/// XES (IEEE 1849) for process-mining tools: one trace per case of one case
+/// notion (tickets, or problem records), `concept:name` its number, the
+/// ticket's attributes (imported ones included) on the trace.
 public enum XESExport {
+    /// What a trace is: a ticket (incidents and requests) or a problem record.
+    public enum CaseNotion: String, Sendable, CaseIterable {
+        /// One trace per ticket; problem records are left out.
+        case ticket
+        /// One trace per problem record (opened, root cause found, known error, closed).
+        case problem
+    }
+
     /// Streams the XES document to `write`.
     @discardableResult
     public static func export(
-        _ log: any EventStore, selection: JSONLinesExport.Selection = .init(), progress: ((UInt64) -> Void)? = nil, write: (String) throws -> Void
+        _ log: any EventStore, selection: JSONLinesExport.Selection = .init(), caseNotion: CaseNotion = .ticket, progress: ((UInt64) -> Void)? = nil,
+        write: (String) throws -> Void
     ) throws -> (traces: Int, events: Int) {
         try write("""
             <?xml version="1.0" encoding="UTF-8"?>
@@ -92,7 +116,7 @@ public enum XESExport {
             """)
         var traces = 0
         var events = 0
-        try StreamWalker.walk(log, selection: selection, progress: progress) { stream, mined, final in
+        try StreamWalker.walk(log, selection: selection, cases: caseNotion == .ticket ? .tickets : .problems, progress: progress) { stream, mined, final in
             var text = "<trace>\n" + string("concept:name", stream)
             for (key, value) in traceAttributes(final) { text += string(key, value) }
             text += "\n"

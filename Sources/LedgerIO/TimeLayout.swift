@@ -3,8 +3,8 @@ import Foundation
 
 /// A time layout of an import, compiled once and applied to every row.
 ///
-/// Tokens: `yyyy` year; `MM` month (two digits), `M` (one or two), `MMM` (Jan),
-/// `MMMM` (January); `dd` / `d` day; `HH` / `H` hour 0–23; `hh` / `h` hour 1–12
+/// Tokens: `yyyy` year; `MM` month (two digits), `M` (one or two), `MMM` or
+/// `MMMM` a month's name, abbreviated or full (`Jan`, `January`); `dd` / `d` day; `HH` / `H` hour 0–23; `hh` / `h` hour 1–12
 /// with `a` (AM or PM); `mm` / `m` minute; `ss` / `s` second; `S…` a fraction
 /// (as many digits as letters). Anything else must appear as written. A time may
 /// end with `Z` or an offset (`+01:00`, `-0500`); without one it is in the
@@ -105,7 +105,9 @@ public struct TimeLayout: Sendable {
                     var letters: [UInt8] = []
                     while j < t.count, (t[j] | 0x20) >= 97, (t[j] | 0x20) <= 122 { letters.append(t[j] | 0x20); j += 1 }
                     let word = String(decoding: letters, as: UTF8.self)
-                    guard let index = Self.monthNames.firstIndex(where: { full ? $0 == word : $0.prefix(3) == word }) else { return nil }
+                    // Either form is read: `Mar` and `March` (`Sept` too), whichever the layout names.
+                    _ = full
+                    guard let index = Self.monthNames.firstIndex(where: { $0 == word || ($0.hasPrefix(word) && word.count >= 3) }) else { return nil }
                     month = Int64(index + 1)
                 case .day(let n): guard let v = digits(n) else { return nil }; day = v
                 case .hour24(let n): guard let v = digits(n) else { return nil }; hour = v

@@ -11,7 +11,8 @@ public import TicketLedger
 /// time only from events (and an explicit `now` for ageing), never from the
 /// wall clock, so replaying the same log gives the same result to the byte.
 /// Memory grows with open tickets and groups, not with events: closed tickets
-/// leave after ``ProjectionOptions/closedRetentionDays``.
+/// leave after ``ProjectionOptions/closedRetentionDays``, keeping a few dozen
+/// bytes each so that a late event finds them as they left.
 public struct DeskProjector: Sendable {
     /// Bumped whenever the state's meaning or layout changes: snapshots of
     /// another version are ignored, never misread.

@@ -1,7 +1,9 @@
-import ArgumentParser
+public import ArgumentParser
 import EventLog
 import Foundation
-import LedgerIO
+public import LedgerIO
+
+extension XESExport.CaseNotion: ExpressibleByArgument {}
 
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,8 +22,15 @@ struct Export: ParsableCommand {
     @Option(name: .customLong("ticket"), help: "Only this ticket or problem (repeatable).")
     var tickets: [String] = []
 
+    @Option(name: .customLong("case"), help: "With --format xes: what a trace is, ticket (the default) or problem.")
+    var caseNotion: XESExport.CaseNotion?
+
     @Option(help: "Write to this file instead of standard output.")
     var output: String?
+
+    func validate() throws {
+        if caseNotion != nil, format != .xes { throw ValidationError("--case applies to --format xes only") }
+    }
 
     func run() throws {
         let log = try openForReading(options)
@@ -52,7 +61,7 @@ struct Export: ParsableCommand {
         let count: Int = switch format {
         case .jsonl: try JSONLinesExport.export(log, selection: selection, progress: report, write: write)
         case .csv: try CSVExport.export(log, selection: selection, progress: report, write: write)
-        case .xes: try XESExport.export(log, selection: selection, progress: report, write: write).events
+        case .xes: try XESExport.export(log, selection: selection, caseNotion: caseNotion ?? .ticket, progress: report, write: write).events
         case .ocel: try OCELExport.export(log, selection: selection, progress: report, write: write).events
         }
         try handle.write(contentsOf: buffer)

@@ -1,7 +1,9 @@
-import ArgumentParser
+public import ArgumentParser
 import EventLog
 import Foundation
-import LedgerIO
+public import LedgerIO
+
+extension ImportMapping.RepeatedRegistration: ExpressibleByArgument {}
 
 struct Import: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,10 +14,10 @@ struct Import: ParsableCommand {
     @Argument(help: "The CSV file (a header row first), or a .jsonl export of `desk export`.")
     var file: String
 
-    @Option(help: "A shipped mapping: helpdesk or bpi2013-problems.")
+    @Option(help: "A shipped mapping: helpdesk, bpi2013-problems, bpi2013-problems-status or servicenow.")
     var preset: String?
 
-    @Option(help: "A mapping in a JSON file (see Sources/LedgerIO/Presets).")
+    @Option(help: "A mapping in a JSON file (every key: the LedgerIO article \"Mapping a CSV export\"; examples in Sources/LedgerIO/Presets).")
     var map: String?
 
     @Option(name: .customLong("case"), help: "The case-id column.")
@@ -30,8 +32,20 @@ struct Import: ParsableCommand {
     @Option(help: "The resource column.")
     var resource: String?
 
-    @Option(name: .customLong("time-format"), help: "The time layout, e.g. yyyy/MM/dd HH:mm:ss.SSS (default ISO 8601).")
+    @Option(name: .customLong("time-format"), help: "The time layout, e.g. yyyy/MM/dd HH:mm:ss.SSS or d/M/yyyy h:mm a (default ISO 8601).")
     var timeFormat: String?
+
+    @Option(name: .customLong("time-zone"), help: "The IANA zone of times without an offset, e.g. Europe/Rome (default UTC). Overrides the mapping's.")
+    var timeZone: String?
+
+    @Option(help: "The field separator: ',', ';' or 'tab' (default: detected from the header line). Overrides the mapping's.")
+    var delimiter: String?
+
+    @Option(name: .customLong("missing"), help: "A cell value that means no value (repeatable; replaces the default: empty, ?, NULL, null, N/A, n/a).")
+    var missingValues: [String] = []
+
+    @Option(name: .customLong("repeated-registration"), help: "A second registration of a case: update (default) or refuse.")
+    var repeatedRegistration: ImportMapping.RepeatedRegistration?
 
     @Option(name: .customLong("attribute"), help: "COLUMN=FIELD to keep (repeatable): category, ci, product, client, group, line, priority, service, or any name.")
     var attributes: [String] = []
@@ -43,6 +57,15 @@ struct Import: ParsableCommand {
     var json = false
 
     func mapping() throws -> ImportMapping {
+        var mapping = try baseMapping()
+        if let timeZone { mapping.timeZone = timeZone }
+        if let delimiter { mapping.delimiter = delimiter }
+        if !missingValues.isEmpty { mapping.missingValues = missingValues }
+        if let repeatedRegistration { mapping.repeatedRegistration = repeatedRegistration }
+        return mapping
+    }
+
+    func baseMapping() throws -> ImportMapping {
         if let preset { return try ImportMapping.preset(preset) }
         if let map { return try ImportMapping.load(map) }
         guard let caseColumn, let activity, let time else {

@@ -85,6 +85,14 @@ struct DeskCLITests {
             let badDate = try desk("metrics", "--ledger", path + "/l", "--from", "2024-02-30x")
             #expect(badDate.status == 64)
             #expect(badDate.err.contains("The value '2024-02-30x' is invalid for '--from <time>'"))
+            // Days that do not exist are refused, not rolled over into the next month.
+            for (option, day) in [("--from", "2013-02-29"), ("--to", "2024-04-31"), ("--from", "2023-02-29T10:00:00Z")] {
+                let impossible = try desk("metrics", "--ledger", path + "/l", option, day)
+                #expect(impossible.status == 64, "\(option) \(day)")
+                #expect(impossible.err.contains("The value '\(day)' is invalid for '\(option) <time>'"))
+            }
+            let impossibleAsOf = try desk("replay", "--ledger", path + "/l", "--until", "2013-02-29")
+            #expect(impossibleAsOf.status == 64)
             let badValue = try desk("problems", "--ledger", path + "/l", "--by", "agent")
             #expect(badValue.status == 64)
             #expect(badValue.err.contains("--by takes ci, service, category, product, client or group"))

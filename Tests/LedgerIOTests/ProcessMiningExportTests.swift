@@ -63,13 +63,21 @@ struct ProcessMiningExportTests {
             // The ledger's own numbers: streams (tickets and problems), events, and each case's duration.
             var durations: [String: Double] = [:]
             var events = 0
+            var ticketEvents = 0
             try log.forEachStream { stream, _ in
                 guard !stream.hasPrefix("$") else { return }
                 let times = try log.readStream(stream).map(\.event.occurredAt.microseconds)
                 events += times.count
+                if !stream.hasPrefix("PRB-") { ticketEvents += times.count }
                 durations[stream] = Double(times.max()! - times.min()!) / 1_000_000
             }
+            let tickets = durations.filter { !$0.key.hasPrefix("PRB-") }
+            #expect(tickets.count < durations.count, "the simulation opens a problem record")
             try exported(log) { try XESExport.export($0, write: $1) }.write(toFile: path + "/log.xes", atomically: true, encoding: .utf8)
+            // Problem records are a case notion of their own.
+            let problems = try exported(log) { try XESExport.export($0, caseNotion: .problem, write: $1) }
+            #expect(problems.components(separatedBy: "<trace>").count - 1 == durations.count - tickets.count)
+            #expect(!problems.contains("INC-") && problems.contains("PRB-"))
             try exported(log) { try OCELExport.export($0, write: $1) }.write(toFile: path + "/log.ocel.json", atomically: true, encoding: .utf8)
             let script = """
                 import json, sys, pm4py
@@ -89,8 +97,8 @@ struct ProcessMiningExportTests {
             let output = run.out
             let line = try #require(output.split(separator: "\n").first { $0.hasPrefix("RESULT ") })
             let result = try #require(try JSONSerialization.jsonObject(with: Data(line.dropFirst(7).utf8)) as? [String: Any])
-            #expect(result["traces"] as? Int == durations.count)
-            #expect(result["events"] as? Int == events)
+            #expect(result["traces"] as? Int == tickets.count)
+            #expect(result["events"] as? Int == ticketEvents)
             #expect(result["emptyTimestamps"] as? Int == 0)
             #expect(result["emptyCases"] as? Int == 0)
             #expect(result["ocelEvents"] as? Int == events)
@@ -98,8 +106,30 @@ struct ProcessMiningExportTests {
             #expect(result["ocelTickets"] as? Int == durations.keys.filter { !$0.hasPrefix("PRB-") }.count)
             let read = try #require(result["durations"] as? [String: Double])
             // XES keeps milliseconds: durations agree to within 2 ms.
-            #expect(read.count == durations.count)
-            #expect(durations.allSatisfy { case_, seconds in abs((read[case_] ?? -1) - seconds) < 0.002 })
+            #expect(read.count == tickets.count)
+            #expect(tickets.allSatisfy { case_, seconds in abs((read[case_] ?? -1) - seconds) < 0.002 })
+        }
+    }
+}
+
+@Suite("Imported attributes in the exports")
+struct ImportedAttributeExportTests {
+    @Test("OCEL ticket objects carry an import's product and customer, declared in the object type")
+    func ocelAttributes() async throws {
+        try await withTemporaryLedger { log in
+            _ = try CSVImport.importFile(fixtures.appendingPathComponent("helpdesk-excerpt.csv").path, mapping: try ImportMapping.preset("helpdesk"), into: log)
+            let ocel = try exported(log) { try OCELExport.export($0, write: $1) }
+            let document = try #require(try JSONSerialization.jsonObject(with: Data(ocel.utf8)) as? [String: Any])
+            let objects = try #require(document["objects"] as? [[String: Any]])
+            let case1 = try #require(objects.first { $0["id"] as? String == "Case 1" })
+            let names = Set((case1["attributes"] as! [[String: Any]]).map { $0["name"] as! String })
+            #expect(names.isSuperset(of: ["product", "client", "seriousness", "category", "group", "service"]))
+            #expect(!names.contains("source.line"))
+            #expect(!names.contains("priority"), "the log states no priority: none is written")
+            let types = try #require(document["objectTypes"] as? [[String: Any]])
+            let ticketType = try #require(types.first { $0["name"] as? String == "ticket" })
+            let declared = Set((ticketType["attributes"] as! [[String: Any]]).map { $0["name"] as! String })
+            #expect(declared.isSuperset(of: names))
         }
     }
 }
