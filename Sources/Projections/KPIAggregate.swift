@@ -201,7 +201,8 @@ public struct KPIValues: Sendable, Hashable, Codable {
     }
 
     /// - Parameter handovers: whether the log records assignments or escalations
-    ///   at all; without them first-contact and first-line resolution are `nil`.
+    ///   at all; without them first-contact and first-line resolution,
+    ///   escalation, reassignment and ping-pong rates are `nil`.
     init(key: String?, aggregate a: KPIAggregate, backlog: Int, bands: AgeBands, handovers: Bool) {
         func rate(_ part: Int, _ whole: Int) -> Double? { whole == 0 ? nil : Double(part) / Double(whole) }
         self.key = key
@@ -216,9 +217,9 @@ public struct KPIValues: Sendable, Hashable, Codable {
         firstResolutions = a.firstResolutions
         firstContactResolutionRate = handovers ? rate(a.firstContactResolutions, a.firstResolutions) : nil
         firstLineResolutionRate = handovers ? rate(a.firstLineResolutions, a.firstResolutions) : nil
-        escalationRate = rate(a.escalatedBeforeResolution, a.firstResolutions)
-        reassignmentRate = rate(a.reassignedBeforeResolution, a.firstResolutions)
-        pingPongRate = rate(a.pingPongBeforeResolution, a.firstResolutions)
+        escalationRate = handovers ? rate(a.escalatedBeforeResolution, a.firstResolutions) : nil
+        reassignmentRate = handovers ? rate(a.reassignedBeforeResolution, a.firstResolutions) : nil
+        pingPongRate = handovers ? rate(a.pingPongBeforeResolution, a.firstResolutions) : nil
         reopenRate = rate(a.reopened, a.resolved)
         reopenedTicketRate = rate(a.reopenedTickets, a.firstResolutions)
         meanTimeToFirstResponseSeconds = a.responses == 0 ? nil : Double(a.responseSecondsTotal) / Double(a.responses)

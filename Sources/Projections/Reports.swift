@@ -217,7 +217,7 @@ extension DeskProjector {
             notes.append("\(t.priorityNotStated) of \(t.registered) tickets state no priority: grouped by priority they are (none)")
         }
         if handoverEvents == 0, t.firstResolutions > 0 {
-            notes.append("the log records no assignment or escalation: first-contact and first-line resolution cannot be judged (null)")
+            notes.append("the log records no assignment or escalation: first-contact and first-line resolution, escalation, reassignment and ping-pong cannot be judged (null)")
         }
         if t.registered > 0, t.responseMet + t.responseBreached + t.resolutionMet + t.resolutionBreached == 0, t.recordedSLAMet + t.recordedSLAMissed == 0 {
             notes.append("no ticket has an SLA attached: SLA compliance cannot be computed (null)")

@@ -11,7 +11,8 @@ article "KPI definitions"), not taken from the project's code:
   resolves, "Closed" closes; other activities change no status. A ticket that
   is resolved or closed and is then worked on, suspended or resolved again was
   reopened (the log has no reopen activity). The log records no assignment or
-  escalation, so first-contact and first-line resolution cannot be judged (null).
+  escalation, so first-contact and first-line resolution, escalation and
+  reassignment cannot be judged (null).
 - bpi2013: status snapshots; the state is "status/sub-status". A problem opens
   at its first row in its first row's group; a change of group is a
   reassignment, or an escalation when the line ("organization involved": 2nd,
@@ -96,7 +97,8 @@ if kind == "helpdesk":
             backlog += 1
     result.update(
         registered=len(cases), resolved=resolved, firstResolutions=first_resolutions, reopened=reopened,
-        firstContactResolutionRate=None, firstLineResolutionRate=None, reopenRate=rate(reopened, resolved),
+        firstContactResolutionRate=None, firstLineResolutionRate=None, escalationRate=None, reassignmentRate=None,
+        reopenRate=rate(reopened, resolved),
         reopenedTicketRate=rate(reopened_tickets, first_resolutions), backlog=backlog)
 
 elif kind == "bpi2013":
