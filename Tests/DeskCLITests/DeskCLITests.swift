@@ -93,6 +93,9 @@ struct DeskCLITests {
             }
             let impossibleAsOf = try desk("replay", "--ledger", path + "/l", "--until", "2013-02-29")
             #expect(impossibleAsOf.status == 64)
+            let caseNotion = try desk("export", "--ledger", path + "/l", "--format", "csv", "--case", "problem")
+            #expect(caseNotion.status == 64)
+            #expect(caseNotion.err.contains("--case applies to --format xes only"))
             let badValue = try desk("problems", "--ledger", path + "/l", "--by", "agent")
             #expect(badValue.status == 64)
             #expect(badValue.err.contains("--by takes ci, service, category, product, client or group"))
