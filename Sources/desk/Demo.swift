@@ -17,6 +17,10 @@ struct Demo: ParsableCommand {
     @Option(help: "Days the simulated traffic spans.")
     var days = 120
 
+    func validate() throws {
+        try validateSimulation(tickets: tickets, days: days)
+    }
+
     func run() throws {
         let path = try options.path(default: "ledger-demo")
         let empty = try openLedger(path, access: .readWrite).withClosing { try $0.lastPosition() == 0 }

@@ -24,8 +24,7 @@ struct Generate: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard tickets > 0 else { throw ValidationError("--tickets must be at least 1") }
-        guard days > 0 else { throw ValidationError("--days must be at least 1") }
+        try validateSimulation(tickets: tickets, days: days)
     }
 
     func run() throws {

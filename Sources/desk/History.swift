@@ -13,6 +13,13 @@ struct History: ParsableCommand {
     @Flag(help: "Print one JSON document.")
     var json = false
 
+    func validate() throws {
+        let bytes = ticket.utf8.count
+        guard (1...RecordFormat.maximumStreamIDBytes).contains(bytes) else {
+            throw ValidationError("a ticket or problem number has 1 to \(RecordFormat.maximumStreamIDBytes) bytes, not \(bytes)")
+        }
+    }
+
     struct Entry: Encodable {
         var position: UInt64
         var version: UInt64

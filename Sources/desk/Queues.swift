@@ -23,6 +23,10 @@ struct Queues: ParsableCommand {
     @Flag(help: "Print one JSON document.")
     var json = false
 
+    func validate() throws {
+        guard limit >= 0 else { throw ValidationError("--limit must be at least 0, not \(limit)") }
+    }
+
     func run() throws {
         let log = try openForReading(options)
         defer { log.close() }

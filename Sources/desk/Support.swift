@@ -120,3 +120,10 @@ func duration(_ seconds: Double?) -> String {
 func number(_ value: Double?) -> String {
     value.map { String(format: "%.2f", $0) } ?? "-"
 }
+
+/// The bounds of `generate` and `demo`: the simulation holds its script in
+/// memory, so the numbers are ones a machine can hold.
+func validateSimulation(tickets: Int, days: Int) throws {
+    guard (1...10_000_000).contains(tickets) else { throw ValidationError("--tickets must be 1 to 10,000,000, not \(tickets)") }
+    guard (1...36_500).contains(days) else { throw ValidationError("--days must be 1 to 36,500 (100 years), not \(days)") }
+}

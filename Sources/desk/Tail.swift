@@ -13,6 +13,10 @@ struct Tail: AsyncParsableCommand {
     @Flag(help: "Keep printing new events until interrupted.")
     var follow = false
 
+    func validate() throws {
+        guard (0...1_000_000).contains(count) else { throw ValidationError("--count must be 0 to 1,000,000, not \(count)") }
+    }
+
     func run() async throws {
         let log = try openForReading(options)
         defer { log.close() }

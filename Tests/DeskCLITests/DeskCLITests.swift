@@ -93,6 +93,13 @@ struct DeskCLITests {
             }
             let impossibleAsOf = try desk("replay", "--ledger", path + "/l", "--until", "2013-02-29")
             #expect(impossibleAsOf.status == 64)
+            // Numeric arguments out of bounds are refused, never a trap or a 35 GB allocation.
+            for arguments in [["tail", "--count=-5"], ["generate", "--days", "200000000"], ["generate", "--tickets", "0"], ["demo", "--tickets", "-1"],
+                              ["history", ""], ["history", String(repeating: "x", count: 501)], ["queues", "--limit", "-1"], ["problems", "--top", "0"]] {
+                let refused = try runProcess(builtExecutable("desk"), [arguments[0], "--ledger", path + "/l"] + arguments.dropFirst())
+                #expect(refused.status == 64, "\(arguments): \(refused.err)")
+                #expect(refused.err.contains("Error:"), "\(arguments)")
+            }
             let caseNotion = try desk("export", "--ledger", path + "/l", "--format", "csv", "--case", "problem")
             #expect(caseNotion.status == 64)
             #expect(caseNotion.err.contains("--case applies to --format xes only"))
