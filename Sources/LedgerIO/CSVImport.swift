@@ -28,10 +28,15 @@ public struct ImportResult: Sendable, Hashable {
 /// order), with the file and row it came from in its attributes.
 ///
 /// Nothing is written until every row has been read and checked; then the
-/// events go in in atomic batches whose event ids derive from the file's name and
-/// the row, so an import that stops half-way is finished by running it again,
-/// and a second import of the same file writes nothing new.
+/// events go in in atomic batches whose event ids derive from the row's contents
+/// (not the file's name), so an import that stops half-way is finished by running
+/// it again, and a second import of the same file, under any name, writes nothing
+/// new.
 public enum CSVImport {
+    /// The most bytes one field may hold (1 MiB); a longer one is refused with its
+    /// line and column before anything is written.
+    public static let maximumFieldBytes = 1 << 20
+
     /// What the first pass keeps of a valid row: 16 bytes, not the row.
     struct RowIndex {
         var time: Int64
@@ -122,8 +127,25 @@ public enum CSVImport {
                 try bad("\(cells.count) fields where the header has \(header.count)", column: header.last ?? "")
                 continue
             }
+            // What the ledger could not hold is refused here, before anything is written.
+            if let field = reader.invalidUTF8Field {
+                try bad("the field is not valid UTF-8", column: header[field])
+                continue
+            }
+            if let field = cells.firstIndex(where: { $0.utf8.count > maximumFieldBytes }) {
+                try bad("the field has \(cells[field].utf8.count) bytes; a field holds at most \(maximumFieldBytes)", column: header[field])
+                continue
+            }
             guard let caseID = value(cells[columns.caseID]) else {
                 try bad("the case id is missing ('\(cells[columns.caseID])')", column: mapping.caseColumn)
+                continue
+            }
+            guard caseID.utf8.count <= RecordFormat.maximumStreamIDBytes else {
+                try bad("the case id has \(caseID.utf8.count) bytes; a stream id holds at most \(RecordFormat.maximumStreamIDBytes)", column: mapping.caseColumn)
+                continue
+            }
+            if let column = columns.resource, cells[column].utf8.count > Int(UInt16.max) {
+                try bad("the resource has \(cells[column].utf8.count) bytes; an actor id holds at most 65,535", column: header[column])
                 continue
             }
             guard let time = layout.parse(cells[columns.time]) else {
@@ -252,20 +274,31 @@ public enum CSVImport {
     }
 
     /// Appends the events in time order (a case's own order among equal times),
-    /// in atomic batches of about `batchSize`.
+    /// in atomic batches of about `batchSize`. A batch of which only some events
+    /// are stored (an export that repeats rows of one imported before) goes in
+    /// without those.
     static func append(_ events: [DerivedEvent], to log: any EventStore, batchSize: Int) throws -> Int {
-        var appended = 0
-        var start = 0
-        while start < events.count {
+        func appends(_ batch: some Sequence<DerivedEvent>) -> [StreamAppend] {
             var appends: [StreamAppend] = []
-            for derived in events[start..<min(start + batchSize, events.count)] {
+            for derived in batch {
                 if appends.last?.stream == derived.stream {
                     appends[appends.count - 1].events.append(derived.event)
                 } else {
                     appends.append(StreamAppend(stream: derived.stream, events: [derived.event]))
                 }
             }
-            appended += try log.append(appends).filter { !$0.wasAlreadyStored }.map(\.positions.count).reduce(0, +)
+            return appends
+        }
+        var appended = 0
+        var start = 0
+        while start < events.count {
+            let batch = events[start..<min(start + batchSize, events.count)]
+            do {
+                appended += try log.append(appends(batch)).filter { !$0.wasAlreadyStored }.map(\.positions.count).reduce(0, +)
+            } catch let error as EventLogError where error.code == .duplicateEventID {
+                let new = try batch.filter { try log.event(id: $0.event.id) == nil }
+                if !new.isEmpty { appended += try log.append(appends(new)).map(\.positions.count).reduce(0, +) }
+            }
             start += batchSize
         }
         return appended
@@ -311,14 +344,30 @@ public enum CSVImport {
         }
     }
 
-    /// What pass 2 needs to read a row again.
-    struct RowContext {
+    /// What pass 2 needs to read a row again. A class: it counts identical rows.
+    final class RowContext {
         let scanner: CSVScanner
         let columns: Columns
         let layout: TimeLayout
         let mapping: ImportMapping
         let file: String
         let value: (String) -> String?
+        /// How many rows with these contents came before, by the contents' digest.
+        private var occurrences: [DigestKey: Int32] = [:]
+
+        struct DigestKey: Hashable {
+            var high: UInt64
+            var low: UInt64
+        }
+
+        init(scanner: CSVScanner, columns: Columns, layout: TimeLayout, mapping: ImportMapping, file: String, value: @escaping (String) -> String?) {
+            self.scanner = scanner
+            self.columns = columns
+            self.layout = layout
+            self.mapping = mapping
+            self.file = file
+            self.value = value
+        }
 
         /// The row of `entry`, read again and normalised (it was checked in pass 1).
         func row(_ entry: RowIndex) throws -> Row {
@@ -328,17 +377,30 @@ public enum CSVImport {
                 guard let text = value(cells[column]) else { continue }
                 fields[field] = ImportMapping.parsedFields.contains(field) ? ImportValues.normalised(text, field: field) : text
             }
+            // The event id follows the row's contents, not the file's name or the line:
+            // the same export under another name, or rows two exports share, are
+            // stored once. Identical rows in one file are told apart by their count.
             var hasher = SHA256()
-            hasher.update(data: Data("ticketledger-import|\(file)|\(entry.line)|".utf8))
+            hasher.update(data: Data("ticketledger-import|".utf8))
             for cell in cells {
                 var text = cell
                 text.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
                 hasher.update(data: [0x1F])
             }
+            var digest = Array(hasher.finalize())
+            let key = digest.withUnsafeBytes { DigestKey(high: $0.loadUnaligned(as: UInt64.self), low: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
+            let seen = occurrences[key, default: 0]
+            occurrences[key] = seen + 1
+            if seen > 0 {
+                var again = SHA256()
+                again.update(data: digest)
+                again.update(data: Array("|copy \(seen)".utf8))
+                digest = Array(again.finalize())
+            }
             return Row(
                 time: Timestamp(microseconds: entry.time), line: Int(entry.line), caseID: cells[columns.caseID],
                 activity: mapping.snapshot == nil ? cells[columns.activity] : cells[columns.state],
-                resource: columns.resource.flatMap { value(cells[$0]) }, fields: fields, digest: Array(hasher.finalize()), cells: cells)
+                resource: columns.resource.flatMap { value(cells[$0]) }, fields: fields, digest: digest, cells: cells)
         }
 
         /// The time in `column` of `row`, if the mapping names one and the cell has a value.

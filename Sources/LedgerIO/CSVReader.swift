@@ -15,6 +15,9 @@ struct CSVScanner {
     var line = 1
     /// The field separator: `,`, `;` or a tab.
     let delimiter: UInt8
+    /// The first field of the last row read that is not valid UTF-8 (its text
+    /// then holds replacement characters), nil when every field is.
+    private(set) var invalidUTF8Field: Int?
 
     /// A scanner over `bytes`, past a UTF-8 byte-order mark if there is one. The
     /// delimiter is `delimiter` if given, else whichever of `,`, `;` and tab is most
@@ -46,6 +49,16 @@ struct CSVScanner {
         var fields: [String] = []
         var field: [UInt8] = []
         var quoted = false
+        invalidUTF8Field = nil
+        func finish() {
+            if let text = String(validating: field, as: UTF8.self) {
+                fields.append(text)
+            } else {
+                if invalidUTF8Field == nil { invalidUTF8Field = fields.count }
+                fields.append(String(decoding: field, as: UTF8.self))
+            }
+            field.removeAll(keepingCapacity: true)
+        }
         while offset < bytes.count {
             let byte = bytes[offset]
             offset += 1
@@ -67,20 +80,19 @@ struct CSVScanner {
             case UInt8(ascii: "\""):
                 quoted = true
             case delimiter:
-                fields.append(String(decoding: field, as: UTF8.self))
-                field.removeAll(keepingCapacity: true)
+                finish()
             case UInt8(ascii: "\r"):
                 continue
             case UInt8(ascii: "\n"):
                 line += 1
-                fields.append(String(decoding: field, as: UTF8.self))
+                finish()
                 return (fields, startLine, startOffset)
             default:
                 field.append(byte)
             }
         }
         if quoted { throw ImportError(description: "line \(startLine): a quoted field is not closed before the end of the file") }
-        fields.append(String(decoding: field, as: UTF8.self))
+        finish()
         return (fields, startLine, startOffset)
     }
 

@@ -229,4 +229,60 @@ struct ImportValueTests {
             #expect(example.count > 40)
         }
     }
+
+    @Test("what the ledger cannot hold is refused in the checking pass: nothing written, the line named; --skip-invalid skips it")
+    func limits() async throws {
+        let good = (0..<25_000).map { "T\($0 % 97),Step,2024-03-01T08:00:00Z" }.joined(separator: "\n")
+        let mapping = ImportMapping(caseColumn: "case", activityColumn: "activity", timeColumn: "time")
+        let cases: [(String, String)] = [
+            ("T1,\(String(repeating: "x", count: 10 << 20)),2024-03-02T08:00:00Z", "line 25002, column 'activity': the field has 10485760 bytes; a field holds at most 1048576"),
+            ("\(String(repeating: "c", count: 600)),Step,2024-03-02T08:00:00Z", "line 25002, column 'case': the case id has 600 bytes; a stream id holds at most 500"),
+        ]
+        for (bad, message) in cases {
+            try await expectRefusal("case,activity,time\n" + good + "\n" + bad + "\n", mapping: mapping, message)
+            try await withTemporaryDirectory { directory in
+                let file = try writeCSV(directory, "skip.csv", "case,activity,time\n" + good + "\n" + bad + "\n")
+                try await withTemporaryLedger { log in
+                    let result = try CSVImport.importFile(file, mapping: mapping, into: log, skipInvalid: true)
+                    #expect(result.skipped == 1 && result.appended == 25_000)
+                }
+            }
+        }
+    }
+
+    @Test("invalid UTF-8 is an error naming the line, never two case ids merged into one")
+    func invalidUTF8() async throws {
+        try await withTemporaryDirectory { directory in
+            let file = directory + "/bytes.csv"
+            var bytes = Array("case,activity,time\n".utf8)
+            bytes += Array("C".utf8) + [0xFF] + Array("1,Open,2024-03-01T08:00:00Z\n".utf8)
+            bytes += Array("C".utf8) + [0xFE] + Array("1,Open,2024-03-01T09:00:00Z\n".utf8)
+            try Data(bytes).write(to: URL(fileURLWithPath: file))
+            try await withTemporaryLedger { log in
+                let mapping = ImportMapping(caseColumn: "case", activityColumn: "activity", timeColumn: "time")
+                let error = #expect(throws: ImportError.self) { try CSVImport.importFile(file, mapping: mapping, into: log) }
+                #expect(error?.description == "\(file), line 2, column 'case': the field is not valid UTF-8")
+                let result = try CSVImport.importFile(file, mapping: mapping, into: log, skipInvalid: true)
+                #expect(result.skipped == 2 && result.events == 0)
+            }
+        }
+    }
+
+    @Test("idempotency follows the file's contents: the same export under another name is stored once; identical rows are two events")
+    func sameContentsOtherName() async throws {
+        try await withTemporaryDirectory { directory in
+            let csv = "case,activity,time\nT1,Open,2024-03-01T08:00:00Z\nT1,Note,2024-03-01T09:00:00Z\nT1,Note,2024-03-01T09:00:00Z\n"
+            let first = try writeCSV(directory, "export-march.csv", csv)
+            let second = try writeCSV(directory, "export-march (1).csv", csv)
+            let mapping = ImportMapping(caseColumn: "case", activityColumn: "activity", timeColumn: "time", activities: ["Open": "registered"])
+            try await withTemporaryLedger { log in
+                #expect(try CSVImport.importFile(first, mapping: mapping, into: log).appended == 3)
+                #expect(try CSVImport.importFile(second, mapping: mapping, into: log).appended == 0)
+                // A later export that repeats the first rows and adds one: only the new row goes in.
+                let later = try writeCSV(directory, "export-april.csv", csv + "T1,Close,2024-04-01T09:00:00Z\n")
+                #expect(try CSVImport.importFile(later, mapping: mapping, into: log).appended == 1)
+                #expect(try log.readStream("T1").map(\.type) == ["TicketRegistered", "ActivityRecorded", "ActivityRecorded", "ActivityRecorded"])
+            }
+        }
+    }
 }
