@@ -27,6 +27,10 @@ final class LMDBEnvironment: @unchecked Sendable {
     private let lock = ReadWriteLock()
     private var isClosed = false
     private let registryKey: String
+    /// A descriptor of `data.mdb` whose `flock` every write transaction holds:
+    /// an operating-system lock of our own beside LMDB's, so that a removed or
+    /// replaced `lock.mdb` cannot let two processes write at once. -1 read-only.
+    private let writerLock: Int32
 
     let events: MDB_dbi
     let streams: MDB_dbi
@@ -71,10 +75,24 @@ final class LMDBEnvironment: @unchecked Sendable {
             _ = Self.openLedgers.withLock { $0.remove(key) }
             throw error
         }
+        if isReadOnly {
+            writerLock = -1
+        } else {
+            writerLock = open(path + "/data.mdb", O_RDONLY | O_CLOEXEC)
+            if writerLock < 0 {
+                let code = errno
+                mdb_env_close(env)
+                _ = Self.openLedgers.withLock { $0.remove(key) }
+                throw EventLogError(.storage, "cannot open '\(path)/data.mdb' for the writers' lock", lmdbReturnCode: code, lmdbMessage: String(cString: strerror(code)))
+            }
+        }
     }
 
     deinit {
         close()
+        // Closed here, not in close(): a write racing with close() then finds the
+        // environment closed, never a descriptor number reused by another file.
+        if writerLock >= 0 { Glibc.close(writerLock) }
     }
 
     private static func makeDirectory(_ path: String) throws {
@@ -124,7 +142,15 @@ final class LMDBEnvironment: @unchecked Sendable {
 
     private static func openDatabases(env: OpaquePointer, path: String, readOnly: Bool) throws -> (MDB_dbi, MDB_dbi, MDB_dbi, MDB_dbi) {
         var txn: OpaquePointer?
-        try check(mdb_txn_begin(env, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txn), "cannot begin a transaction on '\(path)'")
+        var rc = mdb_txn_begin(env, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txn)
+        // Another process grew the map between our open and this transaction: take its size and begin again.
+        var attempts = 0
+        while rc == MDB_MAP_RESIZED, attempts < 100 {
+            try check(mdb_env_set_mapsize(env, 0), "cannot adopt the map size of '\(path)' grown by another process")
+            rc = mdb_txn_begin(env, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txn)
+            attempts += 1
+        }
+        try check(rc, "cannot begin a transaction on '\(path)'")
         let create = readOnly ? 0 : UInt32(MDB_CREATE)
         func open(_ name: String, _ flags: UInt32) throws -> MDB_dbi {
             var dbi: MDB_dbi = 0
@@ -233,8 +259,22 @@ final class LMDBEnvironment: @unchecked Sendable {
     /// what it reads in the transaction only.
     func write<T>(_ body: (Txn) throws -> T) throws -> T {
         guard !isReadOnly else { throw EventLogError(.readOnly, "the ledger at '\(path)' is open read-only") }
+        try lockWriters()
+        defer { unlockWriters() }
         while true {
             let handle = try begin(readOnly: false)
+            // LMDB numbers a write transaction from its lock file; when that file was
+            // removed or replaced while another process wrote, the number is behind the
+            // newest meta page and the transaction would write over a committed one.
+            var info = MDB_envinfo()
+            mdb_env_info(env, &info)
+            guard mdb_txn_id(handle) == info.me_last_txnid + 1 else {
+                mdb_txn_abort(handle)
+                lock.unlock()
+                throw EventLogError(
+                    .storage,
+                    "the lock file of the ledger at '\(path)' (lock.mdb) was removed or replaced while another process was writing; nothing was written: close every process that has the ledger open, then open it again")
+            }
             let value: T
             do {
                 value = try body(Txn(handle: handle))
@@ -256,6 +296,20 @@ final class LMDBEnvironment: @unchecked Sendable {
             }
             throw Self.error(rc, "cannot commit to the ledger at '\(path)'")
         }
+    }
+
+    /// Takes the writers' lock, waiting for another process's write transaction.
+    private func lockWriters() throws {
+        while flock(writerLock, LOCK_EX) != 0 {
+            let code = errno
+            guard code == EINTR else {
+                throw EventLogError(.storage, "cannot lock '\(path)/data.mdb' for writing", lmdbReturnCode: code, lmdbMessage: String(cString: strerror(code)))
+            }
+        }
+    }
+
+    private func unlockWriters() {
+        _ = flock(writerLock, LOCK_UN)
     }
 
     /// Another process grew the map: take its size.
