@@ -199,13 +199,17 @@ public enum CSVImport {
         }
 
         var notes: [String] = []
-        let events: [DerivedEvent]
+        let total: Int
+        let events: (Range<Int>) throws -> [DerivedEvent]
         if let snapshot = mapping.snapshot {
             // A case's rows in order: time, then the sequence column, then the file.
             index.sort { ($0.caseNumber, $0.time, $0.sequence, $0.line) < ($1.caseNumber, $1.time, $1.sequence, $1.line) }
             if let skippedFile, !skipped.isEmpty { try writeSkipped(skipped, to: skippedFile) }
             let context = RowContext(scanner: scanner, columns: columns, layout: layout, mapping: mapping, file: name, value: value)
-            events = try SnapshotDerivation.events(index, snapshot: snapshot, context: context, notes: &notes)
+            // Sorted across cases by time, so held whole (an event log streams instead).
+            let derived = try SnapshotDerivation.events(index, snapshot: snapshot, context: context, notes: &notes)
+            total = derived.count
+            events = { Array(derived[$0]) }
         } else {
             // Time order; the file's order among equal times.
             index.sort { ($0.time, $0.line) < ($1.time, $1.line) }
@@ -214,9 +218,13 @@ public enum CSVImport {
             if let skippedFile, !skipped.isEmpty { try writeSkipped(skipped, to: skippedFile) }
             notes += registrationNotes
             let context = RowContext(scanner: scanner, columns: columns, layout: layout, mapping: mapping, file: name, value: value)
-            events = try index.map { entry in
-                let row = try context.row(entry)
-                return DerivedEvent(time: entry.time, caseNumber: entry.caseNumber, stream: row.caseID, event: proposed(row, mapping: mapping, file: name))
+            // One row, one event, made batch by batch: memory holds the index, not the events.
+            total = index.count
+            events = { range in
+                try index[range].map { entry in
+                    let row = try context.row(entry)
+                    return DerivedEvent(time: entry.time, caseNumber: entry.caseNumber, stream: row.caseID, event: proposed(row, mapping: mapping, file: name))
+                }
             }
         }
         if columns.parsed.contains(where: { $0.1 == "priority" }) {
@@ -227,8 +235,8 @@ public enum CSVImport {
         if missingCells > 0 {
             notes.append("\(missingCells) cells hold a missing-value token (\(missing.sorted().filter { !$0.isEmpty }.joined(separator: " "))): absent, not values")
         }
-        let appended = try append(events, to: log, batchSize: batchSize)
-        return ImportResult(events: events.count, appended: appended, cases: caseNumbers.count, skipped: skipped.count, notes: notes)
+        let appended = try append(total, batchSize: batchSize, to: log, events)
+        return ImportResult(events: total, appended: appended, cases: caseNumbers.count, skipped: skipped.count, notes: notes)
     }
 
     /// In time order: which cases begin without a registration, and which register
@@ -277,7 +285,7 @@ public enum CSVImport {
     /// in atomic batches of about `batchSize`. A batch of which only some events
     /// are stored (an export that repeats rows of one imported before) goes in
     /// without those.
-    static func append(_ events: [DerivedEvent], to log: any EventStore, batchSize: Int) throws -> Int {
+    static func append(_ total: Int, batchSize: Int, to log: any EventStore, _ events: (Range<Int>) throws -> [DerivedEvent]) throws -> Int {
         func appends(_ batch: some Sequence<DerivedEvent>) -> [StreamAppend] {
             var appends: [StreamAppend] = []
             for derived in batch {
@@ -291,8 +299,8 @@ public enum CSVImport {
         }
         var appended = 0
         var start = 0
-        while start < events.count {
-            let batch = events[start..<min(start + batchSize, events.count)]
+        while start < total {
+            let batch = try events(start..<min(start + batchSize, total))
             do {
                 appended += try log.append(appends(batch)).filter { !$0.wasAlreadyStored }.map(\.positions.count).reduce(0, +)
             } catch let error as EventLogError where error.code == .duplicateEventID {
