@@ -4,7 +4,8 @@ public struct VerificationReport: Sendable, Hashable {
     public var isValid: Bool
     /// How many records were checked.
     public var eventsChecked: UInt64
-    /// The first position that does not match, when invalid.
+    /// The first position that does not match, when invalid (nil for an index
+    /// that disagrees without naming a position, such as a missing entry).
     public var firstBadPosition: UInt64?
     /// What is wrong there, when invalid.
     public var problem: String?
@@ -15,7 +16,9 @@ public struct VerificationReport: Sendable, Hashable {
 extension EventStore {
     /// Recomputes the hash chain from position 1 and names the first position that
     /// does not match: a changed byte, a missing or extra record, a wrong position
-    /// or length, or a chain head that does not match the last record.
+    /// or length, or a chain head that does not match the last record; then checks
+    /// the indexes against the records (``checkIndexes()``), naming the stream or
+    /// the event id an index entry gets wrong.
     ///
     /// It checks the ledger as of one moment: the stored head and the last
     /// position are read together first (``storedHead()``), then the records up to
@@ -27,7 +30,7 @@ extension EventStore {
         let snapshot = try storedHead()
         var previous = ChainHead.empty.hash
         var expected: UInt64 = 1
-        var failure: (UInt64, String)?
+        var failure: (UInt64?, String)?
         do {
             try forEachRecord(from: 1, limit: Int(clamping: snapshot.lastPosition)) { (record: RecordView) throws in
                 // forEachRecord validates lengths and format; a failure there is
@@ -63,11 +66,39 @@ extension EventStore {
                 failure = (checked + 1, "position \(checked + 1) is missing but the log goes on to \(snapshot.lastPosition)")
             } else if snapshot.head != computed {
                 failure = (max(checked, 1), "the stored chain head (\(snapshot.head)) does not match the last record (\(computed))")
+            } else if let mismatch = try checkIndexes() {
+                // The chain holds, but what finds a ticket's events would show another's.
+                failure = (mismatch.position, mismatch.problem)
             }
         }
         progress?(checked)
         return VerificationReport(
             isValid: failure == nil, eventsChecked: checked, firstBadPosition: failure?.0, problem: failure?.1, head: computed)
+    }
+}
+
+/// An index entry that does not agree with the records (``EventStore/checkIndexes()``).
+public struct IndexMismatch: Sendable, Hashable, Error {
+    /// Which index.
+    public enum Index: String, Sendable, Hashable {
+        /// Stream id and version to position.
+        case streams
+        /// Event id to position.
+        case ids
+    }
+
+    /// The index that disagrees.
+    public var index: Index
+    /// The position the entry names, when it names one.
+    public var position: UInt64?
+    /// What is wrong, naming the stream or the event id.
+    public var problem: String
+
+    /// A mismatch.
+    public init(index: Index, position: UInt64?, problem: String) {
+        self.index = index
+        self.position = position
+        self.problem = problem
     }
 }
 

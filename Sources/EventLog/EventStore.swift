@@ -61,6 +61,15 @@ public protocol EventStore: AnyObject, Sendable {
     /// that position against that head, however busy the writers are.
     func storedHead() throws -> StoredHead
 
+    /// Checks what finds events besides their positions against the records
+    /// themselves (LMDB: the `streams` and `ids` databases; PostgreSQL: the
+    /// `stream`, `version` and `event_id` columns): every record is in its stream
+    /// once at its version and found by its id. ``verify(progress:)`` calls it
+    /// after the chain holds.
+    ///
+    /// - Returns: the first mismatch, naming the stream or the id; nil when they agree.
+    func checkIndexes() throws -> IndexMismatch?
+
     /// A stream's current version (its last event's version), 0 when it has no events.
     func streamVersion(_ stream: String) throws -> UInt64
 

@@ -279,6 +279,42 @@ public final class PostgresEventLog: EventStore {
         return StoredHead(head: head, lastPosition: head.position)
     }
 
+    /// Checks the `stream`, `version` and `event_id` columns, by which streams
+    /// and ids are found, against each row's record bytes.
+    public func checkIndexes() throws -> IndexMismatch? {
+        var after: Int64 = 0
+        while true {
+            let rows = try run(
+                """
+                SELECT position, stream, version, event_id, record FROM \(unescaped: schema.events)
+                WHERE position > \(after) ORDER BY position LIMIT 4096
+                """, "checking the stream and id columns")
+            var count = 0
+            for row in rows {
+                let (position, stream, version, id, bytes) = try decode(row, as: (Int64, String, Int64, ByteBuffer, ByteBuffer).self)
+                count += 1
+                after = position
+                let mismatch = try bytes.withUnsafeReadableBytes { (raw) throws -> IndexMismatch? in
+                    let record = try RecordView(validating: raw, position: UInt64(position))
+                    if record.streamID != stream || record.streamVersion != UInt64(version) {
+                        return IndexMismatch(
+                            index: .streams, position: UInt64(position),
+                            problem: "row \(position) is filed as stream '\(stream)' version \(version), but its record is stream '\(record.streamID)' version \(record.streamVersion)")
+                    }
+                    let stored = Array(buffer: id)
+                    if record.id.bytes != stored {
+                        let named = EventID(bytes: stored).map(\.description) ?? stored.hexString
+                        return IndexMismatch(
+                            index: .ids, position: UInt64(position), problem: "row \(position) is filed as event id \(named), but its record is event id \(record.id)")
+                    }
+                    return nil
+                }
+                if let mismatch { return mismatch }
+            }
+            if count < 4096 { return nil }
+        }
+    }
+
     /// The last position, 0 for an empty log.
     public func lastPosition() throws -> UInt64 {
         let rows = try run("SELECT coalesce(max(position), 0) FROM \(unescaped: schema.events)", "reading the last position")

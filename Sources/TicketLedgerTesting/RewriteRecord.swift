@@ -12,33 +12,82 @@ public struct RewriteError: Error, CustomStringConvertible {
 /// For tests of tamper evidence: `verify()` must then name `position`. Never use
 /// it on a ledger you care about.
 public func rewriteRecord(ledger path: String, position: UInt64, _ change: (inout [UInt8]) -> Void) throws {
-    func check(_ rc: Int32, _ what: String) throws {
-        if rc != 0 { throw RewriteError(description: "\(what) failed on \(path): \(String(cString: mdb_strerror(rc)))") }
+    try withRawWriteTransaction(path) { txn, open in
+        let dbi = try open("events")
+        var keyValue = position.bigEndian
+        try withUnsafeMutableBytes(of: &keyValue) { keyBytes in
+            var key = MDB_val(mv_size: 8, mv_data: keyBytes.baseAddress)
+            var value = MDB_val()
+            try check(mdb_get(txn, dbi, &key, &value), "reading position \(position)", path)
+            var record = Array(UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size))
+            change(&record)
+            try record.withUnsafeMutableBytes { recordBytes in
+                var newValue = MDB_val(mv_size: recordBytes.count, mv_data: recordBytes.baseAddress)
+                try check(mdb_put(txn, dbi, &key, &newValue, 0), "writing position \(position)", path)
+            }
+        }
     }
+}
+
+/// One of the ledger's indexes, for ``editIndex(ledger:index:key:remove:add:)``.
+public enum LedgerIndex: String, Sendable {
+    /// Stream id to its positions (one per version).
+    case streams
+    /// Event id (16 bytes) to its position.
+    case ids
+}
+
+/// Changes an entry of the (closed) ledger's `streams` or `ids` index behind the
+/// log's back: removes `key → remove` and adds `key → add` (either may be nil).
+/// For tests: `verify()` must then name the stream or the id.
+public func editIndex(ledger path: String, index: LedgerIndex, key: [UInt8], remove: UInt64?, add: UInt64?) throws {
+    try withRawWriteTransaction(path) { txn, open in
+        let dbi = try open(index.rawValue)
+        var keyBytes = key
+        try keyBytes.withUnsafeMutableBytes { keyBuffer in
+            var k = MDB_val(mv_size: keyBuffer.count, mv_data: keyBuffer.baseAddress)
+            if let remove {
+                var position = remove.bigEndian
+                try withUnsafeMutableBytes(of: &position) { value in
+                    var v = MDB_val(mv_size: 8, mv_data: value.baseAddress)
+                    // streams holds several positions under one key: remove just this one.
+                    let rc = index == .streams ? mdb_del(txn, dbi, &k, &v) : mdb_del(txn, dbi, &k, nil)
+                    try check(rc, "removing an entry of \(index.rawValue)", path)
+                }
+            }
+            if let add {
+                var position = add.bigEndian
+                try withUnsafeMutableBytes(of: &position) { value in
+                    var v = MDB_val(mv_size: 8, mv_data: value.baseAddress)
+                    try check(mdb_put(txn, dbi, &k, &v, 0), "adding an entry to \(index.rawValue)", path)
+                }
+            }
+        }
+    }
+}
+
+private func check(_ rc: Int32, _ what: String, _ path: String) throws {
+    if rc != 0 { throw RewriteError(description: "\(what) failed on \(path): \(String(cString: mdb_strerror(rc)))") }
+}
+
+/// Runs `body` in a write transaction of the ledger at `path` opened through
+/// LMDB's C API, with a way to open its named databases, and commits.
+private func withRawWriteTransaction(_ path: String, _ body: (OpaquePointer?, (String) throws -> MDB_dbi) throws -> Void) throws {
     var env: OpaquePointer?
-    try check(mdb_env_create(&env), "mdb_env_create")
+    try check(mdb_env_create(&env), "mdb_env_create", path)
     defer { mdb_env_close(env) }
     mdb_env_set_maxdbs(env, 16)
     mdb_env_set_mapsize(env, 1 << 34)
-    try check(mdb_env_open(env, path, 0, 0o644), "mdb_env_open")
+    try check(mdb_env_open(env, path, 0, 0o644), "mdb_env_open", path)
     var txn: OpaquePointer?
-    try check(mdb_txn_begin(env, nil, 0, &txn), "mdb_txn_begin")
+    try check(mdb_txn_begin(env, nil, 0, &txn), "mdb_txn_begin", path)
     var committed = false
     defer { if !committed { mdb_txn_abort(txn) } }
-    var dbi: MDB_dbi = 0
-    try check(mdb_dbi_open(txn, "events", 0, &dbi), "mdb_dbi_open")
-    var keyValue = position.bigEndian
-    try withUnsafeMutableBytes(of: &keyValue) { keyBytes in
-        var key = MDB_val(mv_size: 8, mv_data: keyBytes.baseAddress)
-        var value = MDB_val()
-        try check(mdb_get(txn, dbi, &key, &value), "reading position \(position)")
-        var record = Array(UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size))
-        change(&record)
-        try record.withUnsafeMutableBytes { recordBytes in
-            var newValue = MDB_val(mv_size: recordBytes.count, mv_data: recordBytes.baseAddress)
-            try check(mdb_put(txn, dbi, &key, &newValue, 0), "writing position \(position)")
-        }
+    try body(txn) { name in
+        var dbi: MDB_dbi = 0
+        try check(mdb_dbi_open(txn, name, 0, &dbi), "opening the \(name) database", path)
+        return dbi
     }
-    try check(mdb_txn_commit(txn), "mdb_txn_commit")
+    try check(mdb_txn_commit(txn), "mdb_txn_commit", path)
     committed = true
 }

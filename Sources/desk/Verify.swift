@@ -26,7 +26,7 @@ struct Verify: ParsableCommand {
         } else if report.isValid {
             print("valid: \(report.eventsChecked) events, chain head \(report.head.hashHex)")
         } else {
-            print("INVALID at position \(report.firstBadPosition ?? 0): \(report.problem ?? "")")
+            print("INVALID\(report.firstBadPosition.map { " at position \($0)" } ?? ""): \(report.problem ?? "")")
         }
         if !report.isValid { throw ExitCode(1) }
     }

@@ -127,6 +127,14 @@ struct DeskCLITests {
             let asJSON = try json(try desk("verify", "--ledger", ledger, "--json").out)
             #expect(asJSON["valid"] as? Bool == false)
             #expect(asJSON["firstBadPosition"] as? Int == 123)
+            // An index that files an event under another ticket is found too, and named.
+            try rewriteRecord(ledger: ledger, position: 123) { $0[150] ^= 0x01 }
+            let history = try json(try desk("history", "--ledger", ledger, "INC-000001", "--json").out)
+            let first = try #require((history["events"] as? [[String: Any]])?.first?["position"] as? Int)
+            try editIndex(ledger: ledger, index: .streams, key: Array("INC-000001".utf8), remove: UInt64(first), add: 123)
+            let indexed = try desk("verify", "--ledger", ledger)
+            #expect(indexed.status == 1)
+            #expect(indexed.out.contains("the streams index puts stream 'INC-000001' version"), "\(indexed.out)")
         }
     }
 

@@ -1,0 +1,87 @@
+internal import CLMDB
+
+extension EventLog {
+    /// Checks the `streams` and `ids` databases against the records, in one read
+    /// transaction: every entry points at a record with that stream and version
+    /// (or that id), and there are as many entries as records, so every record is
+    /// in its stream once at its version and findable by its id.
+    ///
+    /// - Returns: the first mismatch, naming the stream or the id; nil when they agree.
+    public func checkIndexes() throws -> IndexMismatch? {
+        try environment.read { (txn) throws -> IndexMismatch? in
+            let records = try txn.withCursor(environment.events) { (cursor) throws in
+                try cursor.get(.last).map { UInt64(bigEndianBytes: $0.key) } ?? 0
+            }
+            func record<T>(at position: UInt64, _ body: (RecordView) throws -> T) throws -> T? {
+                try position.bigEndianBytes.withUnsafeBytes { (key) throws in
+                    try txn.get(environment.events, key: key) { (bytes) throws in try body(try RecordView(validating: bytes, position: position)) }
+                }
+            }
+            // streams: stream id -> its positions in version order.
+            var entries: UInt64 = 0
+            let streamProblem = try txn.withCursor(environment.streams) { (cursor) throws -> IndexMismatch? in
+                var previous: [UInt8] = []
+                var version: UInt64 = 0
+                var entry = try cursor.get(.first)
+                while let (key, value) = entry {
+                    if !key.elementsEqual(previous) {
+                        previous = Array(key)
+                        version = 0
+                    }
+                    version += 1
+                    entries += 1
+                    let stream = String(decoding: key, as: UTF8.self)
+                    guard value.count == 8 else {
+                        return IndexMismatch(index: .streams, position: nil, problem: "the streams index holds a \(value.count)-byte position for stream '\(stream)'")
+                    }
+                    let position = UInt64(bigEndianBytes: value)
+                    let matches = try record(at: position) { $0.streamIDBytes.elementsEqual(key) && $0.streamVersion == version }
+                    switch matches {
+                    case nil:
+                        return IndexMismatch(index: .streams, position: position, problem: "the streams index puts stream '\(stream)' version \(version) at position \(position), which holds no record")
+                    case false?:
+                        let found = try record(at: position) { "stream '\($0.streamID)' version \($0.streamVersion)" } ?? ""
+                        return IndexMismatch(index: .streams, position: position, problem: "the streams index puts stream '\(stream)' version \(version) at position \(position), which holds \(found)")
+                    case true?:
+                        break
+                    }
+                    entry = try cursor.get(.next)
+                }
+                return nil
+            }
+            if let streamProblem { return streamProblem }
+            if entries != records {
+                return IndexMismatch(index: .streams, position: nil, problem: "the streams index has \(entries) entries for \(records) records")
+            }
+            // ids: event id -> position.
+            entries = 0
+            let idProblem = try txn.withCursor(environment.ids) { (cursor) throws -> IndexMismatch? in
+                var entry = try cursor.get(.first)
+                while let (key, value) = entry {
+                    entries += 1
+                    let id = EventID(bytes: key).map(\.description) ?? Array(key).hexString
+                    guard value.count == 8 else {
+                        return IndexMismatch(index: .ids, position: nil, problem: "the ids index holds a \(value.count)-byte position for event id \(id)")
+                    }
+                    let position = UInt64(bigEndianBytes: value)
+                    switch try record(at: position, { $0.id.withKeyBytes { $0.elementsEqual(key) } }) {
+                    case nil:
+                        return IndexMismatch(index: .ids, position: position, problem: "the ids index puts event id \(id) at position \(position), which holds no record")
+                    case false?:
+                        let found = try record(at: position) { $0.id.description } ?? ""
+                        return IndexMismatch(index: .ids, position: position, problem: "the ids index puts event id \(id) at position \(position), which holds event id \(found)")
+                    case true?:
+                        break
+                    }
+                    entry = try cursor.get(.next)
+                }
+                return nil
+            }
+            if let idProblem { return idProblem }
+            if entries != records {
+                return IndexMismatch(index: .ids, position: nil, problem: "the ids index has \(entries) entries for \(records) records")
+            }
+            return nil
+        }
+    }
+}
