@@ -1,9 +1,14 @@
 import Foundation
+import Synchronization
 
 /// What a finished child process left.
 public struct ProcessOutput: Sendable {
-    /// Its exit status.
+    /// Its exit status (the signal's number when a signal ended it).
     public var status: Int32
+    /// The signal that ended it, if one did.
+    public var signal: Int32?
+    /// Whether it was killed for running past the time it was given.
+    public var timedOut = false
     /// Everything it wrote to standard output.
     public var out: String
     /// Everything it wrote to standard error.
@@ -12,7 +17,8 @@ public struct ProcessOutput: Sendable {
 
 /// Runs `executable` with `arguments` (and extra environment variables) to the
 /// end, collecting both output streams; for tests that drive command-line tools.
-public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ProcessOutput {
+/// With a `timeout`, a child still running then is killed (``ProcessOutput/timedOut``).
+public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String] = [:], timeout: Duration? = nil) throws -> ProcessOutput {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
@@ -31,11 +37,23 @@ public func runProcess(_ executable: String, _ arguments: [String], environment:
     process.standardError = err
     process.standardInput = FileHandle.nullDevice
     try process.run()
+    let killed = Mutex(false)
+    if let timeout {
+        let pid = process.processIdentifier
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [process] in
+            guard process.isRunning else { return }
+            killed.withLock { $0 = true }
+            kill(pid, SIGKILL)
+        }
+    }
     process.waitUntilExit()
     try out.close()
     try err.close()
     return ProcessOutput(
         status: process.terminationStatus,
+        signal: process.terminationReason == .uncaughtSignal ? process.terminationStatus : nil,
+        timedOut: killed.withLock { $0 },
         out: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
         err: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
 }

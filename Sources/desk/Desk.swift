@@ -10,6 +10,30 @@ struct DeskCommand: AsyncParsableCommand {
         abstract: "TicketLedger: an ITIL service desk on an append-only, hash-chained event log.",
         subcommands: [Init.self, Generate.self, Import.self, Stats.self, Verify.self, Replay.self, Queues.self, Metrics.self, Problems.self, History.self, Tail.self, Export.self, Report.self, Copy.self, Demo.self]
     )
+
+    static func main() async {
+        reportMappedFileFaults()
+        await main(nil)
+    }
+}
+
+/// A ledger file that is cut short or overwritten while it is mapped makes the
+/// next read of it fault (SIGBUS, or SIGSEGV on a damaged page pointer). `desk`
+/// says so and exits with status 1 instead of dying by the signal. (The library
+/// itself checks a file against its meta pages before mapping it, and leaves
+/// signal handling to the program that embeds it.)
+func reportMappedFileFaults() {
+    for signal in [SIGBUS, SIGSEGV] {
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in
+            // Only async-signal-safe calls here: a static string, write, _exit.
+            let text: StaticString = "desk: a ledger file could not be read where it is mapped: it is damaged, or was cut short while in use; stopping\n"
+            _ = write(2, text.utf8Start, text.utf8CodeUnitCount)
+            _exit(1)
+        }
+        sigemptyset(&action.sa_mask)
+        sigaction(signal, &action, nil)
+    }
 }
 
 /// The ledger option every command shares.

@@ -62,6 +62,7 @@ final class LMDBEnvironment: @unchecked Sendable {
         registryKey = key
 
         do {
+            try Self.checkDataFile(path)
             env = try Self.openEnvironment(path: path, configuration: configuration, logger: logger)
         } catch {
             _ = Self.openLedgers.withLock { $0.remove(key) }
@@ -120,10 +121,50 @@ final class LMDBEnvironment: @unchecked Sendable {
         }
     }
 
+    /// Checks `data.mdb` against its own meta pages before LMDB maps it: a file
+    /// cut short would be read past its end (a bus error, not an error), an empty
+    /// or foreign one would be misread.
+    static func checkDataFile(_ path: String) throws {
+        let file = path + "/data.mdb"
+        let fd = open(file, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }  // none yet (a new ledger), or LMDB reports why
+        defer { Glibc.close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return }
+        let size = Int64(info.st_size)
+        func damaged(_ why: String) -> EventLogError {
+            EventLogError(.corruptRecord, "the ledger's data file '\(file)' is damaged: \(why)")
+        }
+        guard size > 0 else { throw damaged("it is empty (0 bytes)") }
+        // A meta page: a 16-byte page header, then magic, version, address, map
+        // size, two 48-byte database records (the first's pad holds the page
+        // size), the last page number and the transaction id.
+        func meta(at offset: Int64) -> (pageSize: Int64, lastPage: Int64, txnid: UInt64)? {
+            var page = [UInt8](repeating: 0, count: 160)
+            guard pread(fd, &page, page.count, off_t(offset)) == page.count else { return nil }
+            func load<T: FixedWidthInteger>(_ at: Int, _: T.Type) -> T { page.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: at, as: T.self)) } }
+            guard load(16, UInt32.self) == 0xBEEF_C0DE else { return nil }
+            return (Int64(load(40, UInt32.self)), Int64(load(136, UInt64.self)), load(144, UInt64.self))
+        }
+        guard let first = meta(at: 0), [512, 1024, 2048, 4096, 8192, 16384, 32768, 65536].contains(first.pageSize) else {
+            throw damaged("its first page is not an LMDB meta page (\(size) bytes)")
+        }
+        let second = meta(at: first.pageSize)
+        // LMDB uses the meta page with the larger transaction id.
+        let newest = second.map { $0.txnid > first.txnid ? $0 : first } ?? first
+        let needed = (newest.lastPage + 1) * newest.pageSize
+        guard size >= needed else {
+            throw damaged("it has \(size) bytes, but its last transaction (\(newest.txnid)) uses \(needed); it was cut short")
+        }
+    }
+
     private static func openEnvironment(path: String, flags: UInt32, configuration: EventLogConfiguration) throws -> OpaquePointer {
         var handle: OpaquePointer?
         try check(mdb_env_create(&handle), "cannot create an LMDB environment for '\(path)'")
         guard let env = handle else { throw EventLogError(.storage, "mdb_env_create returned no handle") }
+        // LMDB's own consistency checks abort the process; a damaged file is then
+        // said to be so, and the process ends with status 1 instead of a signal.
+        _ = mdb_env_set_assert(env, lmdbAssertion)
         do {
             try check(mdb_env_set_maxdbs(env, 16), "cannot set the number of databases of '\(path)'")
             try check(mdb_env_set_maxreaders(env, configuration.maximumReaders), "cannot set the readers of '\(path)'")
@@ -485,4 +526,15 @@ extension UInt64 {
     init(bigEndianBytes bytes: UnsafeRawBufferPointer) {
         self = UInt64(bigEndian: bytes.loadUnaligned(as: UInt64.self))
     }
+}
+
+/// Called by LMDB when one of its consistency checks fails on a damaged file,
+/// just before it would abort: says so on standard error and ends the process
+/// with status 1 (there is no way back into the caller from here).
+private func lmdbAssertion(_ env: OpaquePointer?, _ message: UnsafePointer<CChar>?) {
+    var path: UnsafePointer<CChar>?
+    if let env { _ = mdb_env_get_path(env, &path) }
+    let text = "TicketLedger: the ledger at '\(path.map { String(cString: $0) } ?? "?")' is damaged: LMDB found \(message.map { String(cString: $0) } ?? "an inconsistency"); stopping without reading or writing more\n"
+    _ = text.withCString { write(2, $0, strlen($0)) }
+    _exit(1)
 }
