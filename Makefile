@@ -4,7 +4,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LEDGER ?= ledger-demo
 
-.PHONY: demo test deps postgres test-tools docs-check benchmarks clean-demo
+.PHONY: demo test deps postgres test-tools docs-check benchmarks faults clean-demo
 
 # Debian's LMDB, pkg-config and python3 with venv (the audit script and pm4py), installed once if missing.
 deps:
@@ -41,6 +41,12 @@ test: deps postgres test-tools
 # The DocC documentation of every library module, built with the toolchain's docc: no warning allowed.
 docs-check:
 	bash scripts/check-docs.sh
+
+# The long pass of the damaged-file test (make test runs 40 flipped bytes and 10
+# cuts): 1,000 flipped bytes and 50 cuts of a ledger's data.mdb, each tried with
+# desk verify, stats, replay and export in child processes (a few minutes).
+faults: deps
+	TICKETLEDGER_CORRUPTION_FLIPS=1000 TICKETLEDGER_CORRUPTION_CUTS=50 $(SWIFT) test --filter CorruptionTests
 
 # Slow (release build of the benchmark package, several minutes); see docs/BENCHMARKS.md.
 benchmarks: deps postgres

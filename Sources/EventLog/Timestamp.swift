@@ -36,6 +36,8 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 
     /// The timestamp in ISO 8601 form, UTC, with microseconds: `2024-05-01T08:30:00.000000Z`.
+    /// A moment outside the years 0 to 9999 (a damaged or absurd field) is
+    /// written in ISO 8601's expanded form with a sign, `+012345-01-01T...`.
     public var description: String {
         var seconds = microseconds / 1_000_000
         var micros = microseconds % 1_000_000
@@ -45,7 +47,16 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         }
         var time = time_t(seconds)
         var parts = tm()
-        gmtime_r(&time, &parts)
+        guard gmtime_r(&time, &parts) != nil else { return "\(microseconds) µs from 1970 (beyond the calendar)" }
+        let year = Int(parts.tm_year) + 1900
+        guard (0...9999).contains(year) else {
+            func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+            let digits = String(year.magnitude)
+            let micro = String(micros)
+            return (year < 0 ? "-" : "+") + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+                + "-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))."
+                + String(repeating: "0", count: 6 - micro.count) + micro + "Z"
+        }
         return String(unsafeUninitializedCapacity: 27) { buffer in
             var out = 0
             func put(_ value: Int, width: Int) {

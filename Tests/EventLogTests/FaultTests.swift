@@ -66,4 +66,14 @@ struct FaultTests {
             }
         }
     }
+
+    @Test("a damaged time field is written, never a trap: years beyond 0 to 9999 in ISO 8601's expanded form")
+    func extremeTimes() {
+        #expect(Timestamp(microseconds: 0).description == "1970-01-01T00:00:00.000000Z")
+        #expect(Timestamp(microseconds: -1).description == "1969-12-31T23:59:59.999999Z")
+        #expect(Timestamp(microseconds: -62_167_219_200_000_001).description == "-000001-12-31T23:59:59.999999Z")
+        #expect(Timestamp(microseconds: 253_402_300_800_000_000).description == "+010000-01-01T00:00:00.000000Z")
+        #expect(!Timestamp(microseconds: .max).description.isEmpty)
+        #expect(!Timestamp(microseconds: .min).description.isEmpty)
+    }
 }
