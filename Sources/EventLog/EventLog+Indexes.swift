@@ -10,7 +10,7 @@ extension EventLog {
     public func checkIndexes() throws -> IndexMismatch? {
         try environment.read { (txn) throws -> IndexMismatch? in
             let records = try txn.withCursor(environment.events) { (cursor) throws in
-                try cursor.get(.last).map { UInt64(bigEndianBytes: $0.key) } ?? 0
+                try cursor.get(.last).map { try UInt64(bigEndianBytes: $0.key) } ?? 0
             }
             func record<T>(at position: UInt64, _ body: (RecordView) throws -> T) throws -> T? {
                 try position.bigEndianBytes.withUnsafeBytes { (key) throws in
@@ -34,7 +34,7 @@ extension EventLog {
                     guard value.count == 8 else {
                         return IndexMismatch(index: .streams, position: nil, problem: "the streams index holds a \(value.count)-byte position for stream '\(stream)'")
                     }
-                    let position = UInt64(bigEndianBytes: value)
+                    let position = try UInt64(bigEndianBytes: value)
                     let matches = try record(at: position) { $0.streamIDBytes.elementsEqual(key) && $0.streamVersion == version }
                     switch matches {
                     case nil:
@@ -63,7 +63,7 @@ extension EventLog {
                     guard value.count == 8 else {
                         return IndexMismatch(index: .ids, position: nil, problem: "the ids index holds a \(value.count)-byte position for event id \(id)")
                     }
-                    let position = UInt64(bigEndianBytes: value)
+                    let position = try UInt64(bigEndianBytes: value)
                     switch try record(at: position, { $0.id.withKeyBytes { $0.elementsEqual(key) } }) {
                     case nil:
                         return IndexMismatch(index: .ids, position: position, problem: "the ids index puts event id \(id) at position \(position), which holds no record")

@@ -18,7 +18,7 @@ extension EventLog {
     public func lastPosition() throws -> UInt64 {
         try environment.read { (txn) throws in
             try txn.withCursor(environment.events) { (cursor) throws in
-                try cursor.get(.last).map { UInt64(bigEndianBytes: $0.key) } ?? 0
+                try cursor.get(.last).map { try UInt64(bigEndianBytes: $0.key) } ?? 0
             }
         }
     }
@@ -28,7 +28,7 @@ extension EventLog {
         try environment.read { (txn) throws in
             let head = try environment.readHead(txn)
             let last = try txn.withCursor(environment.events) { (cursor) throws in
-                try cursor.get(.last).map { UInt64(bigEndianBytes: $0.key) } ?? 0
+                try cursor.get(.last).map { try UInt64(bigEndianBytes: $0.key) } ?? 0
             }
             return StoredHead(head: head, lastPosition: last)
         }
@@ -62,7 +62,7 @@ extension EventLog {
                     let key = next.bigEndianBytes
                     var entry = try key.withUnsafeBytes { (raw) throws in try cursor.get(.setRange, key: raw) }
                     while let (key, value) = entry, seen < chunk, passed + seen < limit {
-                        let at = UInt64(bigEndianBytes: key)
+                        let at = try UInt64(bigEndianBytes: key)
                         let view = try RecordView(validating: value, position: at)
                         do {
                             try body(view)
@@ -122,7 +122,7 @@ extension EventLog {
     /// The event with this id, or nil.
     public func event(id: EventID) throws -> RecordedEvent? {
         try environment.read { (txn) throws -> RecordedEvent? in
-            guard let position = try txn.get(environment.ids, key: id.bytes, { UInt64(bigEndianBytes: $0) }) else { return nil }
+            guard let position = try txn.get(environment.ids, key: id.bytes, { try UInt64(bigEndianBytes: $0) }) else { return nil }
             return try record(at: position, txn: txn)
         }
     }
@@ -144,7 +144,7 @@ extension EventLog {
                     var entry = try cursor.get(.firstDup)
                     var current: UInt64 = 1
                     while let (_, value) = entry, positions.count < limit {
-                        if current >= version { positions.append(UInt64(bigEndianBytes: value)) }
+                        if current >= version { positions.append(try UInt64(bigEndianBytes: value)) }
                         current += 1
                         entry = try cursor.get(.nextDup)
                     }
@@ -153,7 +153,7 @@ extension EventLog {
                     var entry = try cursor.get(.lastDup)
                     var current = count
                     while let (_, value) = entry, positions.count < limit {
-                        if current <= version { positions.append(UInt64(bigEndianBytes: value)) }
+                        if current <= version { positions.append(try UInt64(bigEndianBytes: value)) }
                         current -= 1
                         entry = try cursor.get(.prevDup)
                     }

@@ -232,7 +232,7 @@ extension GroupWriter {
         let env = environment
         var stored: [(id: EventID, position: UInt64)] = []
         for event in request.events {
-            let found = try event.id.withKeyBytes { (key) throws in try txn.get(env.ids, key: key) { UInt64(bigEndianBytes: $0) } }
+            let found = try event.id.withKeyBytes { (key) throws in try txn.get(env.ids, key: key) { try UInt64(bigEndianBytes: $0) } }
             if let position = found {
                 stored.append((event.id, position))
             }

@@ -32,7 +32,8 @@ public struct ImportMapping: Codable, Sendable, Hashable {
     /// `service`, `product`, `client`, `caller`, `title`, `group`, `line`,
     /// `priority`, `impact`, `urgency`, `sla.made`, or any name (kept as a custom
     /// attribute). `priority`, `impact`, `urgency` and `sla.made` are parsed
-    /// (``ImportValues``) and a value not understood is an error.
+    /// (the forms: <doc:MappingReference>) and a value not
+    /// understood is an error.
     public var attributes: [String: String]
     /// Activity names that mean one of the ledger's events (event logs):
     /// `registered`, `assigned`, `workStarted`, `suspended`, `resumed`, `resolved`,

@@ -523,7 +523,11 @@ extension UInt64 {
         withUnsafeBytes(of: bigEndian) { Array($0) }
     }
 
-    init(bigEndianBytes bytes: UnsafeRawBufferPointer) {
+    /// A position read back from a key or a value: 8 bytes, or the file is damaged.
+    init(bigEndianBytes bytes: UnsafeRawBufferPointer) throws {
+        guard bytes.count == 8 else {
+            throw EventLogError(.corruptRecord, "the ledger's file holds a position of \(bytes.count) bytes instead of 8: it is damaged")
+        }
         self = UInt64(bigEndian: bytes.loadUnaligned(as: UInt64.self))
     }
 }
