@@ -8,6 +8,70 @@ extension EventLog {
     ///
     /// - Returns: the first mismatch, naming the stream or the id; nil when they agree.
     public func checkIndexes() throws -> IndexMismatch? {
+        // Three sequential passes first (records, streams, ids), comparing what the
+        // records say with what the indexes hold as sums of keyed hashes; only when
+        // they differ, the entry-by-entry check below, which names the mismatch.
+        if (try? indexesMatchRecords()) == true { return nil }
+        return try findIndexMismatch()
+            ?? IndexMismatch(index: .streams, position: nil, problem: "the indexes do not hold the records' streams, versions and ids")
+    }
+
+    /// Whether the `streams` and `ids` entries are exactly the records' (stream,
+    /// version, position) and (id, position), in one read transaction, without a
+    /// lookup per entry. The hashes are SipHash keyed anew in every process, so an
+    /// edit cannot be made to keep the sums.
+    func indexesMatchRecords() throws -> Bool {
+        func hash(_ key: UnsafeRawBufferPointer, _ version: UInt64, _ position: UInt64) -> UInt64 {
+            var hasher = Hasher()
+            hasher.combine(bytes: key)
+            hasher.combine(version)
+            hasher.combine(position)
+            return UInt64(bitPattern: Int64(hasher.finalize()))
+        }
+        return try environment.read { (txn) throws -> Bool in
+            var records: (count: UInt64, streams: UInt64, ids: UInt64) = (0, 0, 0)
+            try txn.withCursor(environment.events) { (cursor) throws in
+                var entry = try cursor.get(.first)
+                while let (key, value) = entry {
+                    let position = try UInt64(bigEndianBytes: key)
+                    let record = try RecordView(validating: value, position: position)
+                    records.count += 1
+                    records.streams &+= hash(record.streamIDBytes, record.streamVersion, position)
+                    records.ids &+= record.id.withKeyBytes { hash($0, 0, position) }
+                    entry = try cursor.get(.next)
+                }
+            }
+            var streams: (count: UInt64, sum: UInt64) = (0, 0)
+            try txn.withCursor(environment.streams) { (cursor) throws in
+                var previous: [UInt8] = []
+                var version: UInt64 = 0
+                var entry = try cursor.get(.first)
+                while let (key, value) = entry {
+                    if !key.elementsEqual(previous) {
+                        previous = Array(key)
+                        version = 0
+                    }
+                    version += 1
+                    streams.count += 1
+                    streams.sum &+= hash(key, version, try UInt64(bigEndianBytes: value))
+                    entry = try cursor.get(.next)
+                }
+            }
+            var ids: (count: UInt64, sum: UInt64) = (0, 0)
+            try txn.withCursor(environment.ids) { (cursor) throws in
+                var entry = try cursor.get(.first)
+                while let (key, value) = entry {
+                    ids.count += 1
+                    ids.sum &+= hash(key, 0, try UInt64(bigEndianBytes: value))
+                    entry = try cursor.get(.next)
+                }
+            }
+            return streams.count == records.count && ids.count == records.count && streams.sum == records.streams && ids.sum == records.ids
+        }
+    }
+
+    /// Entry by entry: the first index entry that does not agree with its record.
+    func findIndexMismatch() throws -> IndexMismatch? {
         try environment.read { (txn) throws -> IndexMismatch? in
             let records = try txn.withCursor(environment.events) { (cursor) throws in
                 try cursor.get(.last).map { try UInt64(bigEndianBytes: $0.key) } ?? 0
