@@ -34,7 +34,7 @@ public struct DeskProjector: Sendable {
     public private(set) var eventsAfterAsOf = 0
     /// Assignments and escalations applied (every ticket, every time): none
     /// means the log does not record handovers, so first-contact and first-line
-    /// resolution cannot be judged.
+    /// resolution, escalation, reassignment and ping-pong cannot be judged.
     public private(set) var handoverEvents = 0
 
     var tickets: [String: Tracked] = [:]
