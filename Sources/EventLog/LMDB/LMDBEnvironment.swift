@@ -129,13 +129,13 @@ final class LMDBEnvironment: @unchecked Sendable {
         let fd = open(file, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return }  // none yet (a new ledger), or LMDB reports why
         defer { Glibc.close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { return }
-        let size = Int64(info.st_size)
         func damaged(_ why: String) -> EventLogError {
             EventLogError(.corruptRecord, "the ledger's data file '\(file)' is damaged: \(why)")
         }
-        guard size > 0 else { throw damaged("it is empty (0 bytes)") }
+        func size() -> Int64? {
+            var info = stat()
+            return fstat(fd, &info) == 0 ? Int64(info.st_size) : nil
+        }
         // A meta page: a 16-byte page header, then magic, version, address, map
         // size, two 48-byte database records (the first's pad holds the page
         // size), the last page number and the transaction id.
@@ -146,15 +146,26 @@ final class LMDBEnvironment: @unchecked Sendable {
             guard load(16, UInt32.self) == 0xBEEF_C0DE else { return nil }
             return (Int64(load(40, UInt32.self)), Int64(load(136, UInt64.self)), load(144, UInt64.self))
         }
-        guard let first = meta(at: 0), [512, 1024, 2048, 4096, 8192, 16384, 32768, 65536].contains(first.pageSize) else {
-            throw damaged("its first page is not an LMDB meta page (\(size) bytes)")
-        }
-        let second = meta(at: first.pageSize)
-        // LMDB uses the meta page with the larger transaction id.
-        let newest = second.map { $0.txnid > first.txnid ? $0 : first } ?? first
-        let needed = (newest.lastPage + 1) * newest.pageSize
-        guard size >= needed else {
-            throw damaged("it has \(size) bytes, but its last transaction (\(newest.txnid)) uses \(needed); it was cut short")
+        // The meta pages first, the size after: a writer writes its pages before the
+        // meta page that names them, so a live ledger's size is never behind the
+        // meta read before it. (Checked twice, in case a writer commits between.)
+        for attempt in 0..<2 {
+            guard let first = meta(at: 0) else {
+                guard let size = size(), size > 0 else { throw damaged("it is empty (0 bytes)") }
+                throw damaged("its first page is not an LMDB meta page (\(size) bytes)")
+            }
+            guard [512, 1024, 2048, 4096, 8192, 16384, 32768, 65536].contains(first.pageSize) else {
+                throw damaged("its first meta page names a page size of \(first.pageSize) bytes")
+            }
+            let second = meta(at: first.pageSize)
+            // LMDB uses the meta page with the larger transaction id.
+            let newest = second.map { $0.txnid > first.txnid ? $0 : first } ?? first
+            let needed = (newest.lastPage + 1) * newest.pageSize
+            guard let size = size() else { return }
+            if size >= needed { return }
+            if attempt == 1 {
+                throw damaged("it has \(size) bytes, but its last transaction (\(newest.txnid)) uses \(needed); it was cut short")
+            }
         }
     }
 
