@@ -2,13 +2,15 @@
 # Builds the DocC documentation of every library module (its catalog in
 # Sources/MODULE/MODULE.docc and its symbols) with the toolchain's docc, and
 # fails on any warning: a broken symbol link, an undocumented parameter.
-# A separate build folder, so the main build is left alone.
+# It builds in the main build folder (.build), so `make test`'s `swift test`
+# afterwards reuses those modules instead of building the package a second time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scratch=.build-docs
+scratch=.build/docs-check
 # (It also tries test and executable modules and may complain about them; ours are checked below.)
-swift package --scratch-path "$scratch" dump-symbol-graph --minimum-access-level public >/dev/null 2>&1 || true
-graphs=$(find "$scratch" -maxdepth 3 -type d -name symbolgraph | head -1)
+swift package dump-symbol-graph --minimum-access-level public >/dev/null 2>&1 || true
+graphs=$(find .build -maxdepth 3 -type d -name symbolgraph | head -1)
+[ -n "$graphs" ] || { echo "check-docs: swift package dump-symbol-graph wrote no symbol graphs"; exit 1; }
 status=0
 for module in EventLog PostgresEventLog TicketLedger Projections LedgerIO TicketLedgerTesting; do
     own="$scratch/graphs-$module"
