@@ -6,13 +6,22 @@
 #
 #   scripts/pg-cluster.sh start [DIR] [PORT]
 #   scripts/pg-cluster.sh stop  [DIR]
+#   scripts/pg-cluster.sh crash DIR          (pg_ctl stop -m immediate: what a power cut does)
+#   scripts/pg-cluster.sh restart DIR PORT   (starts DIR's cluster again, with its options)
 #
 # PG_SERVER_OPTIONS adds server settings, e.g. "-c fsync=off" for test runs
 # that do not measure durability (the benchmarks keep the defaults).
 set -euo pipefail
-command="${1:?usage: pg-cluster.sh start|stop [DIR] [PORT]}"
+command="${1:?usage: pg-cluster.sh start|stop|crash|restart [DIR] [PORT]}"
 dir="${2:-/tmp/ticketledger-pg}"
 port="${3:-55432}"
+# Foundation's Process (the tests run this script) leaves descriptors of its own
+# open in its children; a server that inherits them keeps the test waiting for
+# it. Close everything but standard input, output and error.
+for fd in /proc/self/fd/*; do
+    fd="${fd##*/}"
+    if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+done
 bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
 [ -x "$bin/initdb" ] || { echo "pg-cluster: no PostgreSQL server under /usr/lib/postgresql (apt-get install postgresql)" >&2; exit 1; }
 
@@ -32,8 +41,8 @@ start)
     [ "$(id -u)" = 0 ] && chown postgres "$dir"
     as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
         || { cat "$dir/initdb.log" >&2; exit 1; }
-    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c max_connections=200 ${PG_SERVER_OPTIONS:-}" start >/dev/null \
+    echo "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c max_connections=200 ${PG_SERVER_OPTIONS:-}" >"$dir/options"
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$(cat "$dir/options")" start >/dev/null \
         || { cat "$dir/server.log" >&2; exit 1; }
     as_owner "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres ticketledger
     echo "postgres://postgres@127.0.0.1:$port/ticketledger"
@@ -44,6 +53,13 @@ stop)
     fi
     rm -rf "$dir"
     ;;
+crash)
+    as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null
+    ;;
+restart)
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$(cat "$dir/options")" start >/dev/null \
+        || { tail -20 "$dir/server.log" >&2; exit 1; }
+    ;;
 *)
-    echo "usage: pg-cluster.sh start|stop [DIR] [PORT]" >&2; exit 64 ;;
+    echo "usage: pg-cluster.sh start|stop|crash|restart [DIR] [PORT]" >&2; exit 64 ;;
 esac

@@ -25,6 +25,12 @@ public struct EventLogError: Error, Hashable, Sendable, CustomStringConvertible 
         public static let alreadyOpen = Code("alreadyOpen")
         /// The ledger's format is newer than this library or not a ledger.
         public static let incompatibleFormat = Code("incompatibleFormat")
+        /// The storage server cannot be reached, the connection to it was lost, or it
+        /// did not answer in time (a PostgreSQL ledger). Nothing the call did was
+        /// acknowledged; the next call connects again. An append whose connection
+        /// was lost while it committed may be stored: retrying it with the same
+        /// event ids is safe (it is then reported as already stored).
+        public static let unavailable = Code("unavailable")
         /// An LMDB or system call failed; see ``EventLogError/lmdbReturnCode``.
         public static let storage = Code("storage")
 

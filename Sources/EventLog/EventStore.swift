@@ -211,6 +211,11 @@ extension [StreamAppend] {
 
 /// The events of a store from a position on, stored ones first, then new ones as
 /// they are appended. Each event is delivered exactly once, in position order.
+///
+/// A store that is ``EventLogError/Code/unavailable`` (a PostgreSQL server
+/// restarting, a network cut) does not end the subscription: it reads again from
+/// the same position, waiting from 0.1 up to 5 seconds between tries, until the
+/// store answers or the task is cancelled. Any other error ends it.
 public struct EventSubscription: AsyncSequence, Sendable {
     /// Each stored event, once, in position order.
     public typealias Element = RecordedEvent
@@ -230,6 +235,7 @@ public struct EventSubscription: AsyncSequence, Sendable {
         let batchSize: Int
         var buffer: [RecordedEvent] = []
         var index = 0
+        var retryDelay: Duration = .zero
 
         init(log: any EventStore, next: UInt64, batchSize: Int) {
             self.log = log
@@ -245,7 +251,16 @@ public struct EventSubscription: AsyncSequence, Sendable {
                     return buffer[index - 1]
                 }
                 if Task.isCancelled { return nil }
-                buffer = try log.read(from: next, limit: batchSize)
+                do {
+                    buffer = try log.read(from: next, limit: batchSize)
+                    retryDelay = .zero
+                } catch let error as EventLogError where error.code == .unavailable {
+                    // The server restarts or cannot be reached: wait, then read
+                    // from the same position again (nothing is skipped or repeated).
+                    retryDelay = Swift.min(Swift.max(retryDelay * 2, .milliseconds(100)), .seconds(5))
+                    do { try await Task.sleep(for: retryDelay) } catch { return nil }
+                    continue
+                }
                 index = 0
                 if let last = buffer.last {
                     next = last.position + 1

@@ -38,7 +38,7 @@ public final class PostgresEventLog: EventStore {
     /// The URL without its password.
     public let location: String
     let schema: LedgerSchema
-    let reader: PostgresConnection
+    let reader: ServerConnection
     let writer: PostgresWriter?
     let notifier: AppendNotifier
     let logger: Logger
@@ -50,8 +50,8 @@ public final class PostgresEventLog: EventStore {
 
     /// What connecting yields: the connections, the append lock's key and the last position.
     private struct Connections: Sendable {
-        var reader: PostgresConnection
-        var writer: PostgresConnection?
+        var reader: ServerConnection
+        var writer: ServerConnection?
         var lockKey: Int64
         var lastPosition: UInt64
     }
@@ -66,7 +66,7 @@ public final class PostgresEventLog: EventStore {
         self.notifier = notifier
         self.writer = connections.writer.map {
             PostgresWriter(
-                connection: $0, schema: LedgerSchema(name: configuration.schema), lockKey: connections.lockKey,
+                server: $0, schema: LedgerSchema(name: configuration.schema), lockKey: connections.lockKey,
                 location: configuration.location, notifier: notifier, logger: logger, clock: configuration.clock)
         }
         notifier.publish(connections.lastPosition)
@@ -115,46 +115,30 @@ public final class PostgresEventLog: EventStore {
     private static func openConnections(_ configuration: PostgresLedgerConfiguration, logger: Logger) throws -> Connections {
         try configuration.validateSchema()
         let schema = LedgerSchema(name: configuration.schema)
-        var reader: PostgresConnection?
-        var writer: PostgresConnection?
+        let reader = ServerConnection(configuration: configuration, id: 1, logger: logger)
+        var writer: ServerConnection?
         do {
-            reader = try open(configuration, id: 1, logger: logger).wait()
             if configuration.access == .readWrite {
-                writer = try open(configuration, id: 2, logger: logger).wait()
+                writer = ServerConnection(configuration: configuration, id: 2, logger: logger)
                 if configuration.createIfMissing {
-                    try create(schema, on: writer!, logger: logger)
+                    try create(schema, on: writer!)
                 }
             }
-            try checkFormat(schema, on: reader!, location: configuration.location, logger: logger)
-            let oid = try reader!.query(
-                "SELECT \(unescaped: "'\(schema.events)'")::regclass::oid::bigint", logger: logger).wait().decodeFirst(Int64.self) ?? 0
-            let last = try reader!.query(
-                "SELECT coalesce(max(position), 0) FROM \(unescaped: schema.events)", logger: logger).wait().decodeFirst(Int64.self) ?? 0
-            return Connections(reader: reader!, writer: writer, lockKey: 0x544C_0000_0000 | oid, lastPosition: UInt64(last))
+            try checkFormat(schema, on: reader, location: configuration.location)
+            let oid = try reader.query(
+                "SELECT \(unescaped: "'\(schema.events)'")::regclass::oid::bigint", "opening the ledger").decodeFirst(Int64.self) ?? 0
+            let last = try reader.query(
+                "SELECT coalesce(max(position), 0) FROM \(unescaped: schema.events)", "opening the ledger").decodeFirst(Int64.self) ?? 0
+            return Connections(reader: reader, writer: writer, lockKey: 0x544C_0000_0000 | oid, lastPosition: UInt64(last))
         } catch {
-            _ = try? reader?.close().wait()
-            _ = try? writer?.close().wait()
+            reader.close()
+            writer?.close()
             throw mapError(error, "opening the ledger", location: configuration.location)
         }
     }
 
-    private static func open(_ configuration: PostgresLedgerConfiguration, id: Int, logger: Logger) throws -> EventLoopFuture<PostgresConnection> {
-        let tls: PostgresConnection.Configuration.TLS
-        switch configuration.tls {
-        case .disable: tls = .disable
-        case .prefer: tls = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
-        case .require: tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
-        }
-        var connection = PostgresConnection.Configuration(
-            host: configuration.host, port: configuration.port, username: configuration.username,
-            password: configuration.password, database: configuration.database, tls: tls)
-        connection.options.connectTimeout = .seconds(10)
-        return PostgresConnection.connect(
-            on: PostgresConnection.defaultEventLoopGroup.any(), configuration: connection, id: id, logger: logger)
-    }
-
-    private static func create(_ schema: LedgerSchema, on connection: PostgresConnection, logger: Logger) throws {
-        func run(_ query: PostgresQuery) throws -> PostgresQueryResult { try connection.query(query, logger: logger).wait() }
+    private static func create(_ schema: LedgerSchema, on connection: ServerConnection) throws {
+        func run(_ query: PostgresQuery) throws -> PostgresQueryResult { try connection.query(query, "creating the ledger's tables", retry: false) }
         // Several processes may create the same ledger at once: one at a time.
         _ = try run("BEGIN")
         do {
@@ -171,15 +155,15 @@ public final class PostgresEventLog: EventStore {
         }
     }
 
-    private static func checkFormat(_ schema: LedgerSchema, on connection: PostgresConnection, location: String, logger: Logger) throws {
+    private static func checkFormat(_ schema: LedgerSchema, on connection: ServerConnection, location: String) throws {
         let exists = try connection.query(
             "SELECT to_regclass(\(schema.meta)) IS NOT NULL AND to_regclass(\(schema.events)) IS NOT NULL",
-            logger: logger).wait().decodeFirst(Bool.self) ?? false
+            "opening the ledger").decodeFirst(Bool.self) ?? false
         guard exists else {
             throw EventLogError(.storage, "no ledger at '\(location)': schema '\(schema.name)' has no TicketLedger tables (open it read-write, or run `desk init --ledger \(location)`)")
         }
         let format = try connection.query(
-            "SELECT value FROM \(unescaped: schema.meta) WHERE key = 'format'", logger: logger).wait().decodeFirst(String.self)
+            "SELECT value FROM \(unescaped: schema.meta) WHERE key = 'format'", "opening the ledger").decodeFirst(String.self)
         guard format == String(RecordFormat.formatVersion) else {
             throw EventLogError(.incompatibleFormat, "the ledger at '\(location)' has record format \(format ?? "none"); this library reads format \(RecordFormat.formatVersion)")
         }
@@ -199,7 +183,7 @@ public final class PostgresEventLog: EventStore {
         guard !wasClosed else { return }
         writer?.close()
         listener.withLock { $0?.cancel() }
-        _ = try? reader.close().wait()
+        reader.close()
         notifier.publish(.max)
     }
 
@@ -209,14 +193,11 @@ public final class PostgresEventLog: EventStore {
         }
     }
 
-    /// Runs `query` on the reader connection and waits for all its rows.
+    /// Runs `query` on the reader connection and waits for all its rows (a lost
+    /// connection is opened again once).
     func run(_ query: PostgresQuery, _ what: String) throws -> PostgresQueryResult {
         try checkOpen()
-        do {
-            return try reader.query(query, logger: logger).wait()
-        } catch {
-            throw Self.mapError(error, what, location: location)
-        }
+        return try reader.query(query, what)
     }
 
     /// Runs one SQL statement on the reader connection, unchecked: for the
@@ -342,31 +323,32 @@ public final class PostgresEventLog: EventStore {
         try checkOpen()
         let batch = 4096
         var passed = 0
-        func fetch(from start: UInt64) -> (EventLoopFuture<PostgresQueryResult>, Int)? {
-            let count = min(batch, limit - passed)
-            guard count > 0 else { return nil }
-            let query: PostgresQuery = """
-                SELECT position, record FROM \(unescaped: schema.events)
-                WHERE position >= \(Int64(clamping: start)) ORDER BY position LIMIT \(Int64(count))
-                """
-            return (reader.query(query, logger: logger), count)
+        func query(from start: UInt64, count: Int) -> PostgresQuery {
+            """
+            SELECT position, record FROM \(unescaped: schema.events)
+            WHERE position >= \(Int64(clamping: start)) ORDER BY position LIMIT \(Int64(count))
+            """
         }
-        var pending = fetch(from: max(position, 1))
-        while let (future, requested) = pending {
-            let rows: PostgresQueryResult
-            do {
-                rows = try future.wait()
-            } catch {
-                throw Self.mapError(error, "reading records", location: location)
-            }
+        // The first batch through `run` (which connects again if the connection was
+        // lost), the next ones requested while `body` handles the current one.
+        var requested = min(batch, limit)
+        guard requested > 0 else { return 0 }
+        var rows = try run(query(from: max(position, 1), count: requested), "reading records")
+        let connection = try reader.connection()
+        while true {
             let records = try rows.map { try decode($0, as: (Int64, ByteBuffer).self) }
             passed += records.count
-            pending = records.count == requested ? fetch(from: UInt64(records[records.count - 1].0) + 1) : nil
+            let count = min(batch, limit - passed)
+            let next = records.count == requested && count > 0
+                ? connection.query(query(from: UInt64(records[records.count - 1].0) + 1, count: count), logger: logger) : nil
             for (at, bytes) in records {
                 try bytes.withUnsafeReadableBytes { raw in
                     try body(try RecordView(validating: raw, position: UInt64(at)))
                 }
             }
+            guard let next else { break }
+            rows = try reader.wait(next, "reading records", on: connection)
+            requested = count
         }
         return passed
     }
@@ -432,7 +414,7 @@ public final class PostgresEventLog: EventStore {
             task = Task.detached {
                 while !Task.isCancelled {
                     do {
-                        let connection = try await Self.open(configuration, id: 3, logger: logger).get()
+                        let connection = try await ServerConnection.open(configuration, id: 3, logger: logger).get()
                         do {
                             try await connection.listen(on: channel) { notifications in
                                 // Now listening: what committed before is caught by reading the
@@ -480,10 +462,13 @@ public final class PostgresEventLog: EventStore {
     static func mapError(_ error: any Error, _ what: String, location: String) -> EventLogError {
         if let error = error as? EventLogError { return error }
         guard let error = error as? PSQLError else {
-            return EventLogError(.storage, "\(what) at '\(location)' failed: \(error)")
+            // SwiftNIO's channel and socket errors: the connection failed.
+            return EventLogError(.unavailable, "\(what) at '\(location)' failed: the connection to the server failed (\(error))")
         }
         guard let info = error.serverInfo else {
-            return EventLogError(.storage, "\(what) at '\(location)' failed: \(error.code)\(error.underlying.map { " (\($0))" } ?? "")")
+            return EventLogError(
+                .unavailable,
+                "\(what) at '\(location)' failed: the connection to the server failed or was lost (\(error.code)\(error.underlying.map { ": \($0)" } ?? ""))")
         }
         let state = info[.sqlState] ?? "?"
         var text = "\(what) at '\(location)' failed: PostgreSQL \(state): \(info[.message] ?? "")"
@@ -492,6 +477,10 @@ public final class PostgresEventLog: EventStore {
             switch state {
             case "53100", "53200": .storageFull  // disk_full, out_of_memory
             case "42501", "25006": .readOnly  // insufficient_privilege, read_only_sql_transaction
+            // query_canceled (statement_timeout), lock_not_available (lock_timeout),
+            // idle_in_transaction_session_timeout, and the connection and shutdown classes.
+            case "57014", "55P03", "25P03": .unavailable
+            case _ where state.hasPrefix("08") || state.hasPrefix("57P"): .unavailable
             default: .storage
             }
         return EventLogError(code, text)

@@ -6,7 +6,7 @@ import Foundation
 /// Written as a URL, as `desk --ledger` takes it:
 ///
 /// ```
-/// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?schema=NAME][&sslmode=disable|prefer|require]
+/// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?schema=NAME][&sslmode=disable|prefer|require][&timeout=SECONDS]
 /// ```
 ///
 /// The ledger lives in the schema `NAME` (default `ticketledger`) of the
@@ -46,6 +46,13 @@ public struct PostgresLedgerConfiguration: Sendable {
     /// How long a subscription waits for a notification before it reads anyway:
     /// a missed notification delays an event by at most this much, never loses it.
     public var pollInterval: Duration = .milliseconds(500)
+    /// The longest a call waits for the server: a statement, the append lock, an
+    /// answer. The server ends a statement or lock wait that takes longer
+    /// (`statement_timeout`, `lock_timeout`); the client gives up on a server that
+    /// stops answering a little after. Either way the call fails with
+    /// `EventLogError/Code/unavailable`, and the next call connects again.
+    /// Connecting waits at most this or 10 seconds, whichever is shorter.
+    public var timeout: Duration = .seconds(20)
     /// Where `recordedAt` comes from: the client's wall clock unless set.
     public var clock: @Sendable () -> Timestamp = { Timestamp.now() }
 
@@ -92,8 +99,13 @@ public struct PostgresLedgerConfiguration: Sendable {
                     throw EventLogError(.invalidArgument, "sslmode '\(item.value ?? "")' in '\(Self.redacted(url))': use disable, prefer or require")
                 }
                 tls = mode
+            case "timeout":
+                guard let seconds = item.value.flatMap(Int.init), (1...3600).contains(seconds) else {
+                    throw EventLogError(.invalidArgument, "timeout '\(item.value ?? "")' in '\(Self.redacted(url))': give 1 to 3600 seconds")
+                }
+                timeout = .seconds(seconds)
             default:
-                throw EventLogError(.invalidArgument, "unknown parameter '\(item.name)' in '\(Self.redacted(url))': the parameters are schema and sslmode")
+                throw EventLogError(.invalidArgument, "unknown parameter '\(item.name)' in '\(Self.redacted(url))': the parameters are schema, sslmode and timeout")
             }
         }
         try validateSchema()
@@ -105,6 +117,9 @@ public struct PostgresLedgerConfiguration: Sendable {
         if schema != "ticketledger" { text += "?schema=\(schema)" }
         return text
     }
+
+    /// How long connecting may take.
+    var connectTimeout: Duration { min(timeout, .seconds(10)) }
 
     func validateSchema() throws {
         let allowed = schema.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F }

@@ -19,7 +19,7 @@ import PostgresNIO
 /// Swift's cooperative pool.
 final class PostgresWriter: GroupCommitter {
     let commitQueue = GroupCommitQueue(label: "TicketLedger.PostgresEventLog.writer")
-    let connection: PostgresConnection
+    let server: ServerConnection
     let schema: LedgerSchema
     let lockKey: Int64
     let location: String
@@ -28,10 +28,10 @@ final class PostgresWriter: GroupCommitter {
     let clock: @Sendable () -> Timestamp
 
     init(
-        connection: PostgresConnection, schema: LedgerSchema, lockKey: Int64, location: String, notifier: AppendNotifier, logger: Logger,
+        server: ServerConnection, schema: LedgerSchema, lockKey: Int64, location: String, notifier: AppendNotifier, logger: Logger,
         clock: @escaping @Sendable () -> Timestamp
     ) {
-        self.connection = connection
+        self.server = server
         self.schema = schema
         self.lockKey = lockKey
         self.location = location
@@ -43,11 +43,7 @@ final class PostgresWriter: GroupCommitter {
     /// Waits for the queued appends, then closes the connection.
     func close() {
         flush()
-        _ = try? connection.close().wait()
-    }
-
-    private func run(_ query: PostgresQuery) throws -> PostgresQueryResult {
-        try connection.query(query, logger: logger).wait()
+        server.close()
     }
 
     func commit(_ group: [PendingAppend]) {
@@ -58,7 +54,10 @@ final class PostgresWriter: GroupCommitter {
                 request.completion.resume(with: result)
             }
         } catch {
-            let failure = PostgresEventLog.mapError(error, "append", location: location)
+            var failure = PostgresEventLog.mapError(error, "append", location: location)
+            if failure.code == .unavailable {
+                failure.message += "; the appends were not acknowledged (if the connection was lost while they committed they may be stored: retrying them with the same event ids is safe)"
+            }
             logger.error("append failed", metadata: ["location": "\(location)", "error": "\(failure)"])
             for request in group {
                 request.completion.resume(with: .failure(failure))
@@ -116,11 +115,16 @@ final class PostgresWriter: GroupCommitter {
         }
         // Two round trips: BEGIN with the locked read of the state, then the
         // insert (which notifies) with COMMIT. Queries queue on the connection.
+        let connection = try server.connection()
+        func wait(_ future: EventLoopFuture<PostgresQueryResult>) throws -> PostgresQueryResult {
+            try server.wait(future, "append", on: connection)
+        }
+        func run(_ query: PostgresQuery) throws -> PostgresQueryResult { try wait(connection.query(query, logger: logger)) }
         let begin = connection.query("BEGIN", logger: logger)
         let state = connection.query(stateQuery(ids: ids, streams: streams), logger: logger)
         do {
-            _ = try begin.wait()
-            var plan = try readState(try state.wait())
+            _ = try wait(begin)
+            var plan = try readState(try wait(state))
             var results: [Result<[AppendResult], EventLogError>] = []
             var buffer: [UInt8] = []
             for request in group {
@@ -148,11 +152,11 @@ final class PostgresWriter: GroupCommitter {
             let insert = connection.query(plan.insertion(into: schema), logger: logger)
             // A failed insert turns this COMMIT into a rollback.
             let commit = connection.query("COMMIT", logger: logger)
-            _ = try insert.wait()
-            _ = try commit.wait()
+            _ = try wait(insert)
+            _ = try wait(commit)
             return (results, plan.head.position)
         } catch {
-            _ = try? run("ROLLBACK")
+            rollBack(connection)
             throw error
         }
     }
@@ -161,6 +165,10 @@ final class PostgresWriter: GroupCommitter {
     /// queue: the same lock and checks as appends, then one insert.
     func copy(_ records: [[UInt8]]) throws -> ChainHead {
         try commitQueue.sync {
+            let connection = try server.connection()
+            func run(_ query: PostgresQuery) throws -> PostgresQueryResult {
+                try server.wait(connection.query(query, logger: logger), "copy", on: connection)
+            }
             var ids: [ByteBuffer] = []
             var streams = Set<String>()
             for bytes in records {
@@ -198,10 +206,17 @@ final class PostgresWriter: GroupCommitter {
                 notifier.publish(plan.head.position)
                 return plan.head
             } catch {
-                _ = try? run("ROLLBACK")
+                rollBack(connection)
                 throw PostgresEventLog.mapError(error, "copy", location: location)
             }
         }
+    }
+
+    /// Ends a failed transaction: a `ROLLBACK` on a connection still open (the
+    /// server rolls back the transaction of a lost one itself).
+    private func rollBack(_ connection: PostgresConnection) {
+        guard !connection.isClosed else { return }
+        _ = try? server.wait(connection.query("ROLLBACK", logger: logger), "rolling back", on: connection)
     }
 
     /// Takes the ledger's lock and reads the head, which of `ids` are stored and the versions of `streams`.

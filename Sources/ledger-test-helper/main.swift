@@ -6,6 +6,12 @@
 //       appends COUNT single-event batches, printing "ack POSITION EVENT-ID"
 //       after each; prints "ready" first and "done" at the end. LEDGER is a
 //       folder (LMDB) or a postgres:// URL (PostgreSQL; the mode is the server's).
+//   ledger-test-helper append-retrying LEDGER STREAM-PREFIX SECONDS
+//       appends single-event batches for SECONDS; an append that fails with
+//       `unavailable` (a server restarting) is retried with the same event
+//       until it is acknowledged, printing "retry INDEX MESSAGE". Prints
+//       "ack POSITION EVENT-ID" per acknowledged append, then "longest-call
+//       MILLISECONDS" (the longest any one call took to return) and "done".
 //   ledger-test-helper read-only PATH
 //       drops root privileges if it has them, opens PATH read-only and prints
 //       "events N head HASH".
@@ -47,6 +53,36 @@ do {
             say("ack \(result.positions.lowerBound) \(event.id)")
         }
         log.close()
+        say("done")
+    case "append-retrying":
+        guard arguments.count == 5, let seconds = Double(arguments[4]) else { fail("usage: append-retrying LEDGER PREFIX SECONDS") }
+        let log = try openEventStore(at: arguments[2])
+        say("ready")
+        let clock = ContinuousClock()
+        let end = clock.now + .milliseconds(Int(seconds * 1000))
+        var longest = Duration.zero
+        var index = 0
+        while clock.now < end {
+            let event = ProposedEvent(
+                type: "Appended", occurredAt: .now(), actor: ActorRef(.system, "helper \(getpid())"),
+                payload: Array("\(arguments[3]) \(index)".utf8))
+            while true {
+                let started = clock.now
+                do {
+                    let result = try log.append([event], to: "\(arguments[3])-\(index % 7)")
+                    longest = max(longest, clock.now - started)
+                    say("ack \(result.positions.lowerBound) \(event.id)")
+                    break
+                } catch let error as EventLogError where error.code == .unavailable {
+                    longest = max(longest, clock.now - started)
+                    say("retry \(index) \(error.message)")
+                    usleep(50_000)
+                }
+            }
+            index += 1
+        }
+        log.close()
+        say("longest-call \(longest.components.seconds * 1000 + longest.components.attoseconds / 1_000_000_000_000_000)")
         say("done")
     case "read-only":
         if getuid() == 0 {

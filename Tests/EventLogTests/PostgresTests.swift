@@ -136,7 +136,10 @@ struct PostgresTests {
         #expect(configuration.schema == "helpdesk")
         #expect(configuration.tls == .require)
         #expect(configuration.location == "postgres://desk@db.internal:6543/service?schema=helpdesk")
-        for bad in ["postgres://db/", "postgres:///x", "postgres://db/x?schema=Bad-Name", "postgres://db/x?sslmode=maybe", "postgres://db/x?timeout=3"] {
+        #expect(configuration.timeout == .seconds(20))
+        #expect(try PostgresLedgerConfiguration(url: "postgres://db/x?timeout=3").timeout == .seconds(3))
+        for bad in ["postgres://db/", "postgres:///x", "postgres://db/x?schema=Bad-Name", "postgres://db/x?sslmode=maybe", "postgres://db/x?timeout=0",
+                    "postgres://db/x?timeout=soon", "postgres://db/x?wait=3"] {
             let error = #expect(throws: EventLogError.self, "\(bad)") { try PostgresLedgerConfiguration(url: bad) }
             #expect(error?.code == .invalidArgument)
         }

@@ -25,10 +25,12 @@ final class HelperProcess: @unchecked Sendable {
     private var lines: [String] = []
     private var ended = false
 
-    init(_ arguments: [String]) throws {
+    /// Starts the helper; with `quietErrors` its standard error is discarded.
+    init(_ arguments: [String], quietErrors: Bool = false) throws {
         process.executableURL = helperURL()
         process.arguments = arguments
         process.standardOutput = pipe
+        if quietErrors { process.standardError = FileHandle.nullDevice }
         pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
             self?.receive(handle.availableData)
         }
