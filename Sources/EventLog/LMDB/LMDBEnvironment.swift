@@ -255,7 +255,8 @@ final class LMDBEnvironment: @unchecked Sendable {
         lock.lockShared()
         defer { lock.unlock() }
         try ensureOpen()
-        try Self.check(mdb_env_sync(env, 1), "cannot sync the ledger at '\(path)'")
+        let rc = LMDBFaultInjection.failure(.sync, path: path) ?? mdb_env_sync(env, 1)
+        if rc != 0 { throw diagnosed(Self.error(rc, "cannot sync the ledger at '\(path)'")) }
     }
 
     /// The current map size in bytes.
@@ -282,7 +283,8 @@ final class LMDBEnvironment: @unchecked Sendable {
                 throw EventLogError(.closed, "the ledger at '\(path)' is closed")
             }
             var handle: OpaquePointer?
-            let rc = mdb_txn_begin(env, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &handle)
+            let injected = readOnly ? nil : LMDBFaultInjection.failure(.begin, path: path)
+            let rc = injected ?? mdb_txn_begin(env, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &handle)
             if rc == MDB_MAP_RESIZED {
                 lock.unlock()
                 try adoptMapSize()
@@ -337,16 +339,22 @@ final class LMDBEnvironment: @unchecked Sendable {
                     try grow()
                     continue
                 }
-                throw error
+                throw (error as? EventLogError).map(diagnosed) ?? error
             }
-            let rc = mdb_txn_commit(handle)  // frees the transaction whatever it returns
+            let rc: Int32
+            if let injected = LMDBFaultInjection.failure(.commit, path: path) {
+                mdb_txn_abort(handle)
+                rc = injected
+            } else {
+                rc = mdb_txn_commit(handle)  // frees the transaction whatever it returns
+            }
             lock.unlock()
             if rc == 0 { return value }
             if rc == MDB_MAP_FULL {
                 try grow()
                 continue
             }
-            throw Self.error(rc, "cannot commit to the ledger at '\(path)'")
+            throw diagnosed(Self.error(rc, "cannot commit to the ledger at '\(path)'"))
         }
     }
 
@@ -396,8 +404,23 @@ final class LMDBEnvironment: @unchecked Sendable {
 
     static func error(_ rc: Int32, _ message: String) -> EventLogError {
         let text = String(cString: mdb_strerror(rc))
-        let code: EventLogError.Code = (rc == ENOSPC || rc == EDQUOT) ? .storageFull : .storage
-        return EventLogError(code, message, lmdbReturnCode: rc, lmdbMessage: text)
+        guard rc != ENOSPC, rc != EDQUOT else {
+            return EventLogError(.storageFull, message + ": no space left on the device (or the quota is used up)", lmdbReturnCode: rc, lmdbMessage: text)
+        }
+        return EventLogError(.storage, message, lmdbReturnCode: rc, lmdbMessage: text)
+    }
+
+    /// `error` as the caller should see it: LMDB reports a short write (what a
+    /// device that fills up during a commit gives) as `EIO`; with less than a
+    /// megabyte left on the ledger's device, that is a full disk.
+    func diagnosed(_ error: EventLogError) -> EventLogError {
+        guard error.lmdbReturnCode == EIO else { return error }
+        var info = statvfs()
+        guard statvfs(path, &info) == 0, UInt64(info.f_bavail) * UInt64(info.f_frsize) < 1 << 20 else { return error }
+        var full = error
+        full.code = .storageFull
+        full.message += ": no space left on the device (a short write)"
+        return full
     }
 }
 
@@ -453,7 +476,8 @@ struct Txn {
     func put(_ dbi: MDB_dbi, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, flags: Int32 = 0) throws {
         var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
         var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
-        try LMDBEnvironment.check(mdb_put(handle, dbi, &k, &v, UInt32(flags)), "cannot write to the ledger")
+        let rc = LMDBFaultInjection.failure(.put, path: LMDBFaultInjection.path(of: handle)) ?? mdb_put(handle, dbi, &k, &v, UInt32(flags))
+        try LMDBEnvironment.check(rc, "cannot write to the ledger at '\(LMDBFaultInjection.path(of: handle))'")
     }
 
     /// Runs `body` in a child transaction: committed into this one when `body`
