@@ -81,71 +81,63 @@ extension EventLog {
                     try txn.get(environment.events, key: key) { (bytes) throws in try body(try RecordView(validating: bytes, position: position)) }
                 }
             }
+            /// Walks one index (key -> 8-byte position): the first entry whose record is
+            /// not the one `entry` describes, or a count other than the records'.
+            func walk(
+                _ index: IndexMismatch.Index, _ dbi: MDB_dbi,
+                _ entry: (UnsafeRawBufferPointer) -> (label: String, matches: (RecordView) -> Bool, holds: (RecordView) -> String)
+            ) throws -> IndexMismatch? {
+                var entries: UInt64 = 0
+                let problem = try txn.withCursor(dbi) { (cursor) throws -> IndexMismatch? in
+                    var next = try cursor.get(.first)
+                    while let (key, value) = next {
+                        entries += 1
+                        let (label, matches, holds) = entry(key)
+                        guard value.count == 8 else {
+                            return IndexMismatch(index: index, position: nil, problem: "the \(index) index holds a \(value.count)-byte position for \(label)")
+                        }
+                        let position = try UInt64(bigEndianBytes: value)
+                        // One lookup: nil, no record; .some(nil), the right one; else what it holds.
+                        switch try record(at: position, { matches($0) ? nil : holds($0) }) {
+                        case nil:
+                            return IndexMismatch(index: index, position: position, problem: "the \(index) index puts \(label) at position \(position), which holds no record")
+                        case let found??:
+                            return IndexMismatch(index: index, position: position, problem: "the \(index) index puts \(label) at position \(position), which holds \(found)")
+                        case .some(nil):
+                            next = try cursor.get(.next)
+                        }
+                    }
+                    return nil
+                }
+                if let problem { return problem }
+                guard entries == records else {
+                    return IndexMismatch(index: index, position: nil, problem: "the \(index) index has \(entries) entries for \(records) records")
+                }
+                return nil
+            }
             // streams: stream id -> its positions in version order.
-            var entries: UInt64 = 0
-            let streamProblem = try txn.withCursor(environment.streams) { (cursor) throws -> IndexMismatch? in
-                var previous: [UInt8] = []
-                var version: UInt64 = 0
-                var entry = try cursor.get(.first)
-                while let (key, value) = entry {
-                    if !key.elementsEqual(previous) {
-                        previous = Array(key)
-                        version = 0
-                    }
-                    version += 1
-                    entries += 1
-                    let stream = String(decoding: key, as: UTF8.self)
-                    guard value.count == 8 else {
-                        return IndexMismatch(index: .streams, position: nil, problem: "the streams index holds a \(value.count)-byte position for stream '\(stream)'")
-                    }
-                    let position = try UInt64(bigEndianBytes: value)
-                    let matches = try record(at: position) { $0.streamIDBytes.elementsEqual(key) && $0.streamVersion == version }
-                    switch matches {
-                    case nil:
-                        return IndexMismatch(index: .streams, position: position, problem: "the streams index puts stream '\(stream)' version \(version) at position \(position), which holds no record")
-                    case false?:
-                        let found = try record(at: position) { "stream '\($0.streamID)' version \($0.streamVersion)" } ?? ""
-                        return IndexMismatch(index: .streams, position: position, problem: "the streams index puts stream '\(stream)' version \(version) at position \(position), which holds \(found)")
-                    case true?:
-                        break
-                    }
-                    entry = try cursor.get(.next)
+            var previous: [UInt8] = []
+            var version: UInt64 = 0
+            let streams = try walk(.streams, environment.streams) { key in
+                if !key.elementsEqual(previous) {
+                    previous = Array(key)
+                    version = 0
                 }
-                return nil
+                version += 1
+                let expected = version
+                return (
+                    "stream '\(String(decoding: key, as: UTF8.self))' version \(expected)",
+                    { $0.streamIDBytes.elementsEqual(key) && $0.streamVersion == expected },
+                    { "stream '\($0.streamID)' version \($0.streamVersion)" })
             }
-            if let streamProblem { return streamProblem }
-            if entries != records {
-                return IndexMismatch(index: .streams, position: nil, problem: "the streams index has \(entries) entries for \(records) records")
-            }
+            if let streams { return streams }
             // ids: event id -> position.
-            entries = 0
-            let idProblem = try txn.withCursor(environment.ids) { (cursor) throws -> IndexMismatch? in
-                var entry = try cursor.get(.first)
-                while let (key, value) = entry {
-                    entries += 1
-                    let id = EventID(bytes: key).map(\.description) ?? Array(key).hexString
-                    guard value.count == 8 else {
-                        return IndexMismatch(index: .ids, position: nil, problem: "the ids index holds a \(value.count)-byte position for event id \(id)")
-                    }
-                    let position = try UInt64(bigEndianBytes: value)
-                    switch try record(at: position, { $0.id.withKeyBytes { $0.elementsEqual(key) } }) {
-                    case nil:
-                        return IndexMismatch(index: .ids, position: position, problem: "the ids index puts event id \(id) at position \(position), which holds no record")
-                    case false?:
-                        let found = try record(at: position) { $0.id.description } ?? ""
-                        return IndexMismatch(index: .ids, position: position, problem: "the ids index puts event id \(id) at position \(position), which holds event id \(found)")
-                    case true?:
-                        break
-                    }
-                    entry = try cursor.get(.next)
-                }
-                return nil
+            return try walk(.ids, environment.ids) { key in
+                (
+                    "event id \(EventID(bytes: key).map(\.description) ?? Array(key).hexString)",
+                    { $0.id.withKeyBytes { $0.elementsEqual(key) } },
+                    { "event id \($0.id)" })
             }
-            if let idProblem { return idProblem }
-            if entries != records {
-                return IndexMismatch(index: .ids, position: nil, problem: "the ids index has \(entries) entries for \(records) records")
-            }
-            return nil
         }
     }
 }

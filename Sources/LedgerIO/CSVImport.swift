@@ -75,7 +75,6 @@ public enum CSVImport {
         } catch {
             throw ImportError(description: "\(file): cannot open it (\(error.localizedDescription))")
         }
-        try mapping.validate("mapping")
         let delimiter: UInt8? = switch mapping.delimiter {
         case ","?: 0x2C
         case ";"?: 0x3B
