@@ -4,7 +4,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LEDGER ?= ledger-demo
 
-.PHONY: demo test deps postgres test-tools docs-check benchmarks faults clean-demo
+.PHONY: demo test deps postgres test-tools docs-check benchmarks faults fuzz fuzz-short clean-demo
 
 # Debian's LMDB, pkg-config and python3 with venv (the audit script and pm4py), installed once if missing.
 deps:
@@ -36,6 +36,7 @@ demo: deps
 test: deps postgres test-tools
 	bash scripts/check-docs.sh
 	$(SWIFT) test --package-path Examples/EmbeddedDesk
+	bash scripts/fuzz.sh --debug 20
 	bash scripts/with-postgres.sh $(SWIFT) test
 
 # The DocC documentation of every library module, built with the toolchain's docc: no warning allowed.
@@ -47,6 +48,17 @@ docs-check:
 # desk verify, stats, replay and export in child processes (a few minutes).
 faults: deps
 	TICKETLEDGER_CORRUPTION_FLIPS=1000 TICKETLEDGER_CORRUPTION_CUTS=50 $(SWIFT) test --filter CorruptionTests
+
+# libFuzzer on what reads untrusted bytes (Fuzz/: records, payloads, CSV, JSON
+# Lines import, export verification), each target for FUZZ_SECONDS (10 minutes
+# unless set) from its seed corpus in Fuzz/Corpus; make test runs 20 seconds each
+# of a debug build (make fuzz-short).
+FUZZ_SECONDS ?= 600
+fuzz: deps
+	bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
+fuzz-short: deps
+	bash scripts/fuzz.sh --debug 20
 
 # Slow (release build of the benchmark package, several minutes); see docs/BENCHMARKS.md.
 benchmarks: deps postgres

@@ -1,5 +1,5 @@
 public import EventLog
-import Foundation
+public import Foundation
 
 /// Imports a JSON Lines export (`desk export --format jsonl`) into a ledger:
 /// checks the export first (``ExportVerifier``), then appends each event to its
@@ -10,12 +10,6 @@ public enum JSONLinesImport {
     /// Checks and imports `file`.
     public static func importFile(_ file: String, into log: any EventStore, batchSize: Int = 10_000) throws -> ImportResult {
         guard let data = FileManager.default.contents(atPath: file) else { throw ImportError(description: "\(file): cannot read it") }
-        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        let check = ExportVerifier.verify(lines: lines)
-        guard check.isValid else {
-            throw ImportError(description: "\(file), line \(check.firstBadLine ?? 0): \(check.problem ?? "not a valid export"); nothing was imported")
-        }
-        let decoder = JSONDecoder()
         var pending: [StreamAppend] = []
         var count = 0
         var appended = 0
@@ -25,22 +19,48 @@ public enum JSONLinesImport {
             appended += try log.append(pending).filter { !$0.wasAlreadyStored }.map(\.positions.count).reduce(0, +)
             pending.removeAll(keepingCapacity: true)
         }
-        for line in lines.dropFirst() where !line.isEmpty {
-            let exported = try decoder.decode(ExportedEvent.self, from: Data(line.utf8))
-            guard let record = Data(base64Encoded: exported.record) else { continue }
-            let proposed = try record.withUnsafeBytes { raw in
-                try RecordView(validating: raw, position: exported.position).materialize().event
-            }
-            if pending.last?.stream == exported.streamId {
-                pending[pending.count - 1].events.append(proposed)
+        try forEachEvent(in: data, file: file) { stream, event in
+            if pending.last?.stream == stream {
+                pending[pending.count - 1].events.append(event)
             } else {
-                pending.append(StreamAppend(stream: exported.streamId, events: [proposed]))
+                pending.append(StreamAppend(stream: stream, events: [event]))
             }
-            streams.insert(exported.streamId)
+            streams.insert(stream)
             count += 1
             if count % batchSize == 0 { try flush() }
         }
         try flush()
         return ImportResult(events: count, appended: appended, cases: streams.count, skipped: 0)
+    }
+
+    /// Checks the export in `data` (``ExportVerifier``), then passes each of its
+    /// events to `body` with its stream, in the export's order: what would be
+    /// appended. Nothing is passed unless the whole export checks.
+    ///
+    /// - Throws: `ImportError` naming `file` and the line.
+    public static func forEachEvent(in data: Data, file: String, _ body: (String, ProposedEvent) throws -> Void) throws {
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let check = ExportVerifier.verify(lines: lines)
+        guard check.isValid else {
+            throw ImportError(description: "\(file), line \(check.firstBadLine ?? 0): \(check.problem ?? "not a valid export"); nothing was imported")
+        }
+        let decoder = JSONDecoder()
+        var events: [(String, ProposedEvent)] = []
+        for (offset, line) in lines.enumerated().dropFirst() where !line.isEmpty {
+            func refuse(_ why: String) -> ImportError {
+                ImportError(description: "\(file), line \(offset + 1): \(why); nothing was imported")
+            }
+            guard let exported = try? decoder.decode(ExportedEvent.self, from: Data(line.utf8)) else { throw refuse("not an exported event") }
+            guard let record = Data(base64Encoded: exported.record) else { throw refuse("the record is not base64") }
+            let proposed = try record.withUnsafeBytes { raw in
+                do {
+                    return try RecordView(validating: raw, position: exported.position).materialize().event
+                } catch {
+                    throw refuse("\(error)")
+                }
+            }
+            events.append((exported.streamId, proposed))
+        }
+        for (stream, event) in events { try body(stream, event) }
     }
 }
