@@ -140,7 +140,8 @@ let package = Package(
         ),
         .testTarget(
             name: "EventLogTests",
-            dependencies: ["EventLog", "PostgresEventLog", "TicketLedgerTesting", "LedgerBackendsTesting", "ledger-test-helper", "log-quickstart"]
+            dependencies: ["EventLog", "PostgresEventLog", "TicketLedgerTesting", "LedgerBackendsTesting", "ledger-test-helper", "log-quickstart"],
+            exclude: ["Fixtures"]
         ),
     ],
     swiftLanguageModes: [.v6]

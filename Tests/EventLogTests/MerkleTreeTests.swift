@@ -1,0 +1,140 @@
+import EventLog
+import Foundation
+import Testing
+import TicketLedgerTesting
+
+/// The tree hashes and proofs against the reference implementation's published
+/// vectors (Fixtures/rfc9162-vectors.json names their source), and against the
+/// tampering a verifier must catch.
+@Suite("Merkle tree (RFC 9162)")
+struct MerkleTreeTests {
+    struct Vectors: Decodable {
+        struct Inclusion: Decodable { var leaf: UInt64; var size: UInt64; var proof: [String] }
+        struct Consistency: Decodable { var size1: UInt64; var size2: UInt64; var proof: [String] }
+        var leaves: [String]
+        var roots: [String]
+        var inclusion: [Inclusion]
+        var consistency: [Consistency]
+    }
+
+    static let vectors: Vectors = {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/rfc9162-vectors.json")
+        return try! JSONDecoder().decode(Vectors.self, from: Data(contentsOf: url))
+    }()
+
+    static func bytes(_ hex: String) -> [UInt8] {
+        stride(from: 0, to: hex.count, by: 2).map { offset in
+            let start = hex.index(hex.startIndex, offsetBy: offset)
+            return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)!
+        }
+    }
+
+    let leafHashes = vectors.leaves.map { MerkleTree.leafHash(bytes($0)) }
+
+    func rangeRoot(_ range: Range<UInt64>) -> MerkleTree.Hash {
+        var builder = MerkleTree.Builder()
+        for index in range { builder.append(leafHash: leafHashes[Int(index)]) }
+        return builder.root
+    }
+
+    @Test("the roots of the trees of 0 to 8 leaves equal the reference's")
+    func roots() {
+        for size in 0...8 {
+            #expect(rangeRoot(0..<UInt64(size)) == Self.bytes(Self.vectors.roots[size]), "size \(size)")
+        }
+        #expect(MerkleTree.emptyRoot == Self.bytes(Self.vectors.roots[0]))
+    }
+
+    @Test("inclusion proofs equal the reference's, verify, and every tampered variant fails")
+    func inclusion() {
+        for vector in Self.vectors.inclusion {
+            let index = vector.leaf - 1
+            let expected = vector.proof.map(Self.bytes)
+            let proof = MerkleTree.inclusionProof(index: index, size: vector.size, rangeRoot: rangeRoot)
+            #expect(proof == expected, "leaf \(vector.leaf) of \(vector.size)")
+            let root = Self.bytes(Self.vectors.roots[Int(vector.size)])
+            let leaf = leafHashes[Int(index)]
+            #expect(MerkleTree.root(fromInclusionProof: proof, index: index, size: vector.size, leafHash: leaf) == root)
+            // What the reference's tests try: wrong index, size, leaf, root; garbage before or after; a flipped bit; a part removed.
+            var wrong: [(String, MerkleTree.Hash?)] = [
+                ("index + 1", MerkleTree.root(fromInclusionProof: proof, index: index + 1, size: vector.size, leafHash: leaf)),
+                ("size * 2", MerkleTree.root(fromInclusionProof: proof, index: index, size: vector.size * 2, leafHash: leaf)),
+                ("wrong leaf", MerkleTree.root(fromInclusionProof: proof, index: index, size: vector.size, leafHash: MerkleTree.leafHash([0x42]))),
+                ("trailing root", MerkleTree.root(fromInclusionProof: proof + [root], index: index, size: vector.size, leafHash: leaf)),
+                ("preceding root", MerkleTree.root(fromInclusionProof: [root] + proof, index: index, size: vector.size, leafHash: leaf)),
+            ]
+            if index > 0 { wrong.append(("index - 1", MerkleTree.root(fromInclusionProof: proof, index: index - 1, size: vector.size, leafHash: leaf))) }
+            if vector.size > 1 { wrong.append(("size / 2", MerkleTree.root(fromInclusionProof: proof, index: index, size: vector.size / 2, leafHash: leaf))) }
+            for part in proof.indices {
+                var flipped = proof
+                flipped[part][0] ^= 8
+                wrong.append(("flipped part \(part)", MerkleTree.root(fromInclusionProof: flipped, index: index, size: vector.size, leafHash: leaf)))
+            }
+            if !proof.isEmpty { wrong.append(("removed part", MerkleTree.root(fromInclusionProof: Array(proof.dropLast()), index: index, size: vector.size, leafHash: leaf))) }
+            for (what, result) in wrong {
+                #expect(result != root, "\(what) verified for leaf \(vector.leaf) of \(vector.size)")
+            }
+        }
+    }
+
+    @Test("consistency proofs equal the reference's, verify, and every tampered variant fails")
+    func consistency() {
+        for vector in Self.vectors.consistency {
+            let expected = vector.proof.map(Self.bytes)
+            let proof = MerkleTree.consistencyProof(from: vector.size1, to: vector.size2, rangeRoot: rangeRoot)
+            #expect(proof == expected, "\(vector.size1) to \(vector.size2)")
+            let old = Self.bytes(Self.vectors.roots[Int(vector.size1)])
+            let new = Self.bytes(Self.vectors.roots[Int(vector.size2)])
+            #expect(MerkleTree.verifyConsistency(proof: proof, oldSize: vector.size1, newSize: vector.size2, oldRoot: old, newRoot: new))
+            guard !proof.isEmpty else { continue }
+            var wrong: [(String, Bool)] = [
+                ("size1 + 1", MerkleTree.verifyConsistency(proof: proof, oldSize: vector.size1 + 1, newSize: vector.size2, oldRoot: old, newRoot: new)),
+                ("size1 - 1", MerkleTree.verifyConsistency(proof: proof, oldSize: vector.size1 - 1, newSize: vector.size2, oldRoot: old, newRoot: new)),
+                ("size2 * 2", MerkleTree.verifyConsistency(proof: proof, oldSize: vector.size1, newSize: vector.size2 * 2, oldRoot: old, newRoot: new)),
+                ("swapped roots", MerkleTree.verifyConsistency(proof: proof, oldSize: vector.size1, newSize: vector.size2, oldRoot: new, newRoot: old)),
+                ("empty proof", MerkleTree.verifyConsistency(proof: [], oldSize: vector.size1, newSize: vector.size2, oldRoot: old, newRoot: new)),
+                ("trailing root", MerkleTree.verifyConsistency(proof: proof + [new], oldSize: vector.size1, newSize: vector.size2, oldRoot: old, newRoot: new)),
+                ("preceding root", MerkleTree.verifyConsistency(proof: [old] + proof, oldSize: vector.size1, newSize: vector.size2, oldRoot: old, newRoot: new)),
+                ("truncated", MerkleTree.verifyConsistency(proof: Array(proof.dropLast()), oldSize: vector.size1, newSize: vector.size2, oldRoot: old, newRoot: new)),
+            ]
+            for part in proof.indices {
+                var flipped = proof
+                flipped[part][0] ^= 16
+                wrong.append(("flipped part \(part)", MerkleTree.verifyConsistency(proof: flipped, oldSize: vector.size1, newSize: vector.size2, oldRoot: old, newRoot: new)))
+            }
+            for (what, verified) in wrong {
+                #expect(!verified, "\(what) verified for \(vector.size1) to \(vector.size2)")
+            }
+        }
+    }
+
+    @Test("every inclusion and consistency proof of trees up to 70 leaves verifies, and the built proofs match a recursive reading of RFC 9162")
+    func allSmallTrees() {
+        let leaves = (0..<70).map { MerkleTree.leafHash([UInt8($0)]) }
+        func mth(_ range: Range<Int>) -> MerkleTree.Hash {
+            if range.isEmpty { return MerkleTree.emptyRoot }
+            if range.count == 1 { return leaves[range.lowerBound] }
+            var k = 1
+            while k * 2 < range.count { k *= 2 }
+            return MerkleTree.nodeHash(mth(range.lowerBound..<range.lowerBound + k), mth(range.lowerBound + k..<range.upperBound))
+        }
+        let rangeRoot = { (range: Range<UInt64>) in mth(Int(range.lowerBound)..<Int(range.upperBound)) }
+        for size in 1...70 {
+            let root = mth(0..<size)
+            var builder = MerkleTree.Builder()
+            for leaf in leaves[0..<size] { builder.append(leafHash: leaf) }
+            #expect(builder.root == root)
+            for index in 0..<size {
+                let proof = MerkleTree.inclusionProof(index: UInt64(index), size: UInt64(size), rangeRoot: rangeRoot)
+                #expect(MerkleTree.root(fromInclusionProof: proof, index: UInt64(index), size: UInt64(size), leafHash: leaves[index]) == root)
+            }
+            for old in 0...size {
+                let proof = MerkleTree.consistencyProof(from: UInt64(old), to: UInt64(size), rangeRoot: rangeRoot)
+                #expect(MerkleTree.verifyConsistency(proof: proof, oldSize: UInt64(old), newSize: UInt64(size), oldRoot: mth(0..<old), newRoot: root), "\(old) to \(size)")
+                if old > 0, old < size {
+                    #expect(!MerkleTree.verifyConsistency(proof: proof, oldSize: UInt64(old), newSize: UInt64(size), oldRoot: mth(1..<old + 1), newRoot: root))
+                }
+            }
+        }
+    }
+}
