@@ -131,7 +131,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DeskCLITests",
-            dependencies: ["TicketLedgerTesting", "desk", "analyst-replay", "auditor-export"],
+            dependencies: ["EventLog", "TicketLedgerTesting", "desk", "analyst-replay", "auditor-export"],
             exclude: ["kpi_check.py"]
         ),
         .testTarget(

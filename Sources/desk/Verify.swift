@@ -15,20 +15,66 @@ struct Verify: ParsableCommand {
     @Option(name: .customLong("export"), help: ArgumentHelp("Check a JSON Lines export offline, without the ledger.", valueName: "file"))
     var exportFile: String?
 
+    @Option(help: ArgumentHelp("Also check the ledger against a signed checkpoint kept elsewhere (desk checkpoint): nothing at or before it changed or removed.", valueName: "file"))
+    var checkpoint: String?
+
+    @Option(help: ArgumentHelp("With --checkpoint: an older signed checkpoint; checks that the newer one extends it (a consistency proof from the ledger).", valueName: "file"))
+    var since: String?
+
+    @Option(help: ArgumentHelp("The checkpoints' verifier key (NAME+HASH+KEY, from desk keygen), or a file holding it.", valueName: "key"))
+    var key: String?
+
+    func validate() throws {
+        if checkpoint != nil, key == nil { throw ValidationError("--checkpoint needs --key, the verifier key of the checkpoint's signer") }
+        if since != nil, checkpoint == nil { throw ValidationError("--since needs --checkpoint (the newer checkpoint)") }
+    }
+
     func run() throws {
         if let exportFile { return try verifyExport(exportFile) }
         let log = try openForReading(options)
         defer { log.close() }
-        let report = try log.verify()
+        var report = try log.verify()
+        var checked: String?
+        if report.isValid, let checkpoint, let key {
+            let verifier = try verifierKey(key)
+            let signed = try signedCheckpoint(checkpoint, verifier: verifier)
+            if let problem = try log.mismatch(with: signed) {
+                report.isValid = false
+                report.problem = "\(checkpoint): \(problem)"
+            } else if let since {
+                let old = try signedCheckpoint(since, verifier: verifier)
+                if let problem = try consistency(of: old, with: signed, in: log) {
+                    report.isValid = false
+                    report.problem = "\(since) and \(checkpoint): \(problem)"
+                } else {
+                    checked = "\(checkpoint) (\(signed.size) records, signed by \(verifier.name)) extends \(since) (\(old.size) records) and matches the ledger"
+                }
+            } else {
+                checked = "the first \(signed.size) records are the ones \(checkpoint) signed by \(verifier.name) covers"
+            }
+        }
         if json {
-            struct Output: Encodable { let valid: Bool; let events: UInt64; let chainHead: String; let firstBadPosition: UInt64?; let problem: String? }
-            printJSON(Output(valid: report.isValid, events: report.eventsChecked, chainHead: report.head.hashHex, firstBadPosition: report.firstBadPosition, problem: report.problem))
+            struct Output: Encodable { let valid: Bool; let events: UInt64; let chainHead: String; let firstBadPosition: UInt64?; let problem: String?; let checkpoint: String? }
+            printJSON(Output(valid: report.isValid, events: report.eventsChecked, chainHead: report.head.hashHex, firstBadPosition: report.firstBadPosition, problem: report.problem, checkpoint: checked))
         } else if report.isValid {
             print("valid: \(report.eventsChecked) events, chain head \(report.head.hashHex)")
+            if let checked { print("checkpoint: \(checked)") }
         } else {
             print("INVALID\(report.firstBadPosition.map { " at position \($0)" } ?? ""): \(report.problem ?? "")")
         }
         if !report.isValid { throw ExitCode(1) }
+    }
+
+    /// Whether `new` extends `old`: the ledger supplies the consistency proof, the
+    /// two signed roots check it.
+    func consistency(of old: Checkpoint, with new: Checkpoint, in log: any EventStore) throws -> String? {
+        guard old.origin == new.origin else { return "the checkpoints are of two logs ('\(old.origin)', '\(new.origin)')" }
+        guard old.size <= new.size else { return "the older checkpoint covers \(old.size) records, more than the newer's \(new.size)" }
+        let proof = try MerkleTree.consistencyProof(from: old.size, to: new.size) { try log.treeRoot(of: $0) }
+        guard MerkleTree.verifyConsistency(proof: proof, oldSize: old.size, newSize: new.size, oldRoot: old.root, newRoot: new.root) else {
+            return "the newer checkpoint does not extend the older one: a record at or before position \(old.size) was changed between them"
+        }
+        return nil
     }
 
     func verifyExport(_ file: String) throws {
