@@ -19,12 +19,13 @@ postgres:
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql; }
 
 # What some tests use to check the exports the way their users would: headless
-# Chromium (the HTML report) and pm4py in a virtual environment (XES, OCEL).
+# Chromium (the HTML report) and pm4py in a virtual environment (XES, OCEL), with
+# cryptography (the Python checkpoint check of scripts/verify_export.py).
 test-tools:
 	@command -v chromium >/dev/null 2>&1 || { echo "installing chromium"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
-	@.build/pyvenv/bin/python -c "import pm4py" >/dev/null 2>&1 || { echo "installing pm4py into .build/pyvenv"; \
-		python3 -m venv .build/pyvenv && .build/pyvenv/bin/pip install -q pm4py; }
+	@.build/pyvenv/bin/python -c "import pm4py, cryptography" >/dev/null 2>&1 || { echo "installing pm4py and cryptography into .build/pyvenv"; \
+		python3 -m venv .build/pyvenv && .build/pyvenv/bin/pip install -q pm4py cryptography; }
 
 # Builds `desk` and runs the demo on an embedded ledger in ./$(LEDGER).
 demo: deps

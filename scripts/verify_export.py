@@ -2,10 +2,15 @@
 """Checks a TicketLedger JSON Lines export without TicketLedger (docs/AUDIT.md).
 
     python3 scripts/verify_export.py EXPORT.jsonl
+    python3 scripts/verify_export.py EXPORT.jsonl --checkpoint FILE --key VERIFIER-KEY
 
 Exit 0 and "valid: N events" when it holds; exit 1 and the first bad line otherwise.
+With --checkpoint (a signed checkpoint from `desk checkpoint`) and --key (its
+verifier key, NAME+HASH+KEY, or a file holding it) it also checks the
+checkpoint's Ed25519 signature (the `cryptography` package) and that a full
+export's first records have the checkpoint's Merkle tree root (RFC 9162).
 """
-import base64, datetime, hashlib, json, struct, sys, uuid
+import base64, datetime, hashlib, json, os, struct, sys, uuid
 
 
 def micros(text):
@@ -56,8 +61,80 @@ def check(path):
     return 0, None
 
 
+def leaf_hash(record):
+    return hashlib.sha256(b"\x00" + record).digest()
+
+
+def tree_root(leaves):
+    """RFC 9162's MTH over leaf hashes: split at the largest power of two below n."""
+    if not leaves:
+        return hashlib.sha256(b"").digest()
+    if len(leaves) == 1:
+        return leaves[0]
+    k = 1
+    while k * 2 < len(leaves):
+        k *= 2
+    return hashlib.sha256(b"\x01" + tree_root(leaves[:k]) + tree_root(leaves[k:])).digest()
+
+
+def signed_text(note, verifier):
+    """The note's text when it carries a valid signature of `verifier` (C2SP signed-note), else None."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    name, key_id, key = verifier.strip().split("+", 2)
+    raw = base64.b64decode(key)
+    if len(raw) != 33 or raw[0] != 1:
+        raise ValueError("the verifier key is not an Ed25519 key")
+    public = Ed25519PublicKey.from_public_bytes(raw[1:])
+    if hashlib.sha256(name.encode() + b"\n\x01" + raw[1:]).digest()[:4].hex() != key_id.lower():
+        raise ValueError("the verifier key's id does not match its key")
+    text, separator, signatures = note.rpartition("\n\n")
+    if not separator or not note.endswith("\n"):
+        return None
+    text += "\n"
+    for line in signatures.split("\n")[:-1]:
+        try:
+            dash, signer, signature = line.split(" ")
+            signature = base64.b64decode(signature)
+        except ValueError:
+            return None
+        if dash == "\u2014" and signer == name and signature[:4].hex() == key_id.lower():
+            try:
+                public.verify(signature[4:], text.encode())
+                return text
+            except Exception:
+                return None
+    return None
+
+
+def check_checkpoint(path, checkpoint_path, key):
+    if os.path.exists(key):
+        key = open(key, encoding="utf-8").read()
+    text = signed_text(open(checkpoint_path, encoding="utf-8").read(), key)
+    if text is None:
+        return f"{checkpoint_path}: no valid signature of the key"
+    origin, size, root = text.split("\n")[:3]
+    size, root = int(size), base64.b64decode(root)
+    lines = open(path, encoding="utf-8").read().split("\n")
+    if not json.loads(lines[0]).get("full"):
+        return "the export is a selection; only a full export is checked against a checkpoint"
+    records = [base64.b64decode(json.loads(line)["record"]) for line in lines[1:] if line]
+    if len(records) < size:
+        return f"the export has {len(records)} records, but the checkpoint covers {size}"
+    if tree_root([leaf_hash(r) for r in records[:size]]) != root:
+        return f"the export's first {size} records do not have the checkpoint's root: one of them was changed"
+    print(f"checkpoint: the first {size} records are the ones the checkpoint of {origin} covers")
+    return None
+
+
 if __name__ == "__main__":
-    line, problem = check(sys.argv[1])
+    arguments = sys.argv[1:]
+    options = dict(zip(arguments[1::2], arguments[2::2]))
+    line, problem = check(arguments[0])
     if line:
         print(f"INVALID at line {line}: {problem}")
         sys.exit(1)
+    if "--checkpoint" in options:
+        problem = check_checkpoint(arguments[0], options["--checkpoint"], options["--key"])
+        if problem:
+            print(f"INVALID: {problem}")
+            sys.exit(1)

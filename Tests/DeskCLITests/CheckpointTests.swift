@@ -111,6 +111,25 @@ struct CheckpointTests {
             #expect(try desk("checkpoint", "--ledger", rewritten, "--key", key, "--output", forgedOld).status == 0)
             try refused(ledger, checkpoint, since: forgedOld, saying: "does not extend", "an older checkpoint of another history")
             #expect(oldSize < size)
+
+            // The same checks without TicketLedger: scripts/verify_export.py on full exports.
+            let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            let interpreter = ProcessInfo.processInfo.environment["TICKETLEDGER_PYTHON"] ?? root.appendingPathComponent(".build/pyvenv/bin/python").path
+            try #require(FileManager.default.isExecutableFile(atPath: interpreter), "no Python with cryptography at \(interpreter) (make test installs it)")
+            func python(_ ledger: String, _ checkpoint: String) throws -> ProcessOutput {
+                let export = ledger + ".jsonl"
+                #expect(try desk("export", "--ledger", ledger, "--output", export).status == 0)
+                return try runProcess(interpreter, [root.appendingPathComponent("scripts/verify_export.py").path, export, "--checkpoint", checkpoint, "--key", publicKey])
+            }
+            let independent = try python(ledger, checkpoint)
+            #expect(independent.status == 0, "\(independent.out)\(independent.err)")
+            #expect(independent.out.contains("checkpoint: the first \(size) records"))
+            for (forged, expected) in [(rewritten, "was changed"), (cut, "\(size - 2) records")] {
+                let result = try python(forged, checkpoint)
+                #expect(result.status == 1 && result.out.contains(expected), "\(forged): \(result.out)\(result.err)")
+            }
+            let editedByPython = try python(ledger, edited)
+            #expect(editedByPython.status == 1 && editedByPython.out.contains("no valid signature"), "\(editedByPython.out)\(editedByPython.err)")
         }
     }
 }
