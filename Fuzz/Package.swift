@@ -14,10 +14,11 @@ let package = Package(
     dependencies: [
         .package(name: "TicketLedger", path: ".."),
     ],
-    targets: fuzzers.map { name in
+    targets: [.target(name: "FuzzSupport")] + fuzzers.map { name in
         .executableTarget(
             name: name,
             dependencies: [
+                "FuzzSupport",
                 .product(name: "EventLog", package: "TicketLedger"),
                 .product(name: "TicketLedger", package: "TicketLedger"),
                 .product(name: "LedgerIO", package: "TicketLedger"),

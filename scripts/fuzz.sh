@@ -26,7 +26,7 @@ for name in "${names[@]}"; do
     log=".build/fuzz-artifacts/$name.log"
     if "$bin/$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
         -artifact_prefix=".build/fuzz-artifacts/$name-" ".build/fuzz-corpus/$name" "Fuzz/Corpus/$name" >"$log" 2>&1; then
-        runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
+        runs=$(grep -a -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || echo "?")
         echo "$name: no crash in $seconds s, $runs inputs run ($configuration build)"
     else
         echo "$name: FAILED (see $log):"

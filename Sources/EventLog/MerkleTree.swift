@@ -138,12 +138,7 @@ public enum MerkleTree {
             guard sn != 0 else { return nil }
             if fn & 1 == 1 || fn == sn {
                 r = nodeHash(p, r)
-                if fn & 1 == 0 {
-                    while fn & 1 == 0, fn != 0 {
-                        fn >>= 1
-                        sn >>= 1
-                    }
-                }
+                climbRightEdge(&fn, &sn)
             } else {
                 r = nodeHash(r, p)
             }
@@ -151,6 +146,16 @@ public enum MerkleTree {
             sn >>= 1
         }
         return sn == 0 ? r : nil
+    }
+
+    /// On the right edge of a subtree (`fn` even and the last node of its level):
+    /// right-shifts `fn` and `sn` together until `fn` is odd or 0, as RFC 9162's
+    /// verification algorithms do there.
+    private static func climbRightEdge(_ fn: inout UInt64, _ sn: inout UInt64) {
+        while fn & 1 == 0, fn != 0 {
+            fn >>= 1
+            sn >>= 1
+        }
     }
 
     /// Whether `proof` shows the tree of `oldSize` with root `oldRoot` to be a
@@ -175,12 +180,7 @@ public enum MerkleTree {
             if fn & 1 == 1 || fn == sn {
                 fr = nodeHash(c, fr)
                 sr = nodeHash(c, sr)
-                if fn & 1 == 0 {
-                    while fn & 1 == 0, fn != 0 {
-                        fn >>= 1
-                        sn >>= 1
-                    }
-                }
+                climbRightEdge(&fn, &sn)
             } else {
                 sr = nodeHash(sr, c)
             }

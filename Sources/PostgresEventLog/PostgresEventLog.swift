@@ -1,6 +1,7 @@
 public import EventLog
 public import Logging
 import Dispatch
+import Foundation
 import NIOCore
 import NIOSSL
 import PostgresNIO
@@ -42,7 +43,7 @@ public final class PostgresEventLog: EventStore {
     let writer: PostgresWriter?
     let notifier: AppendNotifier
     let logger: Logger
-    private let listener = Mutex<Task<Void, Never>?>(nil)
+    private let listener = Mutex<Listening?>(nil)
     private let closed = Mutex(false)
 
     /// The schema's name: what exports call the ledger.
@@ -182,7 +183,7 @@ public final class PostgresEventLog: EventStore {
         }
         guard !wasClosed else { return }
         writer?.close()
-        listener.withLock { $0?.cancel() }
+        listener.withLock { $0?.stop() }
         reader.close()
         notifier.publish(.max)
     }
@@ -402,42 +403,86 @@ public final class PostgresEventLog: EventStore {
     }
 
     /// Listens on the ledger's channel on a connection of its own, reconnecting
-    /// after a failure; the poll interval covers the gap.
+    /// after a failure; the poll interval covers the gap. It runs on a thread of
+    /// its own with SwiftNIO's callbacks, never on Swift's cooperative pool, so
+    /// a pool whose threads are all busy (or blocked) does not delay the wake-ups.
     private func startListening() {
-        listener.withLock { task in
-            guard task == nil, !closed.withLock({ $0 }) else { return }
+        listener.withLock { state in
+            guard state == nil, !closed.withLock({ $0 }) else { return }
+            let listening = Listening()
+            state = listening
             let configuration = configuration
             let channel = schema.channel
             let events = schema.events
             let notifier = notifier
             let logger = logger
-            task = Task.detached {
-                while !Task.isCancelled {
+            let location = location
+            Thread.detachNewThread {
+                while !listening.isStopped {
                     do {
-                        let connection = try await ServerConnection.open(configuration, id: 3, logger: logger).get()
-                        do {
-                            try await connection.listen(on: channel) { notifications in
-                                // Now listening: what committed before is caught by reading the
-                                // last position once, what commits after is notified.
-                                let rows = try await connection.query(
-                                    "SELECT coalesce(max(position), 0) FROM \(unescaped: events)", logger: logger)
-                                for try await last in rows.decode(Int64.self) { notifier.publish(UInt64(last)) }
-                                for try await notification in notifications {
-                                    if let position = UInt64(notification.payload) { notifier.publish(position) }
-                                }
-                            }
-                            try? await connection.close()
-                        } catch {
-                            try? await connection.close()
-                            throw error
+                        let connection = try ServerConnection.wait(
+                            ServerConnection.open(configuration, id: 3, logger: logger), "listening for appends", location: location,
+                            bound: configuration.connectTimeout + .seconds(1))
+                        guard listening.adopt(connection) else { break }
+                        connection.addListener(channel: channel) { _, notification in
+                            if let position = UInt64(notification.payload) { notifier.publish(position) }
                         }
+                        func run(_ query: PostgresQuery) throws -> PostgresQueryResult {
+                            try ServerConnection.wait(connection.query(query, logger: logger), "listening for appends", location: location, bound: configuration.timeout)
+                        }
+                        _ = try run(PostgresQuery(unsafeSQL: "LISTEN \"\(channel)\""))
+                        // Now listening: what committed before is caught by reading the
+                        // last position once, what commits after is notified.
+                        if let last = try run("SELECT coalesce(max(position), 0) FROM \(unescaped: events)").decodeFirst(Int64.self) {
+                            notifier.publish(UInt64(last))
+                        }
+                        // Until the connection is lost (then connect again) or the log closes.
+                        while !listening.isStopped, !connection.isClosed {
+                            listening.pause(configuration.pollInterval)
+                        }
+                        connection.closeInBackground()
                     } catch {
-                        if Task.isCancelled { return }
-                        logger.warning("listening for appends failed; retrying", metadata: ["error": "\(String(reflecting: error))"])
+                        if listening.isStopped { break }
+                        logger.warning("listening for appends failed; retrying", metadata: ["error": "\(error)"])
                     }
-                    try? await Task.sleep(for: configuration.pollInterval)
+                    listening.pause(configuration.pollInterval)
                 }
             }
+        }
+    }
+
+    /// The listener thread's state: its connection, and whether the log closed.
+    final class Listening: Sendable {
+        private let state = Mutex<(connection: PostgresConnection?, stopped: Bool)>((nil, false))
+        private let stopping = DispatchSemaphore(value: 0)
+
+        var isStopped: Bool { state.withLock { $0.stopped } }
+
+        /// Keeps `connection` to close it on stop; false (and closes it) when stopped already.
+        func adopt(_ connection: PostgresConnection) -> Bool {
+            let stopped = state.withLock { state in
+                if !state.stopped { state.connection = connection }
+                return state.stopped
+            }
+            if stopped { connection.closeInBackground() }
+            return !stopped
+        }
+
+        /// Waits `duration`, or less when stopped meanwhile.
+        func pause(_ duration: Duration) {
+            let (seconds, attoseconds) = duration.components
+            _ = stopping.wait(timeout: .now() + .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)))
+        }
+
+        /// Ends the listener: closes its connection and wakes it.
+        func stop() {
+            let connection = state.withLock { state in
+                state.stopped = true
+                defer { state.connection = nil }
+                return state.connection
+            }
+            if let connection { connection.closeInBackground() }
+            stopping.signal()
         }
     }
 

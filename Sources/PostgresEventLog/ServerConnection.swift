@@ -33,7 +33,7 @@ final class ServerConnection: Sendable {
     func connection() throws -> PostgresConnection {
         try current.withLock { current in
             if let open = current, !open.isClosed { return open }
-            if let stale = current { _ = stale.close() as EventLoopFuture<Void> }
+            if let stale = current { stale.closeInBackground() }
             current = nil
             let opened = try Self.wait(Self.open(configuration, id: id, logger: logger), "connecting", location: location, bound: configuration.connectTimeout + .seconds(1))
             current = opened
@@ -69,13 +69,14 @@ final class ServerConnection: Sendable {
     /// Closes `connection` without waiting, and forgets it if it is the current one.
     func discard(_ connection: PostgresConnection) {
         current.withLock { if $0 === connection { $0 = nil } }
-        _ = connection.close() as EventLoopFuture<Void>
+        connection.closeInBackground()
     }
 
     /// Closes the connection, waiting a bounded time for the server to see it.
     func close() {
         guard let connection = current.withLock({ current in defer { current = nil }; return current }) else { return }
-        _ = try? Self.wait(connection.close(), "closing", location: location, bound: .seconds(5))
+        connection.closeInBackground()
+        _ = try? Self.wait(connection.closeFuture, "closing", location: location, bound: .seconds(5))
     }
 
     /// Waits for `future` on the calling thread (SwiftNIO answers on its own
@@ -125,5 +126,15 @@ final class ServerConnection: Sendable {
         ]
         return PostgresConnection.connect(
             on: PostgresConnection.defaultEventLoopGroup.any(), configuration: connection, id: id, logger: logger)
+    }
+}
+
+extension PostgresConnection {
+    /// Starts closing without waiting, and keeps the connection alive until it is
+    /// closed (PostgresNIO requires a connection to be closed before it is freed,
+    /// and its own callbacks may hold the last reference while it closes).
+    func closeInBackground() {
+        let closing: EventLoopFuture<Void> = close()
+        closing.whenComplete { _ in withExtendedLifetime(self) {} }
     }
 }

@@ -27,7 +27,7 @@ struct PostgresFaultTests {
             try Test.cancel(Comment(rawValue: PostgresTestServer.unavailableReason ?? "no PostgreSQL server"))
         }
         let dir = "/tmp/ticketledger-pg-fault-\(getpid())"
-        let port = ProcessInfo.processInfo.environment["TICKETLEDGER_PG_FAULT_PORT"] ?? "55434"
+        let port = ProcessInfo.processInfo.environment["TICKETLEDGER_PG_FAULT_PORT"] ?? String(55500 + getpid() % 400)
         // Commits are written to the kernel before they are acknowledged
         // (synchronous_commit on), so a killed server loses none; fsync is off,
         // as the machine itself does not crash here.
@@ -59,12 +59,14 @@ struct PostgresFaultTests {
                 try await Task.sleep(for: .milliseconds(100))
             }
             // (Their stderr is left out: each failed append is logged there.)
-            let writers = try (0..<4).map { try HelperProcess(["append-retrying", url, "w\($0)", "12"], quietErrors: true) }
+            // The writers append for 25 s; the server is down for a second in each
+            // of the five rounds, so every writer that tries then must retry.
+            let writers = try (0..<4).map { try HelperProcess(["append-retrying", url, "w\($0)", "25"], quietErrors: true) }
             for writer in writers { #expect(writer.waitFor("ready")) }
             for _ in 1...5 {
-                try await Task.sleep(for: .milliseconds(1200))
+                try await Task.sleep(for: .milliseconds(1000))
                 _ = try cluster("crash", dir)
-                try await Task.sleep(for: .milliseconds(300))
+                try await Task.sleep(for: .milliseconds(1000))
                 _ = try cluster("restart", dir, port)
             }
             for writer in writers {

@@ -166,6 +166,17 @@ let benchmarks: @Sendable () -> Void = {
         precondition(report.isValid && report.eventsChecked == UInt64(bulkEvents))
         log.close()
     }
+    // A signed checkpoint: the Merkle root over every record (computed, not
+    // stored) and one Ed25519 signature; read against "verify 1M" above.
+    Benchmark("signed checkpoint of 1M, EventLog") { benchmark in
+        let log = try EventLog(path: scanLedger, configuration: EventLogConfiguration(access: .readOnly))
+        let signer = try NoteSigner(encoded: try NoteSigner.generate(name: "bench").signer)
+        benchmark.startMeasurement()
+        let note = try signer.sign(try log.checkpoint(origin: "bench").body)
+        benchmark.stopMeasurement()
+        blackHole(note)
+        log.close()
+    }
 
     postgresBenchmarks()
 }

@@ -1,6 +1,7 @@
 // A ticket event's payload under each known type and schema version: the codec
 // refuses what it cannot read with an error, never a trap.
 import TicketLedger
+import FuzzSupport
 
 let types = TicketEventCodec.knownTypes.sorted()
 
@@ -15,17 +16,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     return 0
 }
 
-// SwiftPM links an executable's entry point under the name `fuzz_payload_main`
-// and makes it `main`; it hands the command line to libFuzzer's driver.
+// libFuzzer's driver, as every fuzzer here starts it (FuzzSupport).
 @_cdecl("fuzz_payload_main")
 public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv, fuzz)
+    runLibFuzzer(argc, argv, fuzz)
 }
-
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
