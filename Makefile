@@ -37,7 +37,7 @@ demo: deps
 test: deps postgres test-tools
 	bash scripts/check-docs.sh
 	$(SWIFT) test --package-path Examples/EmbeddedDesk
-	bash scripts/fuzz.sh --debug 20
+	bash scripts/fuzz.sh --debug 10
 	bash scripts/with-postgres.sh $(SWIFT) test
 
 # The DocC documentation of every library module, built with the toolchain's docc: no warning allowed.
@@ -52,14 +52,14 @@ faults: deps
 
 # libFuzzer on what reads untrusted bytes (Fuzz/: records, payloads, CSV, JSON
 # Lines import, export verification), each target for FUZZ_SECONDS (10 minutes
-# unless set) from its seed corpus in Fuzz/Corpus; make test runs 20 seconds each
+# unless set) from its seed corpus in Fuzz/Corpus; make test runs 10 seconds each
 # of a debug build (make fuzz-short).
 FUZZ_SECONDS ?= 600
 fuzz: deps
 	bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 fuzz-short: deps
-	bash scripts/fuzz.sh --debug 20
+	bash scripts/fuzz.sh --debug 10
 
 # Slow (release build of the benchmark package, several minutes); see docs/BENCHMARKS.md.
 benchmarks: deps postgres

@@ -3,7 +3,7 @@
 // payloads, CSV files, JSON Lines exports (the importer and the verifier).
 // Its own package, so the main build never carries the fuzzer's instrumentation.
 //   make fuzz          (each target for FUZZ_SECONDS, default 600)
-//   make fuzz-short    (each for 20 seconds: what CI runs)
+//   make fuzz-short    (each for 10 seconds: what CI runs)
 import PackageDescription
 
 let fuzzers = ["fuzz-record", "fuzz-payload", "fuzz-csv", "fuzz-jsonl", "fuzz-export"]

@@ -102,7 +102,12 @@ struct PostgresTests {
             configuration.pollInterval = .seconds(600)
             let log = try PostgresEventLog(configuration: configuration)
             let start = ContinuousClock.now
-            let received = Task {
+            // The subscriber runs on an executor of its own: in the full run, other
+            // tests keep both threads of the cooperative pool busy for minutes
+            // (child processes they wait for), which would delay any task there
+            // whatever woke it; the wake-up itself is what is tested here.
+            let executor = QueueExecutor()
+            let received = Task(executorPreference: executor) {
                 var positions: [UInt64] = []
                 for try await event in log.subscribe(from: 1) {
                     positions.append(event.position)
@@ -143,5 +148,16 @@ struct PostgresTests {
             let error = #expect(throws: EventLogError.self, "\(bad)") { try PostgresLedgerConfiguration(url: bad) }
             #expect(error?.code == .invalidArgument)
         }
+    }
+}
+
+/// A task executor on a serial dispatch queue of its own, outside the cooperative pool.
+final class QueueExecutor: TaskExecutor, @unchecked Sendable {
+    // Safety: the queue is only used to run jobs; it is thread-safe itself.
+    private let queue = DispatchQueue(label: "TicketLedger.tests.executor")
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }
