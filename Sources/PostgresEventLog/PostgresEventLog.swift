@@ -470,8 +470,7 @@ public final class PostgresEventLog: EventStore {
 
         /// Waits `duration`, or less when stopped meanwhile.
         func pause(_ duration: Duration) {
-            let (seconds, attoseconds) = duration.components
-            _ = stopping.wait(timeout: .now() + .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)))
+            _ = stopping.wait(timeout: .after(duration))
         }
 
         /// Ends the listener: closes its connection and wakes it.

@@ -88,9 +88,7 @@ final class ServerConnection: Sendable {
             outcome.result.withLock { $0 = result }
             answered.signal()
         }
-        let (seconds, attoseconds) = bound.components
-        let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
-        guard answered.wait(timeout: .now() + .nanoseconds(nanoseconds)) == .success else {
+        guard answered.wait(timeout: .after(bound)) == .success else {
             throw EventLogError(.unavailable, "\(what) at '\(location)' failed: no answer from the server within \(bound)")
         }
         switch outcome.result.withLock({ $0! }) {
@@ -136,5 +134,13 @@ extension PostgresConnection {
     func closeInBackground() {
         let closing: EventLoopFuture<Void> = close()
         closing.whenComplete { _ in withExtendedLifetime(self) {} }
+    }
+}
+
+extension DispatchTime {
+    /// `duration` from now.
+    static func after(_ duration: Duration) -> DispatchTime {
+        let (seconds, attoseconds) = duration.components
+        return .now() + .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
     }
 }
