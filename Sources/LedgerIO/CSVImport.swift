@@ -467,7 +467,7 @@ public enum CSVImport {
         var attributes = row.fields
         attributes["source.file"] = file
         attributes["source.line"] = String(row.line)
-        attributes["source.activity"] = row.activity
+        attributes[TicketEventCodec.sourceActivityAttribute] = row.activity
         var digest = row.digest
         if number > 0 {
             // The second, third ... event derived from one row.

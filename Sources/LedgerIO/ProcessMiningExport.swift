@@ -54,19 +54,12 @@ enum StreamWalker {
                 if let from = selection.from, time < from { continue }
                 if let to = selection.to, time > to { continue }
                 mined.append(MinedEvent(
-                    id: recorded.id.description, position: recorded.position, activity: activityName(event, type: recorded.type), time: time,
+                    id: recorded.id.description, position: recorded.position, activity: TicketEventCodec.activityName(event, type: recorded.type), time: time,
                     resource: recorded.event.actor.id, resourceKind: recorded.event.actor.kind,
                     lifecycle: lifecycle(event?.body, before: before), ticket: ticket, event: event, type: recorded.type))
             }
             if !mined.isEmpty, let final = state ?? mined.last?.ticket { try body(stream, mined, final) }
         }
-    }
-
-    /// The activity: an imported event's original activity name, or the event type.
-    static func activityName(_ event: DeskEvent?, type: String) -> String {
-        if let original = event?.attributes["source.activity"] { return original }
-        if case .activityRecorded(let name)? = event?.body { return name }
-        return type
     }
 
     /// XES lifecycle transitions (IEEE 1849 standard model).

@@ -18,7 +18,11 @@ import Synchronization
 /// in ``Outcome/planted``, so tests can check that analysis finds them:
 /// a configuration item whose incidents rise over the second half of the period,
 /// a service whose incidents spike in the week after a change, and a group of
-/// callers with repeat incidents.
+/// callers with repeat incidents; and two process anomalies: a pair of groups
+/// that send tickets back and forth (ping-pong), and a first-line agent who
+/// parks tickets awaiting the caller (wait-user). Without plants (a control
+/// ledger), handovers are still sent straight back now and then, at one rate
+/// for every pair of groups, and every agent suspends alike.
 public struct DeskSimulator: Sendable {
     /// What to simulate.
     public struct Configuration: Sendable, Hashable {
@@ -57,11 +61,15 @@ public struct DeskSimulator: Sendable {
             case spikeAfterChange
             /// Callers with repeat incidents on the same item and category.
             case repeatCallers
+            /// Two groups that send tickets back and forth.
+            case pingPongPair
+            /// An agent who suspends tickets awaiting the caller far more often than the others.
+            case waitUserAgent
         }
 
         /// What was planted.
         public var kind: Kind
-        /// The dimension it shows in: `ci`, `service` or `client`.
+        /// The dimension it shows in: `ci`, `service`, `client`, `group` (a ping-pong pair) or `agent`.
         public var dimension: String
         /// The area's key in that dimension.
         public var key: String
@@ -69,7 +77,7 @@ public struct DeskSimulator: Sendable {
         public var from: Timestamp
         /// The end of the window it shows in.
         public var to: Timestamp
-        /// The callers (repeat callers), the change (spike), or empty.
+        /// The callers (repeat callers), the change (spike), the pair's two groups, or empty.
         public var members: [String]
         /// In words.
         public var description: String
@@ -179,6 +187,12 @@ struct World {
         ("Special Software", .specialSoftware), ("Special Hardware", .specialHardware), ("Billing Team", .billing),
     ]
     static let secondLineGroups = ["2nd Line Applications", "2nd Line Infrastructure"]
+    /// Every ledger: the share of escalations that the receiving group sends straight back, and the sender escalates again.
+    static let returnChance = 0.04
+    /// Planted: the share of second-line tickets sent to the other second-line group, which sends them back.
+    static let pingPongChance = 0.08
+    /// Planted: the first-line agent who suspends most of what it solves awaiting the caller.
+    static let waitUserAgent = "fl-agent-3"
 
     let itemCount = 60
     let itemWeights: [Double]
@@ -286,6 +300,15 @@ struct World {
                 kind: .repeatCallers, dimension: "client", key: client.id, from: configuration.start, to: configuration.end,
                 members: repeaters, description: "six Retail-East callers keep reporting Access incidents on \(item(repeatItem))"))
             extras = specs.count
+            // 4. Two second-line groups that send tickets to each other and back.
+            planted.append(.init(
+                kind: .pingPongPair, dimension: "group", key: Self.secondLineGroups.joined(separator: " / "), from: configuration.start,
+                to: configuration.end, members: Self.secondLineGroups,
+                description: "the two second-line groups send one ticket in \(Int(1 / Self.pingPongChance)) to each other, and it comes back"))
+            // 5. A first-line agent who parks tickets awaiting the caller.
+            planted.append(.init(
+                kind: .waitUserAgent, dimension: "agent", key: Self.waitUserAgent, from: configuration.start, to: configuration.end, members: [],
+                description: "\(Self.waitUserAgent) suspends most tickets it solves awaiting the caller"))
         }
         for _ in 0..<max(0, total - extras) {
             let itemIndex = random.pick(weights: itemWeights, total: itemTotal)
@@ -371,7 +394,8 @@ struct World {
             guard try run(.assign(group: "Service Desk", line: .firstLine, department: nil, agent: firstLineAgent, reason: "triage"), at: after(random.duration(median: 300, low: 30, high: 3600)), by: agent) else { return }
             guard try run(.startWork(agent: firstLineAgent), at: after(random.duration(median: 600, low: 60, high: 7200)), by: agent) else { return }
             if random.chance(spec.firstLineSkill) {
-                if random.chance(0.1) {
+                let parks = configuration.plantProblems && firstLineAgent == Self.waitUserAgent
+                if random.chance(parks ? 0.7 : 0.1) {
                     guard try run(.suspend(.awaitingCaller, note: "asked the caller to try again"), at: after(random.duration(median: 900)), by: agent) else { return }
                     guard try run(.resume, at: after(random.duration(median: 4 * 3600)), by: agent) else { return }
                 }
@@ -380,11 +404,16 @@ struct World {
                 let secondGroup = Self.secondLineGroups[["Hardware", "Network", "Printing"].contains(state!.category) ? 1 : 0]
                 let secondAgent = "sl-agent-\(1 + random.next() % 6)"
                 guard try run(.escalate(toLine: .secondLine, group: secondGroup, department: nil, reason: "beyond first-line knowledge"), at: after(random.duration(median: 1800, low: 120, high: 86_400)), by: agent) else { return }
+                if random.chance(Self.returnChance) {
+                    // Sent straight back to the first line, which escalates it again.
+                    guard try run(.assign(group: "Service Desk", line: .firstLine, department: nil, agent: firstLineAgent, reason: "the first line can solve this"), at: after(random.duration(median: 1800)), by: ActorRef(.agent, "sl-agent-9")) else { return }
+                    guard try run(.escalate(toLine: .secondLine, group: secondGroup, department: nil, reason: "beyond first-line knowledge"), at: after(random.duration(median: 1800)), by: agent) else { return }
+                }
                 guard try run(.startWork(agent: secondAgent), at: after(random.duration(median: 3600, low: 60, high: 3 * 86_400)), by: ActorRef(.agent, secondAgent)) else { return }
                 var holder = ActorRef(.agent, secondAgent)
                 var median = 6.0 * 3600
-                if random.chance(0.08) {
-                    // Sent to the other second-line group, and back: ping-pong.
+                if configuration.plantProblems, random.chance(Self.pingPongChance) {
+                    // Planted: sent to the other second-line group, and back.
                     let other = Self.secondLineGroups.first { $0 != secondGroup }!
                     guard try run(.assign(group: other, line: .secondLine, department: nil, agent: nil, reason: "wrong group"), at: after(random.duration(median: 3600)), by: holder) else { return }
                     guard try run(.assign(group: secondGroup, line: .secondLine, department: nil, agent: secondAgent, reason: "not ours"), at: after(random.duration(median: 3600)), by: ActorRef(.agent, "sl-agent-9")) else { return }
@@ -394,6 +423,11 @@ struct World {
                     let specialist = specialistGroup(for: service)
                     let specialistAgent = "\(specialist.department.rawValue.split(separator: " ").first!.lowercased())-\(1 + random.next() % 3)"
                     guard try run(.escalate(toLine: .specialist, group: specialist.group, department: specialist.department, reason: "needs a specialist"), at: after(random.duration(median: 4 * 3600, low: 600, high: 4 * 86_400)), by: holder) else { return }
+                    if random.chance(Self.returnChance) {
+                        // Sent straight back to the second line, which escalates it again.
+                        guard try run(.assign(group: state!.groupHistory.dropLast().last ?? secondGroup, line: .secondLine, department: nil, agent: secondAgent, reason: "needs more information"), at: after(random.duration(median: 1800)), by: ActorRef(.agent, specialistAgent)) else { return }
+                        guard try run(.escalate(toLine: .specialist, group: specialist.group, department: specialist.department, reason: "needs a specialist"), at: after(random.duration(median: 1800)), by: holder) else { return }
+                    }
                     guard try run(.startWork(agent: specialistAgent), at: after(random.duration(median: 2 * 3600, low: 120, high: 3 * 86_400)), by: ActorRef(.agent, specialistAgent)) else { return }
                     holder = ActorRef(.agent, specialistAgent)
                     median = 20 * 3600

@@ -55,6 +55,19 @@ public enum TicketEventCodec {
         }
     }
 
+    /// The attribute in which an imported event keeps its source's activity name.
+    public static let sourceActivityAttribute = "source.activity"
+
+    /// An event's activity, as process analysis and process-mining exports name
+    /// it: an imported event's original activity, the name of an activity that
+    /// maps to no type, or else the event type (`type`, also for events this
+    /// library cannot decode).
+    public static func activityName(_ event: DeskEvent?, type: String) -> String {
+        if let original = event?.attributes[sourceActivityAttribute] { return original }
+        if case .activityRecorded(let name)? = event?.body { return name }
+        return type
+    }
+
     /// Decodes a record in place (see `EventLog.forEachRecord`): the fast path for
     /// projections, which copies only the strings the event holds.
     public static func decode(_ record: RecordView) throws(DeskError) -> DeskEvent? {

@@ -8,7 +8,7 @@ struct DeskCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "desk",
         abstract: "TicketLedger: an ITIL service desk on an append-only, hash-chained event log.",
-        subcommands: [Init.self, Generate.self, Import.self, Stats.self, Verify.self, Replay.self, Queues.self, Metrics.self, Problems.self, History.self, Tail.self, Export.self, Report.self, Copy.self, Keygen.self, MakeCheckpoint.self, Demo.self]
+        subcommands: [Init.self, Generate.self, Import.self, Stats.self, Verify.self, Replay.self, Queues.self, Metrics.self, Problems.self, Flow.self, History.self, Tail.self, Export.self, Report.self, Copy.self, Keygen.self, MakeCheckpoint.self, Demo.self]
     )
 
     static func main() async {
