@@ -132,7 +132,7 @@ let package = Package(
         .testTarget(
             name: "DeskCLITests",
             dependencies: ["EventLog", "TicketLedgerTesting", "desk", "analyst-replay", "auditor-export"],
-            exclude: ["kpi_check.py"]
+            exclude: ["kpi_check.py", "flow_check.py"]
         ),
         .testTarget(
             name: "ProjectionsTests",

@@ -59,7 +59,9 @@ public struct FlowReport: Sendable, Hashable, Codable {
 
     /// A directly-follows edge: `to` came right after `from` within a ticket.
     public struct Edge: Sendable, Hashable, Codable {
+        /// The earlier activity.
         public var from: String
+        /// The activity right after it.
         public var to: String
         /// How often.
         public var count: Int
@@ -71,13 +73,17 @@ public struct FlowReport: Sendable, Hashable, Codable {
 
     /// A name and a count (start and end activities).
     public struct Count: Sendable, Hashable, Codable {
+        /// The activity.
         public var name: String
+        /// Tickets that start (end) with it.
         public var count: Int
     }
 
     /// A variant: one sequence of activities, and the tickets that follow it.
     public struct Variant: Sendable, Hashable, Codable {
+        /// The activities, in order.
         public var activities: [String]
+        /// Tickets that follow it.
         public var count: Int
         /// Its share of the window's tickets.
         public var share: Double
@@ -85,7 +91,9 @@ public struct FlowReport: Sendable, Hashable, Codable {
 
     /// Handovers from one holder (group or line) to another.
     public struct Handover: Sendable, Hashable, Codable {
+        /// The holder that handed the ticket over.
         public var from: String
+        /// The holder that received it.
         public var to: String
         /// How often.
         public var count: Int
@@ -95,8 +103,9 @@ public struct FlowReport: Sendable, Hashable, Codable {
 
     /// Ping-pong between two groups (or lines).
     public struct PingPong: Sendable, Hashable, Codable {
-        /// The pair, in name order.
+        /// The pair's first, in name order.
         public var a: String
+        /// The pair's second.
         public var b: String
         /// Tickets with at least one return between the two.
         public var tickets: Int
@@ -104,8 +113,9 @@ public struct FlowReport: Sendable, Hashable, Codable {
         public var handovers: Int
         /// Handovers sent straight back (A→B→A).
         public var returns: Int
-        /// Returns after passing through other groups (A→B→C→A, counted for the last pair).
-        public var longerCycles: Int
+        /// Handovers to a group the ticket held before, other than straight back
+        /// (A→B→C→A counts for C and A; A→B→A→B counts the last A→B).
+        public var laterReturns: Int
         /// `returns / handovers`.
         public var rate: Double
         /// P(returns at least this high) under a binomial law with the desk's rate.
@@ -120,9 +130,13 @@ public struct FlowReport: Sendable, Hashable, Codable {
         public var handovers: Int
         /// Whether this is the open-ended last bucket.
         public var orMore: Bool
+        /// Tickets handed over this many times.
         public var tickets: Int
+        /// Those resolved at least once.
         public var resolved: Int
+        /// The median time from their first event to their first resolution, in seconds.
         public var medianResolveSeconds: Double?
+        /// The 90th percentile of that time, in seconds.
         public var p90ResolveSeconds: Double?
     }
 
@@ -142,6 +156,7 @@ public struct FlowReport: Sendable, Hashable, Codable {
         public var pingPongRate: Double?
         /// The desk's rate of returned handovers between groups (the test's null rate).
         public var returnRate: Double?
+        /// Resolution time by handovers.
         public var byHandoverCount: [HandoverBucket]
     }
 
@@ -149,7 +164,9 @@ public struct FlowReport: Sendable, Hashable, Codable {
     public struct FrontShare: Sendable, Hashable, Codable {
         /// The dimension's key, or the period's first moment.
         public var key: String
+        /// Tickets.
         public var tickets: Int
+        /// Those resolved at least once.
         public var resolved: Int
         /// Resolved without leaving the first line, over resolved.
         public var firstLineShare: Double?
@@ -161,8 +178,11 @@ public struct FlowReport: Sendable, Hashable, Codable {
 
     /// Are incidents solved in the first line?
     public struct PushToFront: Sendable, Hashable, Codable {
+        /// What ``byKey`` is keyed by.
         public var dimension: Grouping
+        /// The period of ``trend``.
         public var period: Period
+        /// Every ticket of the window.
         public var total: FrontShare
         /// Most tickets first.
         public var byKey: [FrontShare]
@@ -172,6 +192,7 @@ public struct FlowReport: Sendable, Hashable, Codable {
 
     /// Wait-user (awaiting the caller) suspensions of one agent or group.
     public struct WaitUser: Sendable, Hashable, Codable {
+        /// The agent or the group.
         public var key: String
         /// The support line the agent mostly works on (peers are compared within it).
         public var line: String?
@@ -179,6 +200,7 @@ public struct FlowReport: Sendable, Hashable, Codable {
         public var tickets: Int
         /// Tickets with a wait-user suspension.
         public var waitTickets: Int
+        /// Wait-user suspensions.
         public var suspensions: Int
         /// `waitTickets / tickets`.
         public var share: Double
@@ -194,7 +216,9 @@ public struct FlowReport: Sendable, Hashable, Codable {
 
     /// A deviation from the reference process and how many tickets show it.
     public struct Deviation: Sendable, Hashable, Codable {
+        /// The deviation, in words.
         public var deviation: String
+        /// Tickets that show it.
         public var tickets: Int
     }
 
@@ -202,7 +226,9 @@ public struct FlowReport: Sendable, Hashable, Codable {
     public struct Conformance: Sendable, Hashable, Codable {
         /// Ended tickets judged (closed, cancelled or merged); open ones are not judged.
         public var judged: Int
+        /// Judged tickets without a deviation.
         public var conforming: Int
+        /// `conforming / judged`.
         public var rate: Double?
         /// Tickets still open, not judged.
         public var open: Int
@@ -212,7 +238,9 @@ public struct FlowReport: Sendable, Hashable, Codable {
         public var reference: String
     }
 
+    /// The window's start (`nil`: the first event).
     public var from: Timestamp?
+    /// The window's end: the as-of moment, or the last event.
     public var to: Timestamp?
     /// Tickets in the window.
     public var tickets: Int
@@ -222,7 +250,9 @@ public struct FlowReport: Sendable, Hashable, Codable {
     public var activities: [Activity]
     /// Every directly-follows edge, most frequent first.
     public var edges: [Edge]
+    /// First activities of the tickets, most frequent first.
     public var startActivities: [Count]
+    /// Last activities of the tickets, most frequent first.
     public var endActivities: [Count]
     /// Distinct variants.
     public var variantCount: Int
@@ -230,7 +260,9 @@ public struct FlowReport: Sendable, Hashable, Codable {
     public var variants: [Variant]
     /// Tickets with an activity repeated.
     public var reworkTickets: Int
+    /// `reworkTickets` over the window's tickets.
     public var reworkRate: Double?
+    /// Handovers and ping-pong.
     public var handovers: Handovers
     /// `nil` when the log records no assignment or escalation (see ``notes``).
     public var pushToFront: PushToFront?
@@ -238,6 +270,7 @@ public struct FlowReport: Sendable, Hashable, Codable {
     public var waitUserAgents: [WaitUser]
     /// Groups, by share.
     public var waitUserGroups: [WaitUser]
+    /// Conformance to the reference process.
     public var conformance: Conformance
     /// Why a figure is empty or what it rests on.
     public var notes: [String]
@@ -266,6 +299,7 @@ public enum FlowAnalysis {
 
 /// The running state of a flow analysis: feed it records in log order, then ask for the report.
 public struct FlowAnalyzer: Sendable {
+    /// What it computes.
     public let options: FlowOptions
 
     struct Step: Sendable {
@@ -838,7 +872,7 @@ extension FlowAnalyzer {
             let p = Binomial.upperTail(m.returns, trials: m.opportunities, probability: rate)
             let names = [names(Int32(key >> 32)), names(Int32(truncatingIfNeeded: key))].sorted()
             return FlowReport.PingPong(
-                a: names[0], b: names[1], tickets: tickets[key] ?? 0, handovers: m.opportunities, returns: m.returns, longerCycles: m.cycles,
+                a: names[0], b: names[1], tickets: tickets[key] ?? 0, handovers: m.opportunities, returns: m.returns, laterReturns: m.cycles,
                 rate: Double(m.returns) / Double(max(1, m.opportunities)), pValue: p,
                 flagged: p < options.flagPValue && m.returns >= options.flagMinimumCount)
         }.sorted { ($0.flagged ? 0 : 1, -$0.returns, $0.a, $0.b) < ($1.flagged ? 0 : 1, -$1.returns, $1.a, $1.b) }

@@ -6,7 +6,7 @@ import Projections
 struct Flow: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The desk's process: directly-follows graph, variants, rework, handovers and ping-pong, push to front, wait-user, conformance.",
-        discussion: "The window is a cohort: the tickets whose first event lies in it, with their events up to --to. docs/FLOW.md defines every figure.")
+        discussion: "The window is a cohort: the tickets whose first event lies in it, with their events up to --to. The Projections article "Process analysis" (Sources/Projections/Projections.docc/ProcessAnalysis.md) defines every figure.")
 
     @OptionGroup var options: LedgerOptions
     @OptionGroup var window: WindowOptions
@@ -69,9 +69,9 @@ struct Flow: ParsableCommand {
         for handover in h.lines { lines.add(handover.from, handover.to, String(handover.count), duration(handover.medianSecondsBefore)) }
         print("\nHandovers between lines:\n" + lines.render())
         print("\nPing-pong: \(h.pingPongTickets) tickets (\(percent(h.pingPongRate))) returned to a group they had left; the desk sends \(percent(h.returnRate)) of handovers straight back")
-        var pairs = Table("group", "and group", "tickets", "handovers", "returns", "rate", "longer cycles", "p", "flag")
+        var pairs = Table("group", "and group", "tickets", "handovers", "returns", "rate", "later returns", "p", "flag")
         for pair in h.groupPingPong.prefix(top) {
-            pairs.add(pair.a, pair.b, String(pair.tickets), String(pair.handovers), String(pair.returns), percent(pair.rate), String(pair.longerCycles), String(format: "%.1e", pair.pValue), pair.flagged ? "!" : "")
+            pairs.add(pair.a, pair.b, String(pair.tickets), String(pair.handovers), String(pair.returns), percent(pair.rate), String(pair.laterReturns), String(format: "%.1e", pair.pValue), pair.flagged ? "!" : "")
         }
         print(pairs.render())
         var buckets = Table("handovers", "tickets", "resolved", "resolve median", "resolve p90")

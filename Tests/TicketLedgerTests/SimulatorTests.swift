@@ -63,8 +63,8 @@ struct SimulatorTests {
     func plants() async throws {
         try await withTemporaryDirectory { path in
             let planted = try DeskSimulator(configuration: DeskSimulator.Configuration(seed: 5, tickets: 1000, days: 60)).generate(at: path + "/planted")
-            #expect(planted.planted.map(\.kind) == [.risingConfigurationItem, .spikeAfterChange, .repeatCallers])
-            #expect(planted.planted.map(\.key) == ["CI-017", "Billing", "Retail-East"])
+            #expect(planted.planted.map(\.kind) == [.risingConfigurationItem, .spikeAfterChange, .repeatCallers, .pingPongPair, .waitUserAgent])
+            #expect(planted.planted.map(\.key) == ["CI-017", "Billing", "Retail-East", "2nd Line Applications / 2nd Line Infrastructure", "fl-agent-3"])
             let control = try DeskSimulator(configuration: DeskSimulator.Configuration(seed: 5, tickets: 1000, days: 60, plantProblems: false)).generate(at: path + "/control")
             #expect(control.planted.isEmpty)
             // The rising item really rises: more incidents in the last quarter than in the third.

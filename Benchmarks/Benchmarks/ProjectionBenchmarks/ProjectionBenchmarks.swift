@@ -6,7 +6,7 @@ import RawLMDBBaseline
 import TicketLedger
 
 // Full replays of simulated ledgers of about 1 M and 10 M events into every
-// standard projection, each beside the raw-LMDB scan of the same ledger in the
+// standard projection and into the flow analysis, each beside the raw-LMDB scan of the same ledger in the
 // same run. The ledgers are made beforehand by `Benchmarks/make-ledgers.sh`
 // (a separate process, so that generating them does not count in the peak
 // memory measured here) in $TICKETLEDGER_BENCH_LEDGERS (default /tmp/ticketledger-bench).
@@ -45,6 +45,15 @@ let benchmarks: @Sendable () -> Void = {
             let projector = try ProjectionEngine.replay(log, options: ProjectionOptions(groupBy: .service))
             blackHole(projector.metrics().total.registered)
             blackHole(projector.queues().open)
+            benchmark.stopMeasurement()
+            log.close()
+        }
+        Benchmark("flow analysis of \(name) (desk flow)") { benchmark in
+            let log = try readOnly(ledger(name))
+            benchmark.startMeasurement()
+            let report = try FlowAnalysis.run(log)
+            blackHole(report.edges.count)
+            blackHole(report.variantCount)
             benchmark.stopMeasurement()
             log.close()
         }
