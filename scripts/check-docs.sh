@@ -8,6 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scratch=.build/docs-check
 # (It also tries test and executable modules and may complain about them; ours are checked below.)
+# Old graphs are removed first: a dump that fails must not leave stale ones to check.
+find .build -maxdepth 3 -type d -name symbolgraph -exec rm -rf {} +
 swift package dump-symbol-graph --minimum-access-level public >/dev/null 2>&1 || true
 graphs=$(find .build -maxdepth 3 -type d -name symbolgraph | head -1)
 [ -n "$graphs" ] || { echo "check-docs: swift package dump-symbol-graph wrote no symbol graphs"; exit 1; }
@@ -15,6 +17,7 @@ status=0
 for module in EventLog PostgresEventLog TicketLedger Projections LedgerIO TicketLedgerTesting; do
     own="$scratch/graphs-$module"
     rm -rf "$own" && mkdir -p "$own"
+    [ -f "$graphs/$module.symbols.json" ] || { echo "check-docs: no symbol graph for $module (does it build?)"; exit 1; }
     cp "$graphs/$module.symbols.json" "$own"/
     cp "$graphs/$module"@*.symbols.json "$own"/ 2>/dev/null || true
     catalog=()

@@ -6,7 +6,7 @@ import Projections
 struct Flow: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The desk's process: directly-follows graph, variants, rework, handovers and ping-pong, push to front, wait-user, conformance.",
-        discussion: "The window is a cohort: the tickets whose first event lies in it, with their events up to --to. The Projections article "Process analysis" (Sources/Projections/Projections.docc/ProcessAnalysis.md) defines every figure.")
+        discussion: "The window is a cohort: the tickets whose first event lies in it, with their events up to --to. The Projections article \"Process analysis\" (Sources/Projections/Projections.docc/ProcessAnalysis.md) defines every figure.")
 
     @OptionGroup var options: LedgerOptions
     @OptionGroup var window: WindowOptions
