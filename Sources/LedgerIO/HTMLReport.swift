@@ -6,22 +6,32 @@ import TicketLedger
 /// One self-contained HTML page (no network, no script, inline SVG charts) with
 /// the KPIs, the queues at the end of the window, the Pareto chart of problem
 /// areas, the trend of the top areas with emerging rises marked, SLA compliance
-/// per priority, and satisfaction.
+/// per priority, satisfaction, and the process: push to front, handovers,
+/// ping-pong, wait-user and conformance.
 public enum HTMLReport {
     /// Everything the page shows, computed in one replay by the caller.
     public struct Input: Sendable {
+        /// The page's title.
         public var title: String
+        /// The KPIs of the window.
         public var metrics: MetricsReport
+        /// The KPIs grouped by priority (the SLA chart).
         public var byPriority: MetricsReport
+        /// The queues at the end of the window.
         public var queues: QueueReport
+        /// The problem areas.
         public var areas: ProblemAreaReport
+        /// The process analysis of the same window, if computed.
+        public var flow: FlowReport?
 
-        public init(title: String, metrics: MetricsReport, byPriority: MetricsReport, queues: QueueReport, areas: ProblemAreaReport) {
+        /// The page's parts.
+        public init(title: String, metrics: MetricsReport, byPriority: MetricsReport, queues: QueueReport, areas: ProblemAreaReport, flow: FlowReport? = nil) {
             self.title = title
             self.metrics = metrics
             self.byPriority = byPriority
             self.queues = queues
             self.areas = areas
+            self.flow = flow
         }
     }
 
@@ -65,6 +75,7 @@ public enum HTMLReport {
             id: "sla", input.byPriority.groups.map { ("P" + ($0.key ?? "?"), ($0.slaResolutionComplianceRate ?? 0) * 100) }, unit: "%", maximum: 100)
         html += "\n<h2>Satisfaction (scores 1 to 5)</h2>\n" + bars(
             id: "satisfaction", m.satisfactionDistribution.enumerated().map { (String($0.offset + 1), Double($0.element)) }, unit: "", maximum: nil)
+        if let flow = input.flow { html += "\n" + process(flow) }
         html += "\n</body></html>\n"
         return html
     }
@@ -124,6 +135,44 @@ public enum HTMLReport {
             svg += "<text x=\"\(f(x + 20))\" y=\"\(f(36 + plot))\" text-anchor=\"middle\">\(escape(label))</text>"
         }
         return svg + "</svg>"
+    }
+
+    /// The process section: push to front, handovers, ping-pong, wait-user, conformance (`desk flow`'s figures).
+    static func process(_ flow: FlowReport) -> String {
+        func table(_ id: String, _ headers: [String], _ rows: [[String]], empty: String = "No data in the window.") -> String {
+            guard !rows.isEmpty else { return "<p id=\"\(id)\">\(escape(empty))</p>" }
+            return "<table id=\"\(id)\"><tr>" + headers.map { "<th>\(escape($0))</th>" }.joined() + "</tr>"
+                + rows.map { "<tr>" + $0.map { "<td>\(escape($0))</td>" }.joined() + "</tr>" }.joined() + "</table>"
+        }
+        var html = "<h2 id=\"process\">Process (\(flow.tickets) tickets that began in the window)</h2>\n"
+        let c = flow.conformance
+        html += "<p>Conformance to the reference process: \(percent(c.rate)) of \(c.judged) ended tickets; \(c.open) open. "
+            + "\(flow.variantCount) variants; rework in \(percent(flow.reworkRate)) of tickets.</p>\n"
+        html += table(
+            "deviations", ["deviation", "tickets"], c.deviations.prefix(5).map { [$0.deviation, String($0.tickets)] },
+            empty: c.judged > 0 ? "No deviation: every ended ticket follows the reference process." : "No ticket has ended in the window.")
+        if let front = flow.pushToFront {
+            html += "\n<h2>Push to front by \(front.dimension.rawValue)</h2>\n" + table(
+                "push-to-front", [front.dimension.rawValue, "tickets", "resolved on the first line", "2nd line held", "specialists held"],
+                ([front.total] + front.byKey.prefix(10)).map {
+                    [$0.key, String($0.tickets), percent($0.firstLineShare), percent($0.secondLineShare), percent($0.specialistShare)]
+                })
+        }
+        let h = flow.handovers
+        html += "\n<h2>Handovers between groups</h2>\n" + table(
+            "handovers", ["from", "to", "handovers", "median time before"], h.groups.prefix(10).map { [$0.from, $0.to, String($0.count), hours($0.medianSecondsBefore)] })
+        html += "\n<h2>Ping-pong (flagged: !)</h2>\n<p>\(h.pingPongTickets) tickets (\(percent(h.pingPongRate))) returned to a group they had left.</p>\n" + table(
+            "ping-pong", ["groups", "tickets", "returns / handovers", "flag"],
+            h.groupPingPong.prefix(8).map { ["\($0.a) ↔ \($0.b)", String($0.tickets), "\($0.returns) / \($0.handovers)", $0.flagged ? "!" : ""] })
+        html += "\n<h2>Wait-user suspensions by agent (flagged: !)</h2>\n" + table(
+            "wait-user", ["agent", "line", "tickets", "awaiting the caller", "share of their time", "near SLA due", "flag"],
+            flow.waitUserAgents.filter { $0.waitTickets > 0 }.prefix(8).map {
+                [$0.key, $0.line ?? "–", String($0.tickets), percent($0.share), percent($0.timeShare), String($0.nearSLADue), $0.flagged ? "!" : ""]
+            })
+        if !flow.notes.isEmpty {
+            html += "\n<ul class=\"notes\">" + flow.notes.map { "<li>\(escape($0))</li>" }.joined() + "</ul>"
+        }
+        return html + "\n<p class=\"muted\">Flags: \(escape(flow.test)).</p>\n"
     }
 
     static func f(_ value: Double) -> String { String(format: "%.1f", value) }

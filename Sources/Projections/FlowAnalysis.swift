@@ -283,16 +283,7 @@ public enum FlowAnalysis {
     /// Replays `log` (up to the options' as-of position) into a flow report.
     public static func run(_ log: any EventStore, options: FlowOptions = .init(), progress: ((UInt64) -> Void)? = nil) throws -> FlowReport {
         var analyzer = FlowAnalyzer(options: options)
-        struct Stop: Error {}
-        let limit = options.asOfPosition ?? .max
-        do {
-            try log.forEachRecord(from: 1) { record in
-                if record.position > limit { throw Stop() }
-                try analyzer.apply(record)
-                if record.position & 0xFFFF == 0 { progress?(record.position) }
-            }
-        } catch is Stop {
-        }
+        try ProjectionEngine.pass(log, from: 1, upTo: options.asOfPosition, progress: progress) { try analyzer.apply($0) }
         return analyzer.report()
     }
 }

@@ -29,25 +29,39 @@ public enum ProjectionEngine {
     ///   - options: what to compute; a snapshot is resumed only with the options it was made with.
     ///   - snapshot: a projector to continue from (its position on), or `nil` to start at position 1.
     ///   - progress: called every 65,536 events with the position reached.
+    ///   - alongside: also called with every record the projector is given, so that another
+    ///     analysis (a ``FlowAnalyzer``) is fed by the same pass.
     public static func replay(
         _ log: any EventStore, options: ProjectionOptions = .init(), from snapshot: DeskProjector? = nil,
-        progress: ((UInt64) -> Void)? = nil
+        progress: ((UInt64) -> Void)? = nil, alongside: ((RecordView) throws -> Void)? = nil
     ) throws -> DeskProjector {
         var projector = snapshot ?? DeskProjector(options: options)
         precondition(projector.options == options, "a snapshot is only resumed with the options it was made with")
+        guard projector.position < options.asOfPosition ?? .max else { return projector }
+        try pass(log, from: projector.position + 1, upTo: options.asOfPosition, progress: nil) { record in
+            try projector.apply(record)
+            try alongside?(record)
+            if record.position & 0xFFFF == 0 { progress?(record.position) }
+        }
+        progress?(projector.position)
+        return projector
+    }
+
+    /// One pass over the records from `start` to `limit` (or the end), in log order.
+    static func pass(_ log: any EventStore, from start: UInt64, upTo limit: UInt64?, progress: ((UInt64) -> Void)?, _ body: (RecordView) throws -> Void) throws {
         struct Stop: Error {}
-        let limit = options.asOfPosition ?? .max
-        guard projector.position < limit else { return projector }
+        let limit = limit ?? .max
+        var last: UInt64 = 0
         do {
-            try log.forEachRecord(from: projector.position + 1) { record in
+            try log.forEachRecord(from: start) { record in
                 if record.position > limit { throw Stop() }
-                try projector.apply(record)
+                try body(record)
+                last = record.position
                 if record.position & 0xFFFF == 0 { progress?(record.position) }
             }
         } catch is Stop {
         }
-        progress?(projector.position)
-        return projector
+        if last > 0 { progress?(last) }
     }
 }
 

@@ -70,12 +70,12 @@ struct Progress {
     }
 }
 
-/// Replays with progress on a terminal.
-func replay(_ log: any EventStore, options: ProjectionOptions) throws -> DeskProjector {
+/// Replays with progress on a terminal; `alongside` is fed every record of the same pass.
+func replay(_ log: any EventStore, options: ProjectionOptions, alongside: ((RecordView) throws -> Void)? = nil) throws -> DeskProjector {
     let total = try log.lastPosition()
     let progress = Progress(label: "replaying")
     defer { progress.finish() }
-    return try ProjectionEngine.replay(log, options: options) { progress.update($0, of: total) }
+    return try ProjectionEngine.replay(log, options: options, progress: { progress.update($0, of: total) }, alongside: alongside)
 }
 
 /// A plain text table with aligned columns.

@@ -261,6 +261,15 @@ struct ReportTests {
                 #expect(dom.out.contains("<svg id=\"\(chart)\""), "chart \(chart) missing from the rendered page")
             }
             #expect(dom.out.contains("class=\"emerging\""), "emerging rises are marked")
+            // The process section shows desk flow's figures for the same window, flags included.
+            for table in ["push-to-front", "handovers", "ping-pong", "wait-user"] {
+                #expect(dom.out.contains("<table id=\"\(table)\""), "table \(table) missing from the rendered page")
+            }
+            let flow = try FlowFlags(try desk("flow", "--ledger", ledger, "--by", "ci", "--json").out)
+            let flaggedPair = try #require(flow.handovers.groupPingPong.first { $0.flagged }, "the planted pair is flagged in 600 tickets")
+            #expect(page.contains("<tr><td>\(flaggedPair.a) ↔ \(flaggedPair.b)</td>") && page.contains("</td><td>!</td></tr>"))
+            let conformance = try #require(try json(try desk("flow", "--ledger", ledger, "--json").out)["conformance"] as? [String: Any])
+            #expect(page.contains("of \(conformance["judged"] as! Int) ended tickets; \(conformance["open"] as! Int) open."))
             let consoleErrors = dom.err.split(separator: "\n").filter { $0.contains("CONSOLE") || $0.contains("Uncaught") }
             #expect(consoleErrors.isEmpty, "\(consoleErrors)")
             let screenshot = path + "/report.png"
