@@ -486,6 +486,7 @@ public struct FlowAnalyzer: Sendable {
                 let agent = actor ?? c.ticket?.agent
                 c.waitSince = time
                 c.waitAgent = agent.map { agents.id($0) } ?? -1
+                if let agent { note(agent: agent, in: &c, line: c.line) }
                 c.waitGroup = c.group
                 if c.waitAgent >= 0 {
                     if !c.waitAgents.contains(c.waitAgent) { c.waitAgents.append(c.waitAgent) }
@@ -733,7 +734,8 @@ extension FlowAnalyzer {
             }
             // Push to front.
             total.add(c)
-            let key = c.ticket.map { keys.id(options.dimension.key(of: $0)) } ?? c.key
+            // (A ticket whose events none decode has no fields: its key is `(none)`.)
+            let key = c.ticket.map { keys.id(options.dimension.key(of: $0)) } ?? (c.key >= 0 ? c.key : keys.id("(none)"))
             byKey[key, default: FrontCounts()].add(c)
             let period = options.period.period(of: Timestamp(microseconds: c.opened))
             byPeriod[period.index, default: (period.start, FrontCounts())].counts.add(c)

@@ -11,6 +11,9 @@ struct Flow: ParsableCommand {
     @OptionGroup var options: LedgerOptions
     @OptionGroup var window: WindowOptions
 
+    @Option(help: "Stop after this ledger position (as of a position; --to is as of a moment).")
+    var position: UInt64?
+
     @Option(help: "Push to front by: service, category, product, ci, client, channel, priority or group.")
     var by: Grouping = .service
 
@@ -29,6 +32,7 @@ struct Flow: ParsableCommand {
     func validate() throws {
         guard variants >= 0 else { throw ValidationError("--variants must be 0 (all) or more, not \(variants)") }
         guard top > 0 else { throw ValidationError("--top must be at least 1, not \(top)") }
+        guard position.map({ $0 > 0 }) ?? true else { throw ValidationError("--position must be at least 1") }
         if let from = window.from?.timestamp, let to = window.to?.timestamp, from > to {
             throw ValidationError("--from (\(from)) is after --to (\(to))")
         }
@@ -37,7 +41,7 @@ struct Flow: ParsableCommand {
     func run() throws {
         let log = try openForReading(options)
         defer { log.close() }
-        var flowOptions = FlowOptions(from: window.from?.timestamp, asOf: window.to?.timestamp, dimension: by, period: period)
+        var flowOptions = FlowOptions(from: window.from?.timestamp, asOf: window.to?.timestamp, asOfPosition: position, dimension: by, period: period)
         flowOptions.variants = variants
         let total = try log.lastPosition()
         let progress = Progress(label: "replaying")

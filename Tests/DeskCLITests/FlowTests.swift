@@ -125,6 +125,10 @@ struct FlowTests {
             let reversed = try desk("flow", "--ledger", ledger, "--from", "2014-01-01", "--to", "2013-01-01")
             #expect(reversed.status == 64 && reversed.err.contains("--from"), "\(reversed.err)")
             #expect(try desk("flow", "--ledger", ledger, "--variants", "-1").status == 64)
+            #expect(try desk("flow", "--ledger", ledger, "--position", "0").status == 64)
+            // As of a position: only the events up to it.
+            let early = try json(try desk("flow", "--ledger", ledger, "--position", "100", "--json").out)
+            #expect(early["events"] as? Int == 100)
         }
     }
 }

@@ -182,6 +182,20 @@ struct FlowScenarioTests {
         }
     }
 
+    @Test("an event of a type this library does not know stands for itself", arguments: Backend.allCases)
+    func unknownType(backend: Backend) async throws {
+        try await withLedger(backend) { log in
+            _ = try log.append([ProposedEvent(type: "VendorCalled", occurredAt: minute(0), payload: [1, 2, 3])], to: "T9")
+            try buildFlowScenario(log)
+            let r = try FlowAnalysis.run(log, options: FlowOptions())
+            #expect(r.tickets == 6)
+            #expect(r.startActivities.contains(.init(name: "VendorCalled", count: 1)))
+            let front = try #require(r.pushToFront)
+            #expect(front.byKey.first { $0.key == "(none)" }?.tickets == 2)  // T4 (no registration) and T9
+            #expect(r.conformance.open == 2)  // T5 and T9
+        }
+    }
+
     @Test("the binomial tail the flags rest on", arguments: [
         (k: 3, n: 10, p: 0.5, expected: 0.9453125),  // 1 − (1 + 10 + 45) / 1024
         (k: 10, n: 10, p: 0.5, expected: 1.0 / 1024),
