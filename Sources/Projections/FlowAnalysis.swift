@@ -441,9 +441,10 @@ public struct FlowAnalyzer: Sendable {
     }
 
     mutating func apply(_ event: DeskEvent, to index: Int, at time: Int64, actor: String?, streamID: String) {
-        var c = cases[index]
-        cases[index] = Case(opened: 0, last: 0, inWindow: false, groupSince: 0, lineSince: 0)  // keep `c` unique while it changes
-        defer { cases[index] = c }
+        // Moved out and back (not copied), so that its arrays stay uniquely referenced while they change.
+        var c = Case(opened: 0, last: 0, inWindow: false, groupSince: 0, lineSince: 0)
+        swap(&c, &cases[index])
+        defer { swap(&c, &cases[index]) }
         let before = c.status
         let wasEnded = c.endedAt != nil
         if !wasEnded {
@@ -583,9 +584,9 @@ public struct FlowAnalyzer: Sendable {
         if c.group >= 0 {
             let from = c.group
             c.handovers += 1
-            var stats = groupPairs[Self.pair(from, group)] ?? PairStats()
-            stats.count += 1
-            stats.before.record((time - c.groupSince) / 1_000_000)
+            let key = Self.pair(from, group)
+            groupPairs[key, default: PairStats()].count += 1
+            groupPairs[key, default: PairStats()].before.record((time - c.groupSince) / 1_000_000)
             let isReturn = c.lastGroupHandover.map { $0.from == group && $0.to == from && !$0.wasReturn } ?? false
             if isReturn {
                 // Sent straight back: the previous handover returned.
@@ -594,15 +595,14 @@ public struct FlowAnalyzer: Sendable {
                 let unordered = Self.pair(min(from, group), max(from, group))
                 if !c.pingPongPairs.contains(unordered) { c.pingPongPairs.append(unordered) }
             } else {
-                stats.opportunities += 1
+                groupPairs[key, default: PairStats()].opportunities += 1
                 if c.visited.contains(group) {
-                    stats.cycles += 1
+                    groupPairs[key, default: PairStats()].cycles += 1
                     c.pingPong = true
                     let unordered = Self.pair(min(from, group), max(from, group))
                     if !c.pingPongPairs.contains(unordered) { c.pingPongPairs.append(unordered) }
                 }
             }
-            groupPairs[Self.pair(from, group)] = stats
             c.lastGroupHandover = (from, group, isReturn)
         }
         if !c.visited.contains(group) { c.visited.append(group) }
@@ -619,17 +619,16 @@ public struct FlowAnalyzer: Sendable {
         }
         let from = c.line
         guard from != line else { return }
-        var stats = linePairs[Self.pair(Int32(from.rawValue), Int32(line.rawValue))] ?? PairStats()
-        stats.count += 1
-        stats.before.record((time - c.lineSince) / 1_000_000)
+        let key = Self.pair(Int32(from.rawValue), Int32(line.rawValue))
+        linePairs[key, default: PairStats()].count += 1
+        linePairs[key, default: PairStats()].before.record((time - c.lineSince) / 1_000_000)
         let isReturn = c.lastLineHandover.map { $0.from == line && $0.to == from && !$0.wasReturn } ?? false
         if isReturn {
             linePairs[Self.pair(Int32(line.rawValue), Int32(from.rawValue)), default: PairStats()].returns += 1
         } else {
-            stats.opportunities += 1
-            if c.visitedLines & (1 << line.rawValue) != 0 { stats.cycles += 1 }
+            linePairs[key, default: PairStats()].opportunities += 1
+            if c.visitedLines & (1 << line.rawValue) != 0 { linePairs[key, default: PairStats()].cycles += 1 }
         }
-        linePairs[Self.pair(Int32(from.rawValue), Int32(line.rawValue))] = stats
         c.lastLineHandover = (from, line, isReturn)
     }
 }
@@ -704,10 +703,8 @@ extension FlowAnalyzer {
             }
             for (a, b) in zip(steps, steps.dropFirst()) {
                 let key = Self.pair(a.activity, b.activity)
-                var edge = edges[key] ?? (0, DurationHistogram())
-                edge.count += 1
-                edge.wait.record((b.time - a.time) / 1_000_000)
-                edges[key] = edge
+                edges[key, default: (0, DurationHistogram())].count += 1
+                edges[key, default: (0, DurationHistogram())].wait.record((b.time - a.time) / 1_000_000)
             }
             variants[steps.map(\.activity), default: 0] += 1
             var repeated = false

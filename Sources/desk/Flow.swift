@@ -68,16 +68,16 @@ struct Flow: ParsableCommand {
         let h = report.handovers
         var handovers = Table("from", "to", "count", "median before")
         for handover in h.groups.prefix(top) { handovers.add(handover.from, handover.to, String(handover.count), duration(handover.medianSecondsBefore)) }
-        print("\nHandovers between groups:\n" + handovers.render())
+        print("\nHandovers between groups:\n" + (h.groups.isEmpty ? "  none recorded" : handovers.render()))
         var lines = Table("from", "to", "count", "median before")
         for handover in h.lines { lines.add(handover.from, handover.to, String(handover.count), duration(handover.medianSecondsBefore)) }
-        print("\nHandovers between lines:\n" + lines.render())
+        print("\nHandovers between lines:\n" + (h.lines.isEmpty ? "  none recorded" : lines.render()))
         print("\nPing-pong: \(h.pingPongTickets) tickets (\(percent(h.pingPongRate))) returned to a group they had left; the desk sends \(percent(h.returnRate)) of handovers straight back")
         var pairs = Table("group", "and group", "tickets", "handovers", "returns", "rate", "later returns", "p", "flag")
         for pair in h.groupPingPong.prefix(top) {
             pairs.add(pair.a, pair.b, String(pair.tickets), String(pair.handovers), String(pair.returns), percent(pair.rate), String(pair.laterReturns), String(format: "%.1e", pair.pValue), pair.flagged ? "!" : "")
         }
-        print(pairs.render())
+        print(h.groupPingPong.isEmpty ? "  no ticket returned to a group it had left" : pairs.render())
         var buckets = Table("handovers", "tickets", "resolved", "resolve median", "resolve p90")
         for bucket in h.byHandoverCount { buckets.add("\(bucket.handovers)\(bucket.orMore ? "+" : "")", String(bucket.tickets), String(bucket.resolved), duration(bucket.medianResolveSeconds), duration(bucket.p90ResolveSeconds)) }
         print("\nResolution time by handovers:\n" + buckets.render())
@@ -93,7 +93,7 @@ struct Flow: ParsableCommand {
         for agent in report.waitUserAgents.prefix(top) {
             waits.add(agent.key, agent.line ?? "-", String(agent.tickets), String(agent.waitTickets), percent(agent.share), percent(agent.timeShare), String(agent.nearSLADue), String(format: "%.1e", agent.pValue), agent.flagged ? "!" : "")
         }
-        print("\nWait-user (suspended awaiting the caller), by agent:\n" + waits.render())
+        print("\nWait-user (suspended awaiting the caller), by agent:\n" + (report.waitUserAgents.isEmpty ? "  no agent recorded" : waits.render()))
         let c = report.conformance
         print("\nConformance: \(c.conforming) of \(c.judged) ended tickets (\(percent(c.rate))) follow the reference process; \(c.open) still open, not judged")
         for deviation in c.deviations.prefix(top) { print("  \(deviation.deviation): \(deviation.tickets)") }
