@@ -14,11 +14,11 @@ struct Keygen: ParsableCommand {
 
     func run() throws {
         guard !FileManager.default.fileExists(atPath: output) else {
-            throw ValidationError("\(output) exists; a signer key is never overwritten")
+            throw DeskFailure("\(output) exists; a signer key is never overwritten")
         }
         let (signer, verifier) = try NoteSigner.generate(name: name)
         guard FileManager.default.createFile(atPath: output, contents: Data((signer + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw ValidationError("cannot write \(output)")
+            throw DeskFailure("cannot write \(output)")
         }
         try Data((verifier + "\n").utf8).write(to: URL(fileURLWithPath: output + ".pub"))
         print(verifier)
@@ -44,7 +44,7 @@ struct MakeCheckpoint: ParsableCommand {
     func run() throws {
         let encoded: String
         if let key {
-            guard let data = FileManager.default.contents(atPath: key) else { throw ValidationError("cannot read the signer key \(key)") }
+            guard let data = FileManager.default.contents(atPath: key) else { throw DeskFailure("cannot read the signer key \(key)") }
             encoded = String(decoding: data, as: UTF8.self)
         } else if let fromEnvironment = ProcessInfo.processInfo.environment["DESK_SIGNING_KEY"], !fromEnvironment.isEmpty {
             encoded = fromEnvironment
@@ -74,7 +74,7 @@ func verifierKey(_ argument: String) throws -> NoteVerifier {
 
 /// Reads a signed checkpoint file and checks its signature with `verifier`.
 func signedCheckpoint(_ file: String, verifier: NoteVerifier) throws -> Checkpoint {
-    guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read the checkpoint \(file)") }
+    guard let data = FileManager.default.contents(atPath: file) else { throw DeskFailure("cannot read the checkpoint \(file)") }
     do {
         return try Checkpoint(parsing: try verifier.verify(String(decoding: data, as: UTF8.self)))
     } catch let error as SignedNoteError {

@@ -33,7 +33,7 @@ struct Copy: ParsableCommand {
         progress.finish()
         let sourceHead = try source.head()
         guard result.head == sourceHead else {
-            throw ValidationError("after the copy, \(to) ends at \(result.head) but \(from) at \(sourceHead)")
+            throw DeskFailure("after the copy, \(to) ends at \(result.head) but \(from) at \(sourceHead)")
         }
         if json {
             struct Output: Encodable { let copied, events: UInt64; let chainHead: String }

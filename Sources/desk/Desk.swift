@@ -2,19 +2,81 @@ import ArgumentParser
 import EventLog
 import Foundation
 import PostgresEventLog
+import TicketLedger
 
 @main
 struct DeskCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "desk",
         abstract: "TicketLedger: an ITIL service desk on an append-only, hash-chained event log.",
+        version: TicketLedgerVersion.current,
         subcommands: [Init.self, Generate.self, Import.self, Stats.self, Verify.self, Replay.self, Queues.self, Metrics.self, Problems.self, Flow.self, History.self, Tail.self, Export.self, Report.self, Copy.self, Keygen.self, MakeCheckpoint.self, Demo.self]
     )
 
+    /// Usage errors (what the command line says) print the usage and exit 64;
+    /// errors of the data or the system (a missing ticket, a malformed row, an
+    /// unwritable file) print one line naming what and where, and exit 1.
     static func main() async {
         reportMappedFileFaults()
-        await main(nil)
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        checkHelpTopic(arguments)
+        let command = parsed(arguments)
+        do {
+            try await run(command)
+        } catch {
+            fail(error)
+        }
     }
+
+    /// `desk help NAME` with a NAME that is no command is a usage error.
+    private static func checkHelpTopic(_ arguments: [String]) {
+        guard arguments.first == "help", let name = arguments.dropFirst().first else { return }
+        let names = configuration.subcommands.map { commandName($0) }
+        if !names.contains(name) {
+            exit(withError: ValidationError("no command \(name); the commands: \(names.joined(separator: ", "))"))
+        }
+    }
+
+    private static func commandName<C: ParsableCommand>(_ command: C.Type) -> String { C._commandName }
+
+    /// Exits for an error a command threw: usage errors with the usage, others with one line.
+    private static func fail(_ error: any Error) -> Never {
+        // ArgumentParser's own errors (`desk help X` runs a command that throws one) keep its handling.
+        if error is ValidationError || error is ExitCode || error is CleanExit || String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+            exit(withError: error)
+        }
+        FileHandle.standardError.write(Data("desk: \(describe(error))\n".utf8))
+        Foundation.exit(1)
+    }
+
+    /// The command the arguments name; a usage error exits here (usage, status 64).
+    private static func parsed(_ arguments: [String]) -> any ParsableCommand {
+        do {
+            return try parseAsRoot(arguments)
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    private static func run(_ command: any ParsableCommand) async throws {
+        if var asyncCommand = command as? any AsyncParsableCommand {
+            try await asyncCommand.run()
+        } else {
+            var command = command
+            try command.run()
+        }
+    }
+}
+
+/// One line for an error of the data or the system.
+func describe(_ error: any Error) -> String {
+    if let error = error as? CocoaError {
+        let path = (error.userInfo[NSFilePathErrorKey] as? String) ?? error.userInfo[NSURLErrorKey].map { "\($0)" }
+        let underlying = error.userInfo[NSUnderlyingErrorKey].flatMap { $0 as? any Error }.map { $0 as NSError }
+        let reason = underlying.flatMap { $0.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32($0.code))) : nil }
+        return [path.map { "\($0): " } ?? "", reason ?? error.localizedDescription].joined()
+    }
+    return String(describing: error)
 }
 
 /// A ledger file that is cut short or overwritten while it is mapped makes the

@@ -35,11 +35,15 @@ struct Export: ParsableCommand {
     func run() throws {
         let log = try openForReading(options)
         defer { log.close() }
+        // A ticket that is not in the ledger is an error, not an empty export.
+        for ticket in tickets where try log.streamVersion(ticket) == 0 {
+            throw DeskFailure("no ticket or problem \(ticket) in this ledger")
+        }
         let selection = JSONLinesExport.Selection(streams: Set(tickets), from: window.from?.timestamp, to: window.to?.timestamp)
         let handle: FileHandle
         if let output {
             guard FileManager.default.createFile(atPath: output, contents: nil) else {
-                throw ValidationError("cannot create \(output)")
+                throw DeskFailure("cannot create \(output)")
             }
             handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
         } else {

@@ -33,9 +33,6 @@ struct Flow: ParsableCommand {
         guard variants >= 0 else { throw ValidationError("--variants must be 0 (all) or more, not \(variants)") }
         guard top > 0 else { throw ValidationError("--top must be at least 1, not \(top)") }
         guard position.map({ $0 > 0 }) ?? true else { throw ValidationError("--position must be at least 1") }
-        if let from = window.from?.timestamp, let to = window.to?.timestamp, from > to {
-            throw ValidationError("--from (\(from)) is after --to (\(to))")
-        }
     }
 
     func run() throws {

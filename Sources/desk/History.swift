@@ -42,7 +42,7 @@ struct History: ParsableCommand {
         let log = try openForReading(options)
         defer { log.close() }
         let entries = try Desk(log: log).history(ticket)
-        guard !entries.isEmpty else { throw ValidationError("no ticket or problem \(ticket) in this ledger") }
+        guard !entries.isEmpty else { throw DeskFailure("no ticket or problem \(ticket) in this ledger") }
         let rows = entries.map { entry in
             Entry(
                 position: entry.position, version: entry.version, type: entry.type, schemaVersion: entry.schemaVersion,

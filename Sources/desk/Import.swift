@@ -83,6 +83,10 @@ struct Import: ParsableCommand {
     func run() throws {
         let isExport = file.hasSuffix(".jsonl") || (try? String(contentsOfFile: file, encoding: .utf8).prefix(200).contains("\"format\":\"ticketledger-export\"")) == true
         let mapping = isExport ? nil : try mapping()
+        // Before the ledger is opened, so that a file that cannot be read leaves no empty ledger behind.
+        guard FileManager.default.isReadableFile(atPath: file) else {
+            throw DeskFailure("\(file): cannot read it (\(FileManager.default.fileExists(atPath: file) ? "no permission" : "no such file"))")
+        }
         // Buffered (LMDB): one sync at close; the import is resumable by design.
         let log = try options.open(.readWrite, durability: .buffered)
         defer { log.close() }

@@ -9,6 +9,12 @@ struct WindowOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("The window's end and the as-of moment (ISO 8601).", valueName: "time"))
     var to: TimeArgument?
+
+    func validate() throws {
+        if let from = from?.timestamp, let to = to?.timestamp, from > to {
+            throw ValidationError("--from (\(from)) is after --to (\(to))")
+        }
+    }
 }
 
 struct Metrics: ParsableCommand {

@@ -26,13 +26,14 @@ extension Period: ExpressibleByArgument {}
 extension SupportLine: ExpressibleByArgument {
     public init?(argument: String) {
         switch argument.lowercased() {
-        case "1", "first", "firstline", "first-line", "1st": self = .firstLine
-        case "2", "second", "secondline", "second-line", "2nd": self = .secondLine
+        // Also the labels the tables print (`1st line`, `2nd line`).
+        case "1", "first", "firstline", "first-line", "1st", "1st line": self = .firstLine
+        case "2", "second", "secondline", "second-line", "2nd", "2nd line": self = .secondLine
         case "3", "specialist", "specialists": self = .specialist
         default: return nil
         }
     }
-    public static var allValueStrings: [String] { ["first", "second", "specialist"] }
+    public static var allValueStrings: [String] { ["first", "second", "specialist", "1st line", "2nd line"] }
 }
 
 extension DeskModel: ExpressibleByArgument {
@@ -45,6 +46,13 @@ extension DeskModel: ExpressibleByArgument {
         }
     }
     public static var allValueStrings: [String] { ["centralised", "local", "virtual"] }
+}
+
+/// An error of the data or the system, not of the command line: `desk` prints
+/// it as one line, without the usage, and exits with status 1.
+struct DeskFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// Opens the ledger for reading (works on read-only copies and with read-only roles too).

@@ -79,7 +79,7 @@ struct Verify: ParsableCommand {
 
     func verifyExport(_ file: String) throws {
         guard let data = FileManager.default.contents(atPath: file) else {
-            throw ValidationError("cannot read the export \(file)")
+            throw DeskFailure("cannot read the export \(file)")
         }
         let text = String(decoding: data, as: UTF8.self)
         let result = ExportVerifier.verify(lines: text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))

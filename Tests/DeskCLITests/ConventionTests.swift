@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+import TicketLedgerTesting
+
+/// How `desk` tells usage errors from errors of the data or the system, and what it prints.
+@Suite("desk's command-line conventions")
+struct ConventionTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// A data error: one line on stderr naming what, no usage, status 1.
+    func expectDataError(_ run: ProcessOutput, saying text: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(run.status == 1, "status \(run.status): \(run.err)", sourceLocation: sourceLocation)
+        #expect(run.err == "desk: \(text)\n", "\(run.err)", sourceLocation: sourceLocation)
+        #expect(!run.err.contains("Usage:"), sourceLocation: sourceLocation)
+    }
+
+    @Test("--version prints the version at the top of CHANGELOG.md")
+    func version() throws {
+        let changelog = try String(contentsOf: Self.root.appendingPathComponent("CHANGELOG.md"), encoding: .utf8)
+        let top = try #require(changelog.split(separator: "\n").first { $0.hasPrefix("## [") })
+        let run = try desk("--version")
+        #expect(run.status == 0)
+        let version = run.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(!version.isEmpty && top.hasPrefix("## [\(version)] "), "desk --version \(version), CHANGELOG \(top)")
+        #expect(FileManager.default.fileExists(atPath: Self.root.appendingPathComponent("LICENSE").path))
+    }
+
+    @Test("a missing ticket, an unwritable output and an unreadable input are data errors, and write nothing")
+    func dataErrors() async throws {
+        try await withTemporaryDirectory { path in
+            let ledger = path + "/ledger"
+            #expect(try desk("generate", "--ledger", ledger, "--tickets", "50", "--days", "10").status == 0)
+            expectDataError(try desk("history", "INC-999999", "--ledger", ledger), saying: "no ticket or problem INC-999999 in this ledger")
+            let export = path + "/one.jsonl"
+            expectDataError(try desk("export", "--ledger", ledger, "--ticket", "INC-999999", "--output", export), saying: "no ticket or problem INC-999999 in this ledger")
+            #expect(!FileManager.default.fileExists(atPath: export), "nothing is written for a ticket that is not there")
+            expectDataError(try desk("report", "--ledger", ledger, "--output", path + "/no/such/folder/report.html"), saying: path + "/no/such/folder/report.html: No such file or directory")
+            let fresh = path + "/fresh"
+            expectDataError(try desk("import", path + "/nothing.csv", "--preset", "helpdesk", "--ledger", fresh), saying: path + "/nothing.csv: cannot read it (no such file)")
+            #expect(!FileManager.default.fileExists(atPath: fresh), "a failed import leaves no empty ledger")
+        }
+    }
+
+    @Test("usage errors print the usage and exit 64")
+    func usageErrors() async throws {
+        try await withTemporaryDirectory { path in
+            let ledger = path + "/ledger"
+            #expect(try desk("generate", "--ledger", ledger, "--tickets", "50", "--days", "10").status == 0)
+            for command in ["metrics", "problems", "flow", "export", "report"] {
+                var arguments = [command, "--ledger", ledger, "--from", "2024-02-01", "--to", "2024-01-01"]
+                if command == "report" { arguments += ["--output", path + "/r.html"] }
+                let run = try runProcess(builtExecutable("desk"), arguments)
+                #expect(run.status == 64, "\(command): \(run.status)")
+                #expect(run.err.contains("Error: --from (2024-02-01T00:00:00.000000Z) is after --to (2024-01-01T00:00:00.000000Z)"), "\(command): \(run.err)")
+                #expect(run.err.contains("Usage: desk \(command)"), "\(command)")
+            }
+            let unknown = try desk("help", "problme")
+            #expect(unknown.status == 64)
+            #expect(unknown.err.contains("no command problme; the commands: init, generate,"))
+            let help = try desk("help", "flow")
+            #expect(help.status == 0 && help.out.contains("USAGE: desk flow"))
+            #expect(try desk("tail", "--ledger", ledger, "--count=-5").status == 64)
+            // The line labels the tables print are accepted.
+            let queues = try json(try desk("queues", "--ledger", ledger, "--line", "2nd line", "--json").out)
+            #expect((queues["byLine"] as? [[String: Any]])?.allSatisfy { $0["key"] as? String == "2nd line" } == true)
+        }
+    }
+}
