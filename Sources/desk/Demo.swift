@@ -37,9 +37,16 @@ struct Demo: ParsableCommand {
         print("Chain: \(report.isValid ? "valid" : "INVALID at position \(report.firstBadPosition ?? 0)"), \(report.eventsChecked) events, head \(report.head.hashHex.prefix(16))...\n")
         var projection = ProjectionOptions()
         projection.problemAreas = ProblemAreaOptions(dimension: .ci)
-        let projector = try replay(log, options: projection)
+        var flow = FlowAnalyzer()
+        let projector = try replay(log, options: projection, alongside: { try flow.apply($0) })
         printSummary(projector)
-        print("\nTry: desk problems --ledger \(path) --by service   ·   desk metrics --ledger \(path) --by line   ·   desk history --ledger \(path) INC-000042")
+        let process = flow.report()
+        let pairs = process.handovers.groupPingPong.filter(\.flagged).map { "\($0.a) ↔ \($0.b) (\($0.returns) of \($0.handovers) handovers sent straight back)" }
+        let waits = process.waitUserAgents.filter(\.flagged).map { "\($0.key) (\(percent($0.share)) of \($0.tickets) tickets)" }
+        print("\nProcess: \(percent(process.conformance.rate)) of ended tickets follow the reference process; \(percent(process.pushToFront?.total.firstLineShare)) solved on the first line")
+        print("Ping-pong flagged: \(pairs.isEmpty ? "none" : pairs.joined(separator: "; "))")
+        print("Wait-user flagged: \(waits.isEmpty ? "none" : waits.joined(separator: "; "))")
+        print("\nTry: desk problems --ledger \(path) --by service   ·   desk flow --ledger \(path)   ·   desk metrics --ledger \(path) --by line   ·   desk history --ledger \(path) INC-000042")
         if !report.isValid { throw ExitCode(1) }
     }
 }

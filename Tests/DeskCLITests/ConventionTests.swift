@@ -25,6 +25,20 @@ struct ConventionTests {
         #expect(FileManager.default.fileExists(atPath: Self.root.appendingPathComponent("LICENSE").path))
     }
 
+    @Test("the README shows what desk demo prints: the same chain head, KPIs and flags")
+    func readmeDemo() async throws {
+        let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
+        try await withTemporaryDirectory { path in
+            let run = try desk("demo", "--ledger", path + "/demo")
+            #expect(run.status == 0, "\(run.err)")
+            let printed = Set(run.out.split(separator: "\n").map(String.init))
+            for prefix in ["Chain: ", "(all) ", "CI-001 ", "Emerging rises: ", "Process: ", "Ping-pong flagged: ", "Wait-user flagged: "] {
+                let shown = try #require(readme.split(separator: "\n").first { $0.hasPrefix(prefix) }, "the README shows no line \(prefix)")
+                #expect(printed.contains(String(shown)), "README: \(shown)")
+            }
+        }
+    }
+
     @Test("a missing ticket, an unwritable output and an unreadable input are data errors, and write nothing")
     func dataErrors() async throws {
         try await withTemporaryDirectory { path in
