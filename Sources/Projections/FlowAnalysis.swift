@@ -304,8 +304,6 @@ public struct FlowAnalyzer: Sendable {
         var last: Int64
         var inWindow: Bool
         var steps: [Step] = []
-        /// The ticket's fields while it is open (dropped when it ends, to bound memory).
-        var ticket: Ticket?
         var key: Int32 = -1
         var status: TicketStatus = .new
         var group: Int32 = -1
@@ -365,6 +363,11 @@ public struct FlowAnalyzer: Sendable {
     }
 
     var cases: [Case] = []
+    /// The fields of the tickets that are open, by case index (dropped when a
+    /// ticket ends, to bound memory; apart from `cases`, which stay small).
+    var openTickets: [Int: Ticket] = [:]
+    /// SLA attachments seen.
+    var slaAttachments = 0
     var caseIndex: [String: Int] = [:]
     var problemStreams: Set<String> = []
     var activities = Names()
@@ -446,10 +449,10 @@ public struct FlowAnalyzer: Sendable {
         swap(&c, &cases[index])
         defer { swap(&c, &cases[index]) }
         let before = c.status
+        if case .slaAttached = event.body { slaAttachments += 1 }
         let wasEnded = c.endedAt != nil
         if !wasEnded {
-            if c.ticket == nil { c.ticket = Ticket(number: streamID, at: Timestamp(microseconds: c.opened)) }
-            c.ticket!.apply(event, occurredAt: Timestamp(microseconds: time))
+            openTickets[index, default: Ticket(number: streamID, at: Timestamp(microseconds: c.opened))].apply(event, occurredAt: Timestamp(microseconds: time))
         }
         func deviate(_ d: Deviation) { c.deviations |= 1 << d.rawValue }
         let resolved = before == .resolved
@@ -484,7 +487,7 @@ public struct FlowAnalyzer: Sendable {
             endWait(&c, at: time)
             if reason == .awaitingCaller {
                 waitUserSuspensions += 1
-                let agent = actor ?? c.ticket?.agent
+                let agent = actor ?? openTickets[index]?.agent
                 c.waitSince = time
                 c.waitAgent = agent.map { agents.id($0) } ?? -1
                 if let agent { note(agent: agent, in: &c, line: c.line) }
@@ -497,9 +500,9 @@ public struct FlowAnalyzer: Sendable {
                     if !c.waitGroups.contains(c.waitGroup) { c.waitGroups.append(c.waitGroup) }
                     groupWaits[c.waitGroup, default: WaitStats()].suspensions += 1
                 }
-                if let sla = c.ticket?.sla, sla.resolutionTargetSeconds > 0 {
+                if let sla = openTickets[index]?.sla, sla.resolutionTargetSeconds > 0 {
                     // The due time moved later by earlier suspensions (a 24 × 7 clock).
-                    let due = sla.resolutionDue.microseconds + (c.ticket?.suspendedMicroseconds ?? 0)
+                    let due = sla.resolutionDue.microseconds + (openTickets[index]?.suspendedMicroseconds ?? 0)
                     let start = due - sla.resolutionTargetSeconds * 1_000_000
                     if time < due, Double(time - start) >= options.slaWarningShare * Double(due - start) {
                         if c.waitAgent >= 0 { agentWaits[c.waitAgent, default: WaitStats()].nearDue += 1 }
@@ -544,7 +547,7 @@ public struct FlowAnalyzer: Sendable {
             if id != c.group { groupWaits[id, default: WaitStats()].lines[Int(c.line.rawValue) - 1] += 1 }
             move(&c, toGroup: id, at: time)
         }
-        c.status = c.ticket?.status ?? c.status
+        c.status = openTickets[index]?.status ?? c.status
         if wasEnded {
             // A late event on an ended ticket: only its status matters here.
             switch event.body {
@@ -555,8 +558,7 @@ public struct FlowAnalyzer: Sendable {
         }
         if !wasEnded, [.closed, .cancelled, .merged].contains(c.status) {
             c.endedAt = time
-            c.key = keys.id(options.dimension.key(of: c.ticket!))
-            c.ticket = nil
+            c.key = keys.id(options.dimension.key(of: openTickets.removeValue(forKey: index)!))
         }
     }
 
@@ -689,7 +691,7 @@ extension FlowAnalyzer {
         var groupWaits = self.groupWaits
         var keys = self.keys
         var counts = [Int](repeating: 0, count: activityCount)
-        for c in cases where c.inWindow {
+        for (index, c) in cases.enumerated() where c.inWindow {
             tickets += 1
             events += c.steps.count
             // Time order within the ticket, ties in log order (what pm4py does).
@@ -732,7 +734,7 @@ extension FlowAnalyzer {
             // Push to front.
             total.add(c)
             // (A ticket whose events none decode has no fields: its key is `(none)`.)
-            let key = c.ticket.map { keys.id(options.dimension.key(of: $0)) } ?? (c.key >= 0 ? c.key : keys.id("(none)"))
+            let key = openTickets[index].map { keys.id(options.dimension.key(of: $0)) } ?? (c.key >= 0 ? c.key : keys.id("(none)"))
             byKey[key, default: FrontCounts()].add(c)
             let period = options.period.period(of: Timestamp(microseconds: c.opened))
             byPeriod[period.index, default: (period.start, FrontCounts())].counts.add(c)
@@ -806,8 +808,8 @@ extension FlowAnalyzer {
         if waitUserSuspensions == 0, suspensionsWithoutReason > 0 {
             notes.append("\(suspensionsWithoutReason) suspensions give no reason (as imported logs record a wait): wait-user suspensions cannot be told from others, none are counted")
         }
-        if waitUserSuspensions > 0, !cases.contains(where: { $0.inWindow && $0.ticket?.sla != nil }), agentWaits.values.allSatisfy({ $0.nearDue == 0 }) {
-            notes.append("no open ticket has an SLA attached: suspensions shortly before a due time may be undercounted")
+        if waitUserSuspensions > 0, slaAttachments == 0 {
+            notes.append("no ticket has an SLA attached: suspensions shortly before a due time cannot be judged (0)")
         }
         let unnamedReasons = deviations[Deviation.noRegistration.rawValue]
         if unnamedReasons > 0 {
