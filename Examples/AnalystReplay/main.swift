@@ -14,7 +14,14 @@ if simulated {
     _ = try DeskSimulator(configuration: DeskSimulator.Configuration(seed: 1, tickets: 3_000, days: 120)).generate(at: path)
     print("Simulated 3,000 tickets over 120 days")
 }
-let log = try EventLog(path: path, configuration: EventLogConfiguration(access: .readOnly))
+// A ledger that cannot be opened (no such folder, not a ledger) is said in one line, not a crash.
+let log: EventLog
+do {
+    log = try EventLog(path: path, configuration: EventLogConfiguration(access: .readOnly))
+} catch {
+    FileHandle.standardError.write(Data("\(CommandLine.arguments[0]): \(path): \(error)\n".utf8))
+    exit(1)
+}
 defer {
     log.close()
     if simulated { try? FileManager.default.removeItem(atPath: path) }

@@ -15,7 +15,14 @@ if path.isEmpty {
     _ = try DeskSimulator(configuration: DeskSimulator.Configuration(seed: 2, tickets: 1_000, days: 60)).generate(at: path)
 }
 let ticket = CommandLine.arguments.count > 2 ? CommandLine.arguments[2] : "INC-000042"
-let log = try EventLog(path: path, configuration: EventLogConfiguration(access: .readOnly))
+// A ledger that cannot be opened (no such folder, not a ledger) is said in one line, not a crash.
+let log: EventLog
+do {
+    log = try EventLog(path: path, configuration: EventLogConfiguration(access: .readOnly))
+} catch {
+    FileHandle.standardError.write(Data("\(CommandLine.arguments[0]): \(path): \(error)\n".utf8))
+    exit(1)
+}
 defer {
     log.close()
     try? FileManager.default.removeItem(atPath: work)

@@ -191,6 +191,10 @@ public struct DeskProjector: Sendable {
     /// first thing recorded (``KPIValues/openedWithoutRegistration`` counts those).
     mutating func apply(_ event: DeskEvent, streamID: String, streamVersion: UInt64, occurredAt time: Timestamp, position: UInt64) {
         self.position = position
+        // The desk's metadata (`desk init` stamps the present) says nothing of the desk's time.
+        if case .deskDescribed = event.body {
+            return
+        }
         lastEventTime = max(lastEventTime ?? time, time)
         switch event.body {
         case .assigned, .escalated: handoverEvents += 1
@@ -210,8 +214,6 @@ public struct DeskProjector: Sendable {
                 }
                 for key in keys where !key.isEmpty { areaState?.covered[key] = true }
             }
-            return
-        case .deskDescribed:
             return
         default:
             break

@@ -34,7 +34,9 @@ public struct DeskSimulator: Sendable {
         public var days = 90
         /// The period's start: 2024-01-01T00:00:00Z, a Monday.
         public var start = Timestamp(seconds: 1_704_067_200)
-        /// Whether to plant problem areas (`false`: a control ledger).
+        /// Whether to plant problem areas and process anomalies (`false`: a
+        /// control ledger). They are planted only with at least
+        /// ``minimumTicketsToPlant`` tickets, which their counts need.
         public var plantProblems = true
         /// Events per atomic append.
         public var batchSize = 4_096
@@ -46,6 +48,9 @@ public struct DeskSimulator: Sendable {
             self.days = days
             self.plantProblems = plantProblems
         }
+
+        /// The fewest tickets a simulation plants anomalies in.
+        public static let minimumTicketsToPlant = 200
 
         /// The period's end.
         public var end: Timestamp { Timestamp(microseconds: start.microseconds + Int64(days) * 86_400_000_000) }
@@ -122,11 +127,22 @@ public struct DeskSimulator: Sendable {
     }
 
     /// Generates into an open log; `recordedAt` is that log's clock.
+    ///
+    /// - Throws: ``DeskError/Code/invalidArgument`` when the log already holds
+    ///   tickets or problems (the simulation numbers them from 1, and would
+    ///   register existing numbers again); a ledger holding only its metadata
+    ///   (as `desk init` leaves it) is fine. Nothing is written then.
     public func run(into log: any EventStore) throws -> Outcome {
         try run(into: log, clock: nil)
     }
 
     private func run(into log: any EventStore, clock: SimulatedClock?) throws -> Outcome {
+        struct Found: Error { let stream: String }
+        do {
+            try log.forEachStream { stream, _ in if !stream.hasPrefix("$") { throw Found(stream: stream) } }
+        } catch let found as Found {
+            throw DeskError(.invalidArgument, "the ledger already holds tickets (\(found.stream), ...): a simulation numbers its tickets from 1 and writes only into an empty ledger (or one holding only the desk's metadata)")
+        }
         var world = World(configuration: configuration)
         let (events, planted, tickets, problems) = try world.script()
         var idGenerator = SeededGenerator(seed: configuration.seed ^ 0x5EED_1D5)
@@ -193,6 +209,9 @@ struct World {
     static let pingPongChance = 0.08
     /// Planted: the first-line agent who suspends most of what it solves awaiting the caller.
     static let waitUserAgent = "fl-agent-3"
+
+    /// Whether this run plants anomalies (asked for, and enough tickets).
+    var planting: Bool { configuration.plantProblems && configuration.tickets >= DeskSimulator.Configuration.minimumTicketsToPlant }
 
     let itemCount = 60
     let itemWeights: [Double]
@@ -261,7 +280,7 @@ struct World {
         let callers = (0..<400).map { "caller-" + String(1000 + $0) }
 
         var extras = 0
-        if configuration.plantProblems {
+        if planting {
             // 1. A configuration item whose incidents rise over the second half.
             let rising = 16
             let risingCount = max(8, total * 6 / 100)
@@ -394,7 +413,7 @@ struct World {
             guard try run(.assign(group: "Service Desk", line: .firstLine, department: nil, agent: firstLineAgent, reason: "triage"), at: after(random.duration(median: 300, low: 30, high: 3600)), by: agent) else { return }
             guard try run(.startWork(agent: firstLineAgent), at: after(random.duration(median: 600, low: 60, high: 7200)), by: agent) else { return }
             if random.chance(spec.firstLineSkill) {
-                let parks = configuration.plantProblems && firstLineAgent == Self.waitUserAgent
+                let parks = planting && firstLineAgent == Self.waitUserAgent
                 if random.chance(parks ? 0.7 : 0.1) {
                     guard try run(.suspend(.awaitingCaller, note: "asked the caller to try again"), at: after(random.duration(median: 900)), by: agent) else { return }
                     guard try run(.resume, at: after(random.duration(median: 4 * 3600)), by: agent) else { return }
@@ -412,7 +431,7 @@ struct World {
                 guard try run(.startWork(agent: secondAgent), at: after(random.duration(median: 3600, low: 60, high: 3 * 86_400)), by: ActorRef(.agent, secondAgent)) else { return }
                 var holder = ActorRef(.agent, secondAgent)
                 var median = 6.0 * 3600
-                if configuration.plantProblems, random.chance(Self.pingPongChance) {
+                if planting, random.chance(Self.pingPongChance) {
                     // Planted: sent to the other second-line group, and back.
                     let other = Self.secondLineGroups.first { $0 != secondGroup }!
                     guard try run(.assign(group: other, line: .secondLine, department: nil, agent: nil, reason: "wrong group"), at: after(random.duration(median: 3600)), by: holder) else { return }

@@ -55,6 +55,34 @@ struct ConventionTests {
         }
     }
 
+    @Test("generate: as many tickets as asked, never into a ledger that holds tickets; init's stamp does not age the queues")
+    func generate() async throws {
+        try await withTemporaryDirectory { path in
+            let ledger = path + "/ledger"
+            #expect(try desk("init", "--ledger", ledger, "--name", "Retail IT").status == 0)
+            let small = try json(try desk("generate", "--ledger", ledger, "--tickets", "5", "--days", "10", "--json").out)
+            #expect(small["tickets"] as? Int == 5)
+            #expect((small["planted"] as? [Any])?.isEmpty == true, "too few tickets to plant anything")
+            let events = try json(try desk("stats", "--ledger", ledger, "--json").out)["events"] as? Int
+            expectDataError(
+                try desk("generate", "--ledger", ledger, "--tickets", "5"),
+                saying: "the ledger already holds tickets (INC-000001, ...): a simulation numbers its tickets from 1 and writes only into an empty ledger (or one holding only the desk's metadata)")
+            #expect(try json(try desk("stats", "--ledger", ledger, "--json").out)["events"] as? Int == events, "nothing written")
+            // The desk's metadata was written today; the simulated traffic is of 2024: queues are as of 2024.
+            let queues = try json(try desk("queues", "--ledger", ledger, "--json").out)
+            #expect((queues["asOf"] as? String)?.hasPrefix("2024-01-") == true, "\(queues["asOf"] ?? "")")
+        }
+    }
+
+    @Test("the examples say in one line that a ledger cannot be opened")
+    func examples() throws {
+        for name in ["auditor-export", "analyst-replay"] {
+            let run = try runProcess(builtExecutable(name), ["/no/such/ledger"])
+            #expect(run.status == 1, "\(name): \(run.status) \(run.err)")
+            #expect(run.err.contains("/no/such/ledger: "), "\(name): \(run.err)")
+        }
+    }
+
     @Test("usage errors print the usage and exit 64")
     func usageErrors() async throws {
         try await withTemporaryDirectory { path in
