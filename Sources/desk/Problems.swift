@@ -4,7 +4,7 @@ import Projections
 
 struct Problems: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "ITIL problem-area analysis: Pareto, trends and emerging rises, repeats, MTBF/MTRS, hot spots, candidate problems.")
+        abstract: "ITIL problem-area analysis: Pareto, trends and emerging rises, repeats, MTBF/MTRS, hot spots, candidate problems, and the process flags of desk flow.")
 
     @OptionGroup var options: LedgerOptions
     @OptionGroup var window: WindowOptions
@@ -33,10 +33,15 @@ struct Problems: ParsableCommand {
         defer { log.close() }
         var projection = ProjectionOptions(from: window.from?.timestamp, asOf: window.to?.timestamp)
         projection.problemAreas = ProblemAreaOptions(dimension: by, period: period)
-        var report = try replay(log, options: projection).problemAreas()
+        // The process analysis of the same window rides on the same pass: its flags are problem areas of the process.
+        var flow = FlowAnalyzer(options: FlowOptions(from: window.from?.timestamp, asOf: window.to?.timestamp, dimension: by, period: period))
+        var report = try replay(log, options: projection, alongside: { try flow.apply($0) }).problemAreas()
         report.areas = Array(report.areas.prefix(top))
+        let process = flow.report()
+        let pairs = process.handovers.groupPingPong.filter(\.flagged)
+        let waits = process.waitUserAgents.filter(\.flagged)
         if json {
-            printJSON(report)
+            printJSON(Output(report: report, flaggedPingPong: pairs, flaggedWaitUser: waits))
             return
         }
         print("Problem areas by \(by.rawValue), \(report.from?.description ?? "first event") to \(report.to): \(report.incidents) incidents\n")
@@ -63,5 +68,23 @@ struct Problems: ParsableCommand {
         print("\nCandidate problems (no problem record yet):")
         if report.candidates.isEmpty { print("  none") }
         for candidate in report.candidates.prefix(top) { print("  \(candidate.key): \(candidate.reasons.joined(separator: ", "))") }
+        print("\nProcess (desk flow's flags, \(process.test.prefix { $0 != ";" })):")
+        if pairs.isEmpty && waits.isEmpty { print("  nothing flagged") }
+        for pair in pairs { print("  ping-pong \(pair.a) ↔ \(pair.b): \(pair.returns) of \(pair.handovers) handovers sent straight back (p = \(String(format: "%.1e", pair.pValue)))") }
+        for wait in waits { print("  wait-user \(wait.key): \(percent(wait.share)) of \(wait.tickets) tickets suspended awaiting the caller (p = \(String(format: "%.1e", wait.pValue)))") }
+    }
+
+    /// The problem-area report's keys, and the process flags of the same window.
+    struct Output: Encodable {
+        let report: ProblemAreaReport
+        let flaggedPingPong: [FlowReport.PingPong]
+        let flaggedWaitUser: [FlowReport.WaitUser]
+        enum Keys: String, CodingKey { case flaggedPingPong, flaggedWaitUser }
+        func encode(to encoder: any Encoder) throws {
+            try report.encode(to: encoder)
+            var c = encoder.container(keyedBy: Keys.self)
+            try c.encode(flaggedPingPong, forKey: .flaggedPingPong)
+            try c.encode(flaggedWaitUser, forKey: .flaggedWaitUser)
+        }
     }
 }

@@ -47,7 +47,10 @@ struct CheckpointTests {
             let publicKey = key + ".pub"
             let old = path + "/old.checkpoint"
             #expect(try desk("checkpoint", "--ledger", ledger, "--key", key, "--output", old).status == 0)
-            #expect(try desk("generate", "--ledger", ledger, "--tickets", "20", "--days", "2").status == 0)
+            // The ledger grows: an imported log (generate writes only into an empty ledger).
+            let excerpt = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("LedgerIOTests/Fixtures/helpdesk-excerpt.csv").path
+            #expect(try desk("import", excerpt, "--preset", "helpdesk", "--ledger", ledger).status == 0)
             let checkpoint = path + "/new.checkpoint"
             let made = try desk("checkpoint", "--ledger", ledger, "--key", key, "--output", checkpoint)
             #expect(made.status == 0, "\(made.err)")

@@ -86,6 +86,11 @@ struct FlowTests {
             let flow = try FlowFlags(try desk("flow", "--ledger", ledger, "--json").out)
             #expect(flow.handovers.groupPingPong.filter(\.flagged).map { [$0.a, $0.b] } == [(pair["members"] as! [String]).sorted()])
             #expect(flow.waitUserAgents.filter(\.flagged).map(\.key) == [agent["key"] as! String])
+            // desk problems shows the same flags for the same window.
+            struct ProblemFlags: Decodable { let flaggedPingPong: [FlowFlags.Pair]; let flaggedWaitUser: [FlowFlags.Wait] }
+            let problems = try JSONDecoder().decode(ProblemFlags.self, from: Data(try desk("problems", "--ledger", ledger, "--json").out.utf8))
+            #expect(problems.flaggedPingPong.map { [$0.a, $0.b] } == flow.handovers.groupPingPong.filter(\.flagged).map { [$0.a, $0.b] })
+            #expect(problems.flaggedWaitUser.map(\.key) == [agent["key"] as! String])
         }
     }
 

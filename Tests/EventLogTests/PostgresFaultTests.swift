@@ -27,7 +27,10 @@ struct PostgresFaultTests {
             try Test.cancel(Comment(rawValue: PostgresTestServer.unavailableReason ?? "no PostgreSQL server"))
         }
         let dir = "/tmp/ticketledger-pg-fault-\(getpid())"
-        let port = ProcessInfo.processInfo.environment["TICKETLEDGER_PG_FAULT_PORT"] ?? String(55500 + getpid() % 400)
+        // Below Linux's ephemeral range (32768 and up): a port in it can be held by a
+        // client socket of the tests themselves when the server restarts (seen once:
+        // "could not bind ... Address already in use").
+        let port = ProcessInfo.processInfo.environment["TICKETLEDGER_PG_FAULT_PORT"] ?? String(29500 + getpid() % 400)
         // Commits are written to the kernel before they are acknowledged
         // (synchronous_commit on), so a killed server loses none; fsync is off,
         // as the machine itself does not crash here.
