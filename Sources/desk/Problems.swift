@@ -68,7 +68,7 @@ struct Problems: ParsableCommand {
         print("\nCandidate problems (no problem record yet):")
         if report.candidates.isEmpty { print("  none") }
         for candidate in report.candidates.prefix(top) { print("  \(candidate.key): \(candidate.reasons.joined(separator: ", "))") }
-        print("\nProcess (desk flow's flags, \(process.test.prefix { $0 != ";" })):")
+        print("\nProcess flags (desk flow; one-sided binomial tests against the desk's own rates, p < \(FlowOptions().flagPValue)):")
         if pairs.isEmpty && waits.isEmpty { print("  nothing flagged") }
         for pair in pairs { print("  ping-pong \(pair.a) ↔ \(pair.b): \(pair.returns) of \(pair.handovers) handovers sent straight back (p = \(String(format: "%.1e", pair.pValue)))") }
         for wait in waits { print("  wait-user \(wait.key): \(percent(wait.share)) of \(wait.tickets) tickets suspended awaiting the caller (p = \(String(format: "%.1e", wait.pValue)))") }
