@@ -26,6 +26,9 @@ public struct DeskProjector: Sendable {
     public let options: ProjectionOptions
     /// The last position applied (or passed over as later than the as-of time).
     public private(set) var position: UInt64 = 0
+    /// The last position whose event is not later than the as-of time: where
+    /// the figures stand (``position`` goes on past later events it passes over).
+    public private(set) var appliedPosition: UInt64 = 0
     /// The latest `occurredAt` applied.
     public private(set) var lastEventTime: Timestamp?
     /// Events of types this library does not know, passed over.
@@ -163,6 +166,7 @@ public struct DeskProjector: Sendable {
         }
         guard let event = try TicketEventCodec.decode(record) else {
             self.position = position
+            appliedPosition = position
             unknownEvents += 1
             return
         }
@@ -178,6 +182,7 @@ public struct DeskProjector: Sendable {
         }
         guard let event = try TicketEventCodec.decode(recorded) else {
             position = recorded.position
+            appliedPosition = recorded.position
             unknownEvents += 1
             return
         }
@@ -191,6 +196,7 @@ public struct DeskProjector: Sendable {
     /// first thing recorded (``KPIValues/openedWithoutRegistration`` counts those).
     mutating func apply(_ event: DeskEvent, streamID: String, streamVersion: UInt64, occurredAt time: Timestamp, position: UInt64) {
         self.position = position
+        appliedPosition = position
         // The desk's metadata (`desk init` stamps the present) says nothing of the desk's time.
         if case .deskDescribed = event.body {
             return
@@ -453,7 +459,7 @@ public struct DeskProjector: Sendable {
 
 extension DeskProjector: Codable {
     enum CodingKeys: String, CodingKey {
-        case options, position, lastEventTime, unknownEvents, eventsAfterAsOf, handoverEvents, tickets, problems, retired, departed, dues, total, groups, flows, areaState
+        case options, position, appliedPosition, lastEventTime, unknownEvents, eventsAfterAsOf, handoverEvents, tickets, problems, retired, departed, dues, total, groups, flows, areaState
     }
 
     /// Restores a snapshot.
@@ -461,6 +467,7 @@ extension DeskProjector: Codable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(options: try c.decode(ProjectionOptions.self, forKey: .options))
         position = try c.decode(UInt64.self, forKey: .position)
+        appliedPosition = try c.decodeIfPresent(UInt64.self, forKey: .appliedPosition) ?? position
         lastEventTime = try c.decodeIfPresent(Timestamp.self, forKey: .lastEventTime)
         unknownEvents = try c.decode(Int.self, forKey: .unknownEvents)
         eventsAfterAsOf = try c.decode(Int.self, forKey: .eventsAfterAsOf)
@@ -481,6 +488,7 @@ extension DeskProjector: Codable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(options, forKey: .options)
         try c.encode(position, forKey: .position)
+        try c.encode(appliedPosition, forKey: .appliedPosition)
         try c.encodeIfPresent(lastEventTime, forKey: .lastEventTime)
         try c.encode(unknownEvents, forKey: .unknownEvents)
         try c.encode(eventsAfterAsOf, forKey: .eventsAfterAsOf)

@@ -75,7 +75,7 @@ func printSummary(_ projector: DeskProjector) {
     let queues = projector.queues()
     let metrics = projector.metrics()
     let areas = projector.problemAreas()
-    print("Replayed to position \(projector.position) (last event \(projector.lastEventTime?.description ?? "-"))\n")
+    print("Replayed to position \(projector.appliedPosition) (last event \(projector.lastEventTime?.description ?? "-"))\n")
     print("Queues: \(queues.open) open, \(queues.unassigned.count) unassigned")
     print(queueTable(queues.byLine, title: "line"))
     print("\nKPIs:")

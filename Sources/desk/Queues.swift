@@ -30,7 +30,14 @@ struct Queues: ParsableCommand {
     func run() throws {
         let log = try openForReading(options)
         defer { log.close() }
-        let projector = try replay(log, options: ProjectionOptions(asOf: asOf?.timestamp))
+        // With --group, the KPIs grouped by group tell a group with no open ticket from one the ledger never had.
+        let projector = try replay(log, options: ProjectionOptions(asOf: asOf?.timestamp, groupBy: group == nil ? nil : .group))
+        if let group {
+            let known = projector.metrics().groups.compactMap(\.key).filter { $0 != "(none)" }
+            guard known.contains(group) else {
+                throw DeskFailure("no group \(group) in this ledger; its groups: \(known.isEmpty ? "none" : known.joined(separator: ", "))")
+            }
+        }
         let report = projector.queues(line: line, group: group)
         if json {
             printJSON(report)

@@ -40,7 +40,7 @@ struct Replay: ParsableCommand {
         let areas = projector.problemAreas()
         if json {
             printJSON(Output(
-                position: projector.position, lastEventAt: projector.lastEventTime, open: queues.open, metrics: metrics.total,
+                position: projector.appliedPosition, lastEventAt: projector.lastEventTime, open: queues.open, metrics: metrics.total,
                 topProblemAreas: Array(areas.areas.prefix(5)), emerging: areas.emerging))
             return
         }

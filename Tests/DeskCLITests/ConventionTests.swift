@@ -74,6 +74,26 @@ struct ConventionTests {
         }
     }
 
+    @Test("replay --until stands at the last event up to that moment; queues --group of a group the ledger never had is an error")
+    func asOfAndGroups() async throws {
+        try await withTemporaryDirectory { path in
+            let ledger = path + "/ledger"
+            #expect(try desk("generate", "--ledger", ledger, "--tickets", "200", "--days", "10").status == 0)
+            let last = try json(try desk("stats", "--ledger", ledger, "--json").out)["lastPosition"] as! Int
+            let cut = try json(try desk("replay", "--ledger", ledger, "--until", "2024-01-05T12:00:00Z", "--json").out)
+            let position = cut["position"] as! Int
+            #expect(position > 0 && position < last)
+            // The simulator appends in time order: the event at the position is the last one up to the moment.
+            let at = try json(try desk("replay", "--ledger", ledger, "--position", String(position), "--json").out)["lastEventAt"] as! String
+            let next = try json(try desk("replay", "--ledger", ledger, "--position", String(position + 1), "--json").out)["lastEventAt"] as! String
+            #expect(at <= "2024-01-05T12:00:00.000000Z" && next > "2024-01-05T12:00:00.000000Z", "\(at) \(next)")
+            expectDataError(
+                try desk("queues", "--ledger", ledger, "--group", "Nobody"),
+                saying: "no group Nobody in this ledger; its groups: 2nd Line Applications, 2nd Line Infrastructure, Billing Team, POS Terminal Support, Service Desk, Special Hardware, Special Software, System Administration")
+            #expect(try desk("queues", "--ledger", ledger, "--group", "Service Desk").status == 0)
+        }
+    }
+
     @Test("the examples say in one line that a ledger cannot be opened")
     func examples() throws {
         for name in ["auditor-export", "analyst-replay"] {
