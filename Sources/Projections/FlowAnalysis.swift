@@ -301,7 +301,6 @@ public struct FlowAnalyzer: Sendable {
     /// What is kept of one ticket.
     struct Case: Sendable {
         var opened: Int64
-        var last: Int64
         var inWindow: Bool
         var steps: [Step] = []
         var key: Int32 = -1
@@ -393,16 +392,27 @@ public struct FlowAnalyzer: Sendable {
 
     // MARK: - Deviations
 
-    static let deviationNames = [
-        "begins without a registration", "registered again", "resolved before anyone took it",
-        "handed over after resolution without a reopening", "worked on after resolution without a reopening",
-        "classified after resolution", "closed without a resolution", "reopened after closure",
-        "activity after closure", "cancelled", "merged into another ticket",
-    ]
-
-    enum Deviation: Int {
+    /// A deviation from the reference process; its raw value is its bit in ``Case/deviations``.
+    enum Deviation: Int, CaseIterable {
         case noRegistration, registeredAgain, resolvedUntaken, handedOverAfterResolution, workedAfterResolution
         case classifiedAfterResolution, closedUnresolved, reopenedAfterClosure, activityAfterClosure, cancelled, merged
+
+        /// In words, as the report lists it.
+        var name: String {
+            switch self {
+            case .noRegistration: "begins without a registration"
+            case .registeredAgain: "registered again"
+            case .resolvedUntaken: "resolved before anyone took it"
+            case .handedOverAfterResolution: "handed over after resolution without a reopening"
+            case .workedAfterResolution: "worked on after resolution without a reopening"
+            case .classifiedAfterResolution: "classified after resolution"
+            case .closedUnresolved: "closed without a resolution"
+            case .reopenedAfterClosure: "reopened after closure"
+            case .activityAfterClosure: "activity after closure"
+            case .cancelled: "cancelled"
+            case .merged: "merged into another ticket"
+            }
+        }
     }
 
     // MARK: - Applying records
@@ -427,7 +437,7 @@ public struct FlowAnalyzer: Sendable {
         } else {
             let inWindow = options.from.map { time >= $0.microseconds } ?? true
             index = cases.count
-            cases.append(Case(opened: time, last: time, inWindow: inWindow, groupSince: time, lineSince: time))
+            cases.append(Case(opened: time, inWindow: inWindow, groupSince: time, lineSince: time))
             caseIndex[stream] = index
             if event.map({ if case .registered = $0.body { false } else { true } }) ?? true {
                 cases[index].deviations |= 1 << Deviation.noRegistration.rawValue
@@ -437,7 +447,6 @@ public struct FlowAnalyzer: Sendable {
         lastTime = max(lastTime ?? time, time)
         let activity = activities.id(TicketEventCodec.activityName(event, type: record.type))
         cases[index].steps.append(Step(activity: activity, time: time))
-        cases[index].last = max(cases[index].last, time)
         guard let event else { return }
         let actor = record.actorKind == .agent ? record.actor.id : nil
         apply(event, to: index, at: time, actor: actor, streamID: stream)
@@ -445,7 +454,7 @@ public struct FlowAnalyzer: Sendable {
 
     mutating func apply(_ event: DeskEvent, to index: Int, at time: Int64, actor: String?, streamID: String) {
         // Moved out and back (not copied), so that its arrays stay uniquely referenced while they change.
-        var c = Case(opened: 0, last: 0, inWindow: false, groupSince: 0, lineSince: 0)
+        var c = Case(opened: 0, inWindow: false, groupSince: 0, lineSince: 0)
         swap(&c, &cases[index])
         defer { swap(&c, &cases[index]) }
         let before = c.status
@@ -683,7 +692,7 @@ extension FlowAnalyzer {
         var total = FrontCounts()
         var byKey: [Int32: FrontCounts] = [:]
         var byPeriod: [Int64: (start: Timestamp, counts: FrontCounts)] = [:]
-        var deviations = [Int](repeating: 0, count: Self.deviationNames.count)
+        var deviations = [Int](repeating: 0, count: Deviation.allCases.count)
         var judged = 0
         var conforming = 0
         var open = 0
@@ -818,7 +827,7 @@ extension FlowAnalyzer {
         notes.append("within a ticket, events are taken in time order, ties in log order (as pm4py does); handovers follow the log's order")
 
         let deviationList = deviations.enumerated().filter { $0.element > 0 }
-            .map { FlowReport.Deviation(deviation: Self.deviationNames[$0.offset], tickets: $0.element) }
+            .map { FlowReport.Deviation(deviation: Deviation.allCases[$0.offset].name, tickets: $0.element) }
             .sorted { ($1.tickets, $0.deviation) < ($0.tickets, $1.deviation) }
         let conformance = FlowReport.Conformance(
             judged: judged, conforming: conforming, rate: ratio(conforming, judged), open: open, deviations: deviationList,
