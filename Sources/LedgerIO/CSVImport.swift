@@ -64,9 +64,11 @@ public enum CSVImport {
     ///     written to `skippedFile` if given) instead of stopping at the first.
     ///   - skippedFile: where to list the rows passed over.
     ///   - batchSize: events per atomic append.
+    ///   - progress: called after each batch with the events appended (or found
+    ///     already stored) so far and the total, once every row has been checked.
     public static func importFile(
         _ file: String, mapping: ImportMapping, into log: any EventStore, skipInvalid: Bool = false, skippedFile: String? = nil,
-        batchSize: Int = 10_000
+        batchSize: Int = 10_000, progress: ((_ done: Int, _ total: Int) -> Void)? = nil
     ) throws -> ImportResult {
         let name = URL(fileURLWithPath: file).lastPathComponent
         let data: Data
@@ -82,13 +84,15 @@ public enum CSVImport {
         default: nil
         }
         return try data.withUnsafeBytes { bytes in
-            try importRows(CSVScanner(bytes, delimiter: delimiter), file: file, name: name, mapping: mapping, into: log, skipInvalid: skipInvalid, skippedFile: skippedFile, batchSize: batchSize)
+            try importRows(
+                CSVScanner(bytes, delimiter: delimiter), file: file, name: name, mapping: mapping, into: log, skipInvalid: skipInvalid,
+                skippedFile: skippedFile, batchSize: batchSize, progress: progress)
         }
     }
 
     static func importRows(
         _ scanner: CSVScanner, file: String, name: String, mapping: ImportMapping, into log: any EventStore, skipInvalid: Bool,
-        skippedFile: String?, batchSize: Int
+        skippedFile: String?, batchSize: Int, progress: ((Int, Int) -> Void)? = nil
     ) throws -> ImportResult {
         try mapping.validate("mapping")
         var reader = scanner
@@ -234,7 +238,7 @@ public enum CSVImport {
         if missingCells > 0 {
             notes.append("\(missingCells) cells hold a missing-value token (\(missing.sorted().filter { !$0.isEmpty }.joined(separator: " "))): absent, not values")
         }
-        let appended = try append(total, batchSize: batchSize, to: log, events)
+        let appended = try append(total, batchSize: batchSize, to: log, progress: progress, events)
         return ImportResult(events: total, appended: appended, cases: caseNumbers.count, skipped: skipped.count, notes: notes)
     }
 
@@ -284,7 +288,9 @@ public enum CSVImport {
     /// in atomic batches of about `batchSize`. A batch of which only some events
     /// are stored (an export that repeats rows of one imported before) goes in
     /// without those.
-    static func append(_ total: Int, batchSize: Int, to log: any EventStore, _ events: (Range<Int>) throws -> [DerivedEvent]) throws -> Int {
+    static func append(
+        _ total: Int, batchSize: Int, to log: any EventStore, progress: ((Int, Int) -> Void)? = nil, _ events: (Range<Int>) throws -> [DerivedEvent]
+    ) throws -> Int {
         func appends(_ batch: some Sequence<DerivedEvent>) -> [StreamAppend] {
             var appends: [StreamAppend] = []
             for derived in batch {
@@ -307,6 +313,7 @@ public enum CSVImport {
                 if !new.isEmpty { appended += try log.append(appends(new)).map(\.positions.count).reduce(0, +) }
             }
             start += batchSize
+            progress?(min(start, total), total)
         }
         return appended
     }

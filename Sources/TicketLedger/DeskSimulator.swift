@@ -117,13 +117,17 @@ public struct DeskSimulator: Sendable {
     /// Generates into a new or existing ledger at `path`, opened here with a
     /// clock that reads simulated time, so that the same configuration gives a
     /// byte-identical ledger (the same chain head) on every run.
-    public func generate(at path: String, durability: EventLogConfiguration.Durability = .buffered) throws -> Outcome {
+    ///
+    /// `progress` is called after each batch with the events appended so far and the total.
+    public func generate(
+        at path: String, durability: EventLogConfiguration.Durability = .buffered, progress: ((_ done: Int, _ total: Int) -> Void)? = nil
+    ) throws -> Outcome {
         let clock = SimulatedClock(configuration.start)
         var logConfiguration = EventLogConfiguration(durability: durability, initialMapSize: 256 << 20)
         logConfiguration.clock = { clock.now }
         let log = try EventLog(path: path, configuration: logConfiguration)
         defer { log.close() }
-        return try run(into: log, clock: clock)
+        return try run(into: log, clock: clock, progress: progress)
     }
 
     /// Generates into an open log; `recordedAt` is that log's clock.
@@ -132,11 +136,11 @@ public struct DeskSimulator: Sendable {
     ///   tickets or problems (the simulation numbers them from 1, and would
     ///   register existing numbers again); a ledger holding only its metadata
     ///   (as `desk init` leaves it) is fine. Nothing is written then.
-    public func run(into log: any EventStore) throws -> Outcome {
-        try run(into: log, clock: nil)
+    public func run(into log: any EventStore, progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> Outcome {
+        try run(into: log, clock: nil, progress: progress)
     }
 
-    private func run(into log: any EventStore, clock: SimulatedClock?) throws -> Outcome {
+    private func run(into log: any EventStore, clock: SimulatedClock?, progress: ((Int, Int) -> Void)?) throws -> Outcome {
         struct Found: Error { let stream: String }
         do {
             try log.forEachStream { stream, _ in if !stream.hasPrefix("$") { throw Found(stream: stream) } }
@@ -163,6 +167,7 @@ public struct DeskSimulator: Sendable {
             clock?.set(slice.last!.time)
             _ = try log.append(appends)
             index += slice.count
+            progress?(index, events.count)
         }
         return Outcome(
             tickets: tickets, problems: problems, events: events.count, planted: planted,

@@ -64,10 +64,13 @@ extension EventStore {
 /// one with the server's clock (its `recordedAt` is when the rows were written).
 func simulate(_ configuration: DeskSimulator.Configuration, into location: String) throws -> DeskSimulator.Outcome {
     let simulator = DeskSimulator(configuration: configuration)
-    guard PostgresLedgerConfiguration.isPostgresURL(location) else { return try simulator.generate(at: location) }
+    let progress = Progress(label: "generating")
+    defer { progress.finish() }
+    let report = { (done: Int, total: Int) in progress.update(UInt64(done), of: UInt64(total)) }
+    guard PostgresLedgerConfiguration.isPostgresURL(location) else { return try simulator.generate(at: location, progress: report) }
     let log = try PostgresEventLog(url: location)
     defer { log.close() }
-    return try simulator.run(into: log)
+    return try simulator.run(into: log, progress: report)
 }
 
 /// Queues, KPIs and problem areas as `desk replay` and `desk demo` print them.

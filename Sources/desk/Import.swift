@@ -91,11 +91,15 @@ struct Import: ParsableCommand {
         let log = try options.open(.readWrite, durability: .buffered)
         defer { log.close() }
         let skippedFile = file + ".skipped.txt"
+        let progress = Progress(label: "importing")
         let result = if let mapping {
-            try CSVImport.importFile(file, mapping: mapping, into: log, skipInvalid: skipInvalid, skippedFile: skippedFile)
+            try CSVImport.importFile(
+                file, mapping: mapping, into: log, skipInvalid: skipInvalid, skippedFile: skippedFile,
+                progress: { progress.update(UInt64($0), of: UInt64($1)) })
         } else {
             try JSONLinesImport.importFile(file, into: log)
         }
+        progress.finish()
         if json {
             struct Output: Encodable { let events, appended, cases, skipped: Int; let notes: [String] }
             printJSON(Output(events: result.events, appended: result.appended, cases: result.cases, skipped: result.skipped, notes: result.notes))

@@ -60,16 +60,32 @@ func openForReading(_ options: LedgerOptions) throws -> any EventStore {
     try options.open(.readOnly)
 }
 
-/// Shows progress on stderr, only when stderr is a terminal.
+/// Shows progress on stderr (count, rate, time left), only when stderr is a
+/// terminal: never in a pipe or a file.
 struct Progress {
     let enabled = isatty(2) == 1
     let label: String
+    let started = ContinuousClock.now
+
+    init(label: String) {
+        self.label = label
+    }
 
     func update(_ position: UInt64, of total: UInt64) {
         guard enabled, total > 0 else { return }
-        let percent = Int(Double(position) / Double(total) * 100)
-        let line = "\r\(label): \(position) / \(total) events (\(percent) %)"
-        FileHandle.standardError.write(Data(line.utf8))
+        FileHandle.standardError.write(Data(("\r\u{1B}[K" + Self.line(label, position, total, elapsed: ContinuousClock.now - started)).utf8))
+    }
+
+    /// `importing: 120000 / 1000000 events (12 %), 40000/s, 22 s left`.
+    static func line(_ label: String, _ position: UInt64, _ total: UInt64, elapsed: Duration) -> String {
+        let percent = Int(Double(position) / Double(max(total, 1)) * 100)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        var text = "\(label): \(position) / \(total) events (\(percent) %)"
+        if seconds > 0, position > 0 {
+            let rate = Double(position) / seconds
+            text += ", \(Int(rate))/s, \(Int((Double(total - min(position, total)) / rate).rounded(.up))) s left"
+        }
+        return text
     }
 
     func finish() {

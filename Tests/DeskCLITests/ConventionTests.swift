@@ -94,6 +94,27 @@ struct ConventionTests {
         }
     }
 
+    @Test("import and generate show progress (count, rate, time left) on a terminal, never in a pipe")
+    func progress() async throws {
+        let script = "/usr/bin/script"
+        try #require(FileManager.default.isExecutableFile(atPath: script), "util-linux's script, which gives a command a terminal")
+        try await withTemporaryDirectory { path in
+            let csv = Self.root.appendingPathComponent("Tests/LedgerIOTests/Fixtures/helpdesk-excerpt.csv").path
+            let desk = builtExecutable("desk")
+            // On a terminal (script runs it on a pseudo-terminal and copies what it shows).
+            let onTerminal = try runProcess(script, ["-qec", "\(desk) import \(csv) --preset helpdesk --ledger \(path)/a", "/dev/null"])
+            #expect(onTerminal.status == 0, "\(onTerminal.err)")
+            let lines = onTerminal.out.split(whereSeparator: { $0 == "\r" || $0 == "\n" }).map(String.init)
+            let last = try #require(lines.last { $0.contains("importing: ") }, "\(onTerminal.out)")
+            #expect(last.range(of: #"importing: (\d+) / \1 events \(100 %\), \d+/s, 0 s left"#, options: .regularExpression) != nil, "\(last)")
+            let generated = try runProcess(script, ["-qec", "\(desk) generate --ledger \(path)/g --tickets 300 --days 10", "/dev/null"])
+            #expect(generated.out.contains("generating: "), "\(generated.out)")
+            // In a pipe: nothing but the result.
+            let piped = try runProcess(desk, ["import", csv, "--preset", "helpdesk", "--ledger", path + "/b"])
+            #expect(!piped.err.contains("importing") && !piped.out.contains("importing:"))
+        }
+    }
+
     @Test("the examples say in one line that a ledger cannot be opened")
     func examples() throws {
         for name in ["auditor-export", "analyst-replay"] {
