@@ -9,8 +9,10 @@ struct Problems: ParsableCommand {
     @OptionGroup var options: LedgerOptions
     @OptionGroup var window: WindowOptions
 
-    @Option(help: "The dimension: ci, service, category, product, client or group (the group that first held it).")
-    var by: Grouping = .ci
+    @Option(name: .customLong("by"), help: "The dimension (group: the group that first held the incident).")
+    var dimension: AreaDimension = .ci
+
+    var by: Grouping { dimension.grouping }
 
     @Option(help: "Areas to show.")
     var top = 10
@@ -22,9 +24,6 @@ struct Problems: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard [.ci, .service, .category, .product, .client, .group].contains(by) else {
-            throw ValidationError("--by takes ci, service, category, product, client or group")
-        }
         guard top > 0 else { throw ValidationError("--top must be at least 1") }
     }
 

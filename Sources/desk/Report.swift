@@ -13,8 +13,10 @@ struct Report: ParsableCommand {
     @Option(help: "The HTML file to write.")
     var output: String
 
-    @Option(help: "The dimension of the problem areas: ci, service, category, product or client.")
-    var by: Grouping = .ci
+    @Option(name: .customLong("by"), help: "The dimension of the problem areas and of push to front.")
+    var dimension: AreaDimension = .ci
+
+    var by: Grouping { dimension.grouping }
 
     func run() throws {
         let log = try openForReading(options)

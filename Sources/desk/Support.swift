@@ -21,6 +21,14 @@ struct TimeArgument: ExpressibleByArgument {
 }
 
 extension Grouping: ExpressibleByArgument {}
+
+/// The dimensions problem areas are keyed by (a part of ``Grouping``), so that
+/// `--help` lists only the values the command takes.
+enum AreaDimension: String, ExpressibleByArgument, CaseIterable {
+    case ci, service, category, product, client, group
+
+    var grouping: Grouping { Grouping(rawValue: rawValue)! }
+}
 extension Period: ExpressibleByArgument {}
 
 extension SupportLine: ExpressibleByArgument {

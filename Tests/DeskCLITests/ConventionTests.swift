@@ -143,6 +143,12 @@ struct ConventionTests {
             let help = try desk("help", "flow")
             #expect(help.status == 0 && help.out.contains("USAGE: desk flow"))
             #expect(try desk("tail", "--ledger", ledger, "--count=-5").status == 64)
+            // --help lists the values a command takes, and no other.
+            for command in ["problems", "report"] {
+                let help = try desk(command, "--help").out.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+                #expect(help.contains("(values: ci, service, category, product, client, group;"), "\(command): \(help)")
+            }
+            #expect(try desk("problems", "--ledger", ledger, "--by", "line").status == 64)
             // The line labels the tables print are accepted.
             let queues = try json(try desk("queues", "--ledger", ledger, "--line", "2nd line", "--json").out)
             #expect((queues["byLine"] as? [[String: Any]])?.allSatisfy { $0["key"] as? String == "2nd line" } == true)
