@@ -25,6 +25,45 @@ public struct QueueEntry: Sendable, Hashable, Codable {
     public var resolutionDue: Timestamp?
 }
 
+extension QueueEntry {
+    enum CodingKeys: String, CodingKey {
+        case number, priority, status, line, group, agent, title, registeredAt, ageSeconds, resolutionDue
+    }
+
+    /// Status and line as the words the tables print (`in progress`, `2nd line`), as every report writes enums.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(number, forKey: .number)
+        try c.encode(priority, forKey: .priority)
+        try c.encode(status.description, forKey: .status)
+        try c.encode(line.description, forKey: .line)
+        try c.encodeIfPresent(group, forKey: .group)
+        try c.encodeIfPresent(agent, forKey: .agent)
+        try c.encode(title, forKey: .title)
+        try c.encode(registeredAt, forKey: .registeredAt)
+        try c.encode(ageSeconds, forKey: .ageSeconds)
+        try c.encodeIfPresent(resolutionDue, forKey: .resolutionDue)
+    }
+
+    /// Reads what ``encode(to:)`` writes.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func word<T: CaseIterable & CustomStringConvertible>(_ key: CodingKeys, _: T.Type) throws -> T {
+            let text = try c.decode(String.self, forKey: key)
+            guard let value = T.allCases.first(where: { $0.description == text }) else {
+                throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "unknown value '\(text)'")
+            }
+            return value
+        }
+        self.init(
+            number: try c.decode(String.self, forKey: .number), priority: try c.decode(Priority.self, forKey: .priority),
+            status: try word(.status, TicketStatus.self), line: try word(.line, SupportLine.self),
+            group: try c.decodeIfPresent(String.self, forKey: .group), agent: try c.decodeIfPresent(String.self, forKey: .agent),
+            title: try c.decode(String.self, forKey: .title), registeredAt: try c.decode(Timestamp.self, forKey: .registeredAt),
+            ageSeconds: try c.decode(Int64.self, forKey: .ageSeconds), resolutionDue: try c.decodeIfPresent(Timestamp.self, forKey: .resolutionDue))
+    }
+}
+
 /// One queue: a line, a group or an agent, with its tickets in working order.
 public struct Queue: Sendable, Hashable, Codable {
     /// The line, group or agent.

@@ -152,6 +152,10 @@ struct ConventionTests {
             // The line labels the tables print are accepted.
             let queues = try json(try desk("queues", "--ledger", ledger, "--line", "2nd line", "--json").out)
             #expect((queues["byLine"] as? [[String: Any]])?.allSatisfy { $0["key"] as? String == "2nd line" } == true)
+            // Enums as words, as the tables print them, not as numbers.
+            let entries = (queues["byLine"] as! [[String: Any]]).flatMap { $0["tickets"] as! [[String: Any]] }
+            #expect(!entries.isEmpty)
+            #expect(entries.allSatisfy { $0["line"] as? String == "2nd line" && ["new", "assigned", "in progress", "suspended"].contains($0["status"] as? String) }, "\(entries.first ?? [:])")
         }
     }
 }
