@@ -45,7 +45,9 @@ struct DeskCommand: AsyncParsableCommand {
         if error is ValidationError || error is ExitCode || error is CleanExit || String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
             exit(withError: error)
         }
-        FileHandle.standardError.write(Data("desk: \(describe(error))\n".utf8))
+        // On a terminal, a progress line may be showing: the message replaces it.
+        let clear = isatty(2) == 1 ? "\r\u{1B}[K" : ""
+        FileHandle.standardError.write(Data("\(clear)desk: \(describe(error))\n".utf8))
         Foundation.exit(1)
     }
 

@@ -52,7 +52,6 @@ struct Export: ParsableCommand {
         defer { if output != nil { try? handle.close() } }
         let total = try log.lastPosition()
         let progress = Progress(label: "exporting")
-        defer { progress.finish() }
         var buffer = Data()
         let write: (String) throws -> Void = { text in
             buffer.append(contentsOf: text.utf8)
@@ -69,6 +68,7 @@ struct Export: ParsableCommand {
         case .ocel: try OCELExport.export(log, selection: selection, progress: report, write: write).events
         }
         try handle.write(contentsOf: buffer)
+        progress.finish()
         if let output {
             FileHandle.standardError.write(Data("exported \(count) events to \(output)\n".utf8))
         }
