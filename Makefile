@@ -4,7 +4,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LEDGER ?= ledger-demo
 
-.PHONY: demo test deps postgres test-tools docs-check benchmarks faults fuzz fuzz-short clean-demo
+.PHONY: demo test deps postgres test-tools docs-check benchmarks faults fuzz fuzz-short clean-demo install
 
 # Debian's LMDB, pkg-config and python3 with venv (the audit script and pm4py), installed once if missing.
 deps:
@@ -67,3 +67,19 @@ benchmarks: deps postgres
 
 clean-demo:
 	rm -rf $(LEDGER)
+
+# Installs the release desk, its man page (ArgumentParser's generate-manual
+# plugin) and its bash, zsh and fish completions under $(DESTDIR)$(PREFIX).
+PREFIX ?= /usr/local
+install: deps
+	$(SWIFT) build -c release --product desk
+	mkdir -p .build/man
+	$(SWIFT) package --allow-writing-to-directory .build/man generate-manual --output-directory .build/man
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	bin="$$($(SWIFT) build -c release --show-bin-path)/desk"; \
+		install -m 755 "$$bin" $(DESTDIR)$(PREFIX)/bin/desk && \
+		"$$bin" --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/desk && \
+		"$$bin" --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_desk && \
+		"$$bin" --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/desk.fish
+	install -m 644 .build/man/desk.1 $(DESTDIR)$(PREFIX)/share/man/man1/desk.1

@@ -115,6 +115,16 @@ struct ConventionTests {
         }
     }
 
+    @Test("completion scripts (what make install installs) name every command")
+    func completions() throws {
+        let commands = ["init", "generate", "import", "stats", "verify", "replay", "queues", "metrics", "problems", "flow", "history", "tail", "export", "report", "copy", "keygen", "checkpoint", "demo"]
+        for shell in ["bash", "zsh", "fish"] {
+            let script = try desk("--generate-completion-script", shell)
+            #expect(script.status == 0)
+            for command in commands { #expect(script.out.contains(command), "\(shell) completion lacks \(command)") }
+        }
+    }
+
     @Test("the examples say in one line that a ledger cannot be opened")
     func examples() throws {
         for name in ["auditor-export", "analyst-replay"] {
