@@ -147,6 +147,10 @@ struct FlowScenarioTests {
             #expect((email.tickets, email.resolved, email.firstLineShare) == (2, 2, 1))
             let erp = try #require(front.byKey.first { $0.key == "ERP" })
             #expect((erp.tickets, erp.resolved, erp.firstLineShare) == (2, 1, 0))
+            // Per period: every ticket began in the week of Monday 2024-01-01.
+            #expect(front.trend.count == 1)
+            #expect(front.trend.first?.key == "2024-01-01T00:00:00.000000Z")
+            #expect((front.trend.first?.tickets, front.trend.first?.firstLineShare) == (5, 0.75))
 
             // Wait-user: a2 parked T3 for 60 minutes of its 130, near its due time.
             let a2 = try #require(r.waitUserAgents.first { $0.key == "a2" })
