@@ -189,6 +189,14 @@ public struct NoteVerifier: Sendable {
                 : "the note's signature by '\(name)' does not verify: the text or the signature was changed")
     }
 
+    /// A note's text without checking any signature: the lines before the
+    /// signatures' blank line, or the whole note when it has no signatures.
+    /// Anyone can write such a text; only ``verify(_:)`` says who did.
+    public static func text(of note: String) -> String {
+        guard let split = note.range(of: "\n\n", options: .backwards) else { return note }
+        return String(note[..<split.lowerBound]) + "\n"
+    }
+
     static func keyID(name: String, publicKey: [UInt8]) -> UInt32 {
         let digest = Array(SHA256.hash(data: Array(name.utf8) + [0x0A, 0x01] + publicKey))
         return digest.prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
@@ -202,25 +210,30 @@ public struct NoteVerifier: Sendable {
 }
 
 extension EventStore {
-    /// A checkpoint of the ledger as it is now: its size and tree root, with
-    /// the time as an extension line. Sign its ``Checkpoint/body`` with a
-    /// ``NoteSigner`` to publish it.
+    /// A checkpoint of the ledger as it is now: its size, tree root and stream
+    /// map (``StreamEntry``), with the time as an extension line. Sign its
+    /// ``Checkpoint/body`` with a ``NoteSigner`` to publish it.
     public func checkpoint(origin: String, time: Timestamp = .now()) throws -> Checkpoint {
-        let size = try storedHead().lastPosition
-        return Checkpoint(origin: origin, size: size, root: try treeRoot(size: size), extensions: ["time \(time)"])
+        try prove(size: try storedHead().lastPosition).checkpoint(origin: origin, time: time)
     }
 
     /// Why the ledger is not the one `checkpoint` was made of, or nil when its
     /// first ``Checkpoint/size`` records are exactly those the checkpoint's root
-    /// covers (records appended since do not matter).
+    /// covers, and its streams had the events its map says (records appended
+    /// since do not matter).
     public func mismatch(with checkpoint: Checkpoint) throws -> String? {
         let size = try storedHead().lastPosition
         guard size >= checkpoint.size else {
             return "the ledger has \(size) records, but the checkpoint covers \(checkpoint.size): records were removed, or the ledger was rolled back"
         }
-        let root = try treeRoot(size: checkpoint.size)
-        guard root == checkpoint.root else {
+        let proof = try prove(size: checkpoint.size)
+        guard proof.root == checkpoint.root else {
             return "the ledger's first \(checkpoint.size) records do not have the checkpoint's root: a record at or before position \(checkpoint.size) was changed"
+        }
+        if checkpoint.extensions.contains(where: { $0.hasPrefix("map ") }) {
+            guard let map = checkpoint.map, map.size == proof.mapSize, map.root == proof.mapRoot else {
+                return "the checkpoint's stream map is not the ledger's (\(proof.mapLine) up to position \(checkpoint.size)): it was signed for other streams"
+            }
         }
         return nil
     }

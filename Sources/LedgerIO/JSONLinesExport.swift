@@ -2,23 +2,58 @@ import Crypto
 public import EventLog
 import Foundation
 
-/// The first line of a JSON Lines export: what was exported and the ledger's
-/// chain head at the time, so that a full export can be checked against it.
+/// The first line of a JSON Lines export: what was exported, the ledger's chain
+/// head at the time, and for a ticket export each ticket's entry in the stream
+/// map with its proof (`AuditAlgorithm` in this module's documentation).
 public struct ExportHeader: Codable, Sendable, Hashable {
     /// Always `ticketledger-export`.
     public var format = "ticketledger-export"
-    /// The export layout's version (1).
-    public var version = 1
+    /// The export layout's version: 2 (with proofs and a checkpoint); 1 had neither.
+    public var version = 2
     /// The ledger's folder name (its last path component).
     public var ledger: String
     /// Whether every position from 1 to the chain head is exported (no filter).
     public var full: Bool
-    /// The filter, in words (`all events`, `tickets INC-000001`, ...).
+    /// The filter, in words (`all events`, `streams INC-000001`, ...).
     public var selection: String
-    /// The ledger's chain head when the export began.
+    /// The ledger's chain head when the export began: the checkpoint's size.
     public var chainHeadPosition: UInt64
     /// Its hash, hexadecimal.
     public var chainHeadHash: String
+    /// The streams selected (tickets, problems), in byte order; nil when not filtered by stream.
+    public var streams: [String]?
+    /// The earliest occurrence time selected, if any.
+    public var from: Timestamp?
+    /// The latest occurrence time selected, if any.
+    public var to: Timestamp?
+    /// For each selected stream, its entry in the checkpoint's stream map and the entry's proof.
+    public var streamProofs: [ExportedStreamProof]?
+}
+
+/// A stream's entry in a checkpoint's stream map (`StreamEntry`) and its
+/// inclusion proof: with it, a ticket export proves the ticket complete.
+public struct ExportedStreamProof: Codable, Sendable, Hashable {
+    /// The stream.
+    public var streamId: String
+    /// Its events up to the checkpoint.
+    public var count: UInt64
+    /// The hash of its history, hexadecimal.
+    public var history: String
+    /// Its leaf's index in the map.
+    public var mapIndex: UInt64
+    /// The leaf's RFC 9162 inclusion proof in the map, leaf side first, base64 hashes.
+    public var mapProof: [String]
+}
+
+/// The last line of a version 2 export: the checkpoint of the ledger at the
+/// export's chain head, as a C2SP signed note (or its unsigned text when no
+/// key was given). Its `export` extension line is the base64 SHA-256 of every
+/// byte of the export before this line.
+public struct ExportTrailer: Codable, Sendable, Hashable {
+    /// Always `ticketledger-checkpoint`.
+    public var format = "ticketledger-checkpoint"
+    /// The note.
+    public var checkpoint: String
 }
 
 /// One exported event: every envelope field, the payload, and what proves it:
@@ -44,6 +79,9 @@ public struct ExportedEvent: Codable, Sendable, Hashable {
     public var hash: String
     /// The previous record's hash, hexadecimal (zeros for position 1).
     public var previousHash: String
+    /// The record's RFC 9162 inclusion proof in the checkpoint's tree, leaf side
+    /// first, base64 hashes; nil in a full export (its records give the root).
+    public var proof: [String]?
 
     /// The line for a record whose previous record's hash is `previous`.
     public init(_ view: RecordView, previousHash previous: [UInt8]) {
@@ -73,7 +111,9 @@ extension ExportedEvent {
         var line = "{\"actorId\":" + Self.quoted(actorId) + ",\"actorKind\":" + String(actorKind)
         line += ",\"causationId\":\"" + causationId + "\",\"correlationId\":\"" + correlationId + "\",\"eventId\":\"" + eventId
         line += "\",\"hash\":\"" + hash + "\",\"occurredAt\":\"" + occurredAt.description + "\",\"payload\":\"" + payload
-        line += "\",\"position\":" + String(position) + ",\"previousHash\":\"" + previousHash + "\",\"record\":\"" + record
+        line += "\",\"position\":" + String(position) + ",\"previousHash\":\"" + previousHash
+        if let proof { line += "\",\"proof\":[" + proof.map { "\"" + $0 + "\"" }.joined(separator: ",") + "]" } else { line += "\"" }
+        line += ",\"record\":\"" + record
         line += "\",\"recordedAt\":\"" + recordedAt.description + "\",\"schemaVersion\":" + String(schemaVersion)
         line += ",\"streamId\":" + Self.quoted(streamId) + ",\"streamVersion\":" + String(streamVersion)
         line += ",\"type\":" + Self.quoted(type) + "}\n"
@@ -136,30 +176,86 @@ public enum JSONLinesExport {
     }
 
     /// Streams the export to `write` line by line (each with its newline), in
-    /// position order; memory does not grow with the ledger.
+    /// position order: the header, the events, then the checkpoint of the ledger
+    /// at its chain head, signed by `signer` when given, whose `export` line is
+    /// the SHA-256 of every byte before it. A selection's events carry their
+    /// inclusion proofs and a ticket export its tickets' map proofs, so that
+    /// ``ExportVerifier`` proves them included and the tickets complete.
     ///
+    /// Reads the ledger twice (once to prove, once to write); memory grows with
+    /// the number of streams and of selected events, not with the ledger.
+    ///
+    /// - Parameters:
+    ///   - origin: the checkpoint's origin; by default the signer's name, or the ledger's.
+    ///   - time: the checkpoint's time.
     /// - Returns: the number of events written.
+    /// - Throws: when a selected stream has no events.
     @discardableResult
     public static func export(
-        _ log: any EventStore, selection: Selection = .init(), progress: ((UInt64) -> Void)? = nil, write: (String) throws -> Void
+        _ log: any EventStore, selection: Selection = .init(), signer: NoteSigner? = nil, origin: String? = nil,
+        time: Timestamp = .now(), progress: ((UInt64) -> Void)? = nil, write: (String) throws -> Void
     ) throws -> Int {
         let head = try log.head()
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let header = ExportHeader(
+        var digest = SHA256()
+        func emit(_ text: String) throws {
+            digest.update(data: Array(text.utf8))
+            try write(text)
+        }
+        var header = ExportHeader(
             ledger: log.name, full: selection.isEverything, selection: selection.words,
             chainHeadPosition: head.position, chainHeadHash: head.hashHex)
-        try write(String(decoding: try encoder.encode(header), as: UTF8.self) + "\n")
-        var previous = ChainHead.empty.hash
-        var written = 0
-        try log.forEachRecord(from: 1, limit: Int(head.position)) { view in
-            if selection.contains(view) {
-                try write(ExportedEvent(view, previousHash: previous).jsonLine)
-                written += 1
+        var positions: [UInt64] = []
+        let proof: LedgerProof
+        if selection.isEverything {
+            proof = try log.prove(size: head.position)
+        } else {
+            try log.forEachRecord(from: 1, limit: Int(head.position)) { view in
+                if selection.contains(view) { positions.append(view.position) }
+                if view.position & 0xFFFF == 0 { progress?(view.position / 2) }
             }
-            previous = Array(view.hashBytes)
-            if view.position & 0xFFFF == 0 { progress?(view.position) }
+            proof = try log.prove(size: head.position, positions: positions, streams: selection.streams)
+            if !selection.streams.isEmpty {
+                let streams = selection.streams.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+                header.streams = streams
+                header.streamProofs = try streams.map { stream in
+                    guard let map = proof.streams[stream] else {
+                        throw EventLogError(.invalidArgument, "no stream \(stream) in the ledger's first \(head.position) records")
+                    }
+                    return ExportedStreamProof(
+                        streamId: stream, count: map.entry.count, history: map.entry.history.hexString,
+                        mapIndex: map.index, mapProof: map.path.map { Data($0).base64EncodedString() })
+                }
+            }
+            header.from = selection.from
+            header.to = selection.to
         }
-        return written
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        try emit(String(decoding: try encoder.encode(header), as: UTF8.self) + "\n")
+        if selection.isEverything {
+            var previous = ChainHead.empty.hash
+            try log.forEachRecord(from: 1, limit: Int(head.position)) { view in
+                try emit(ExportedEvent(view, previousHash: previous).jsonLine)
+                previous = Array(view.hashBytes)
+                if view.position & 0xFFFF == 0 { progress?(view.position) }
+            }
+        } else {
+            for position in positions {
+                // The record and the one before it, for its previous hash.
+                var previous = ChainHead.empty.hash
+                try log.forEachRecord(from: max(1, position - 1), limit: position == 1 ? 1 : 2) { view in
+                    guard view.position == position else { return previous = Array(view.hashBytes) }
+                    var line = ExportedEvent(view, previousHash: previous)
+                    line.proof = proof.inclusion[position]!.map { Data($0).base64EncodedString() }
+                    try emit(line.jsonLine)
+                }
+            }
+        }
+        let checkpoint = proof.checkpoint(
+            origin: origin ?? signer?.name ?? log.name, time: time,
+            extensions: ["export " + Data(digest.finalize()).base64EncodedString()])
+        let note = try signer?.sign(checkpoint.body) ?? checkpoint.body
+        try write(String(decoding: try encoder.encode(ExportTrailer(checkpoint: note)), as: UTF8.self) + "\n")
+        return positions.count + (selection.isEverything ? Int(head.position) : 0)
     }
 }

@@ -42,16 +42,7 @@ struct MakeCheckpoint: ParsableCommand {
     var output: String?
 
     func run() throws {
-        let encoded: String
-        if let key {
-            guard let data = FileManager.default.contents(atPath: key) else { throw DeskFailure("cannot read the signer key \(key)") }
-            encoded = String(decoding: data, as: UTF8.self)
-        } else if let fromEnvironment = ProcessInfo.processInfo.environment["DESK_SIGNING_KEY"], !fromEnvironment.isEmpty {
-            encoded = fromEnvironment
-        } else {
-            throw ValidationError("no signer key: pass --key FILE or set DESK_SIGNING_KEY")
-        }
-        let signer = try NoteSigner(encoded: encoded)
+        guard let signer = try signerKey(key) else { throw ValidationError("no signer key: pass --key FILE or set DESK_SIGNING_KEY") }
         let log = try openForReading(options)
         defer { log.close() }
         let checkpoint = try log.checkpoint(origin: origin ?? signer.name)
@@ -62,6 +53,18 @@ struct MakeCheckpoint: ParsableCommand {
             print(note, terminator: "")
         }
     }
+}
+
+/// The signer key in `file`, or else in `DESK_SIGNING_KEY`; nil when neither is given.
+func signerKey(_ file: String?) throws -> NoteSigner? {
+    if let file {
+        guard let data = FileManager.default.contents(atPath: file) else { throw DeskFailure("cannot read the signer key \(file)") }
+        return try NoteSigner(encoded: String(decoding: data, as: UTF8.self))
+    }
+    if let fromEnvironment = ProcessInfo.processInfo.environment["DESK_SIGNING_KEY"], !fromEnvironment.isEmpty {
+        return try NoteSigner(encoded: fromEnvironment)
+    }
+    return nil
 }
 
 /// A verifier key given on the command line: the key itself, or a file holding it.

@@ -28,11 +28,19 @@ struct Export: ParsableCommand {
     @Option(help: "Write to this file instead of standard output.")
     var output: String?
 
+    @Option(help: ArgumentHelp("With --format jsonl: sign the export's checkpoint with this signer key (desk keygen); or set DESK_SIGNING_KEY.", valueName: "file"))
+    var key: String?
+
+    @Option(help: "With --format jsonl: the log's name in the checkpoint (default: the key's name).")
+    var origin: String?
+
     func validate() throws {
         if caseNotion != nil, format != .xes { throw ValidationError("--case applies to --format xes only") }
+        if key != nil || origin != nil, format != .jsonl { throw ValidationError("--key and --origin apply to --format jsonl only") }
     }
 
     func run() throws {
+        let signer = format == .jsonl ? try signerKey(key) : nil
         let log = try openForReading(options)
         defer { log.close() }
         // A ticket that is not in the ledger is an error, not an empty export.
@@ -62,7 +70,7 @@ struct Export: ParsableCommand {
         }
         let report: (UInt64) -> Void = { progress.update($0, of: total) }
         let count: Int = switch format {
-        case .jsonl: try JSONLinesExport.export(log, selection: selection, progress: report, write: write)
+        case .jsonl: try JSONLinesExport.export(log, selection: selection, signer: signer, origin: origin, progress: report, write: write)
         case .csv: try CSVExport.export(log, selection: selection, progress: report, write: write)
         case .xes: try XESExport.export(log, selection: selection, caseNotion: caseNotion ?? .ticket, progress: report, write: write).events
         case .ocel: try OCELExport.export(log, selection: selection, progress: report, write: write).events
@@ -70,7 +78,8 @@ struct Export: ParsableCommand {
         try handle.write(contentsOf: buffer)
         progress.finish()
         if let output {
-            FileHandle.standardError.write(Data("exported \(count) events to \(output)\n".utf8))
+            let unsigned = format == .jsonl && signer == nil ? " (its checkpoint is not signed: pass --key to sign it)" : ""
+            FileHandle.standardError.write(Data("exported \(count) events to \(output)\(unsigned)\n".utf8))
         }
     }
 }

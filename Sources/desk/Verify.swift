@@ -21,10 +21,11 @@ struct Verify: ParsableCommand {
     @Option(help: ArgumentHelp("With --checkpoint: an older signed checkpoint; checks that the newer one extends it (a consistency proof from the ledger).", valueName: "file"))
     var since: String?
 
-    @Option(help: ArgumentHelp("The checkpoints' verifier key (NAME+HASH+KEY, from desk keygen), or a file holding it.", valueName: "key"))
+    @Option(help: ArgumentHelp("The verifier key (NAME+HASH+KEY, from desk keygen) of the checkpoints' or the export's signer, or a file holding it.", valueName: "key"))
     var key: String?
 
     func validate() throws {
+        if exportFile != nil, checkpoint != nil || since != nil { throw ValidationError("--export carries its own checkpoint; --checkpoint and --since check a ledger") }
         if checkpoint != nil, key == nil { throw ValidationError("--checkpoint needs --key, the verifier key of the checkpoint's signer") }
         if since != nil, checkpoint == nil { throw ValidationError("--since needs --checkpoint (the newer checkpoint)") }
     }
@@ -82,12 +83,27 @@ struct Verify: ParsableCommand {
             throw DeskFailure("cannot read the export \(file)")
         }
         let text = String(decoding: data, as: UTF8.self)
-        let result = ExportVerifier.verify(lines: text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
+        let verifier = try key.map(verifierKey)
+        let result = ExportVerifier.verify(lines: text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init), key: verifier)
+        // What a valid export proves, in words.
+        var proven: [String] = []
+        if let checkpoint = result.checkpoint {
+            proven.append("every event is in the ledger of \(checkpoint.size) records its checkpoint covers")
+            if !result.completeStreams.isEmpty { proven.append("complete up to it: \(result.completeStreams.joined(separator: ", "))") }
+            proven.append(result.signedBy.map { "checkpoint signed by \($0)" } ?? "signature NOT checked (pass --key with the signer's verifier key)")
+        } else {
+            proven.append("version 1 export: no checkpoint, nothing proven beyond the hash chain")
+        }
         if json {
-            struct Output: Encodable { let valid: Bool; let events: Int; let firstBadLine: Int?; let problem: String? }
-            printJSON(Output(valid: result.isValid, events: result.events, firstBadLine: result.firstBadLine, problem: result.problem))
+            struct Output: Encodable {
+                let valid: Bool; let events: Int; let firstBadLine: Int?; let problem: String?
+                let checkpointSize: UInt64?; let signedBy: String?; let completeStreams: [String]
+            }
+            printJSON(Output(
+                valid: result.isValid, events: result.events, firstBadLine: result.firstBadLine, problem: result.problem,
+                checkpointSize: result.checkpoint?.size, signedBy: result.signedBy, completeStreams: result.completeStreams))
         } else if result.isValid {
-            print("valid: \(result.events) events in \(file)")
+            print("valid: \(result.events) events in \(file); \(proven.joined(separator: "; "))")
         } else {
             print("INVALID at line \(result.firstBadLine ?? 0): \(result.problem ?? "")")
         }
