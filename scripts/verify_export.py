@@ -89,7 +89,7 @@ def check(path, key=None):
                 return number, "it occurred outside the selection's times"
             count, history = histories.get(stream, (0, bytes(32)))
             if header.get("streams") is not None and version != count + 1:
-                return number, f"version {version} of {stream} follows {count}: events are missing before this line"
+                return number, f"version {version} of {stream} follows {count}: events are missing or out of order before this line"
             histories[stream] = (count + 1, hashlib.sha256(history + stored).digest())
         last_position, last_hash, events = position, e["hash"], events + 1
     if header["full"] and (last_position != header["chainHeadPosition"] or (last_hash or "0" * 64) != header["chainHeadHash"]):

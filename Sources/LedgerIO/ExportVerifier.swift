@@ -196,7 +196,7 @@ public enum ExportVerifier {
         if let to = header.to, event.occurredAt > to { return "it occurred after the selection's end \(to)" }
         let before = histories[event.streamId] ?? (0, StreamEntry.emptyHistory)
         if header.streams != nil, event.streamVersion != before.count + 1 {
-            return "\(event.streamId)'s version \(event.streamVersion) follows version \(before.count): events of the ticket are missing before this line"
+            return "\(event.streamId)'s version \(event.streamVersion) follows version \(before.count): events of the ticket are missing or out of order before this line"
         }
         histories[event.streamId] = (before.count + 1, StreamEntry.extend(before.history, recordHash: record.suffix(RecordFormat.hashSize)))
         return nil

@@ -50,6 +50,8 @@ public enum JSONLinesImport {
             func refuse(_ why: String) -> ImportError {
                 ImportError(description: "\(file), line \(offset + 1): \(why); nothing was imported")
             }
+            // A version 2 export ends with its checkpoint (the verifier has checked it).
+            if let trailer = try? decoder.decode(ExportTrailer.self, from: Data(line.utf8)), trailer.format == "ticketledger-checkpoint" { continue }
             guard let exported = try? decoder.decode(ExportedEvent.self, from: Data(line.utf8)) else { throw refuse("not an exported event") }
             guard let record = Data(base64Encoded: exported.record) else { throw refuse("the record is not base64") }
             let proposed = try record.withUnsafeBytes { raw in

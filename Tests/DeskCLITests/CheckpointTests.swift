@@ -121,7 +121,7 @@ struct CheckpointTests {
             try #require(FileManager.default.isExecutableFile(atPath: interpreter), "no Python with cryptography at \(interpreter) (make test installs it)")
             func python(_ ledger: String, _ checkpoint: String) throws -> ProcessOutput {
                 let export = ledger + ".jsonl"
-                #expect(try desk("export", "--ledger", ledger, "--output", export).status == 0)
+                #expect(try desk("export", "--ledger", ledger, "--key", key, "--output", export).status == 0)
                 return try runProcess(interpreter, [root.appendingPathComponent("scripts/verify_export.py").path, export, "--checkpoint", checkpoint, "--key", publicKey])
             }
             let independent = try python(ledger, checkpoint)

@@ -157,7 +157,24 @@ struct DeskCLITests {
             #expect(bad.status == 1)
             #expect(bad.out.contains("INVALID at line 11"))
             let oneTicket = try desk("export", "--ledger", ledger, "--ticket", "INC-000003")
-            #expect(oneTicket.out.split(separator: "\n").dropFirst().allSatisfy { $0.contains("\"streamId\":\"INC-000003\"") })
+            #expect(oneTicket.out.split(separator: "\n").dropFirst().dropLast().allSatisfy { $0.contains("\"streamId\":\"INC-000003\"") })
+            // Signed: the key's holder, and only that key, vouches for the ticket being complete.
+            let key = path + "/signer.key"
+            #expect(try desk("keygen", "--name", "desk.example.com/ledger", "--output", key).status == 0)
+            let ticketFile = path + "/inc3.jsonl"
+            let signed = try desk("export", "--ledger", ledger, "--ticket", "INC-000003", "--key", key, "--output", ticketFile)
+            #expect(signed.status == 0 && !signed.err.contains("not signed"), "\(signed.err)")
+            #expect(try desk("export", "--ledger", ledger, "--ticket", "INC-000003", "--output", path + "/unsigned.jsonl").err.contains("not signed"))
+            let checked = try desk("verify", "--export", ticketFile, "--key", key + ".pub")
+            #expect(checked.status == 0)
+            #expect(checked.out.contains("complete up to it: INC-000003") && checked.out.contains("signed by desk.example.com/ledger"), "\(checked.out)")
+            let unchecked = try desk("verify", "--export", ticketFile)
+            #expect(unchecked.status == 0 && unchecked.out.contains("signature NOT checked"), "\(unchecked.out)")
+            var ticketLines = try String(contentsOfFile: ticketFile, encoding: .utf8).split(separator: "\n").map(String.init)
+            ticketLines.remove(at: ticketLines.count - 2)
+            try (ticketLines.joined(separator: "\n") + "\n").write(toFile: ticketFile, atomically: true, encoding: .utf8)
+            let cut = try desk("verify", "--export", ticketFile, "--key", key + ".pub")
+            #expect(cut.status == 1 && cut.out.contains("events were left out"), "\(cut.out)")
             let unsupported = try desk("export", "--ledger", ledger, "--format", "pdf")
             #expect(unsupported.status == 64)
         }
