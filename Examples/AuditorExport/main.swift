@@ -28,15 +28,21 @@ defer {
     try? FileManager.default.removeItem(atPath: work)
 }
 
+// The owner's key: made once, its signer half kept out of the ledger, its verifier half published.
+let (signerKey, verifierKey) = try NoteSigner.generate(name: "desk.example.com/ledger")
+let signer = try NoteSigner(encoded: signerKey)
+let verifier = try NoteVerifier(encoded: verifierKey)
+
 func exportAndVerify(_ title: String, _ selection: JSONLinesExport.Selection) throws {
     var lines: [String] = []
-    let count = try JSONLinesExport.export(log, selection: selection) { lines.append(String($0.dropLast())) }
+    let count = try JSONLinesExport.export(log, selection: selection, signer: signer) { lines.append(String($0.dropLast())) }
     let file = work + "/" + title.filter { $0.isLetter || $0.isNumber } + ".jsonl"
     try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
     // Offline: only the file.
     let text = try String(contentsOfFile: file, encoding: .utf8)
-    let check = ExportVerifier.verify(lines: text.split(separator: "\n").map(String.init))
-    print("\(title): \(count) events exported and \(check.isValid ? "verified offline" : "found INVALID at line \(check.firstBadLine ?? 0): \(check.problem ?? "")")")
+    let check = ExportVerifier.verify(lines: text.split(separator: "\n").map(String.init), key: verifier)
+    let complete = check.completeStreams.isEmpty ? "" : ", complete: \(check.completeStreams.joined(separator: ", "))"
+    print("\(title): \(count) events exported and \(check.isValid ? "verified offline\(complete)" : "found INVALID at line \(check.firstBadLine ?? 0): \(check.problem ?? "")")")
 }
 
 try exportAndVerify("ticket \(ticket)", JSONLinesExport.Selection(streams: [ticket]))
