@@ -182,9 +182,7 @@ public enum ExportVerifier {
         if header.full {
             tree.append(leafHash: leaf)
         } else {
-            guard let encoded = event.proof, let proof = Optional(encoded.compactMap { Data(base64Encoded: $0).map(Array.init) }),
-                proof.count == encoded.count
-            else { return "it has no inclusion proof" }
+            guard let proof = event.proof.flatMap(hashes) else { return "it has no inclusion proof (base64 of 32-byte hashes)" }
             guard MerkleTree.root(fromInclusionProof: proof, index: event.position - 1, size: checkpoint.size, leafHash: leaf) == checkpoint.root else {
                 return "its inclusion proof does not lead to the checkpoint's root: the record or its proof was changed"
             }
@@ -228,9 +226,8 @@ public enum ExportVerifier {
                 return "the header has \(matching.count) map proofs of \(stream), not one"
             }
             guard let history = bytes(hex: proof.history), history.count == 32 else { return "\(stream)'s history is not 64 hexadecimal digits" }
-            let path = proof.mapProof.compactMap { Data(base64Encoded: $0).map(Array.init) }
             let entry = StreamEntry(streamID: stream, count: proof.count, history: history)
-            guard path.count == proof.mapProof.count, proof.mapIndex < map.size,
+            guard let path = hashes(proof.mapProof), proof.mapIndex < map.size,
                 MerkleTree.root(fromInclusionProof: path, index: proof.mapIndex, size: map.size, leafHash: MerkleTree.leafHash(entry.leaf)) == map.root
             else { return "\(stream)'s map proof does not lead to the checkpoint's map root: its count, history or proof was changed" }
             let seen = histories[stream] ?? (0, StreamEntry.emptyHistory)
@@ -240,6 +237,13 @@ public enum ExportVerifier {
             guard seen.history == history else { return "\(stream)'s events are not the history the checkpoint's map states" }
         }
         return nil
+    }
+
+    /// A proof's hashes: base64 of 32-byte hashes, concatenated.
+    static func hashes(_ base64: String) -> [MerkleTree.Hash]? {
+        guard let data = Data(base64Encoded: base64), data.count % 32 == 0 else { return nil }
+        let bytes = Array(data)
+        return stride(from: 0, to: bytes.count, by: 32).map { Array(bytes[$0..<$0 + 32]) }
     }
 
     static func bytes(hex: String) -> [UInt8]? {

@@ -41,8 +41,9 @@ public struct ExportedStreamProof: Codable, Sendable, Hashable {
     public var history: String
     /// Its leaf's index in the map.
     public var mapIndex: UInt64
-    /// The leaf's RFC 9162 inclusion proof in the map, leaf side first, base64 hashes.
-    public var mapProof: [String]
+    /// The leaf's RFC 9162 inclusion proof in the map: its hashes, leaf side
+    /// first, 32 bytes each, concatenated in one base64 string.
+    public var mapProof: String
 }
 
 /// The last line of a version 2 export: the checkpoint of the ledger at the
@@ -79,9 +80,10 @@ public struct ExportedEvent: Codable, Sendable, Hashable {
     public var hash: String
     /// The previous record's hash, hexadecimal (zeros for position 1).
     public var previousHash: String
-    /// The record's RFC 9162 inclusion proof in the checkpoint's tree, leaf side
-    /// first, base64 hashes; nil in a full export (its records give the root).
-    public var proof: [String]?
+    /// The record's RFC 9162 inclusion proof in the checkpoint's tree: its
+    /// hashes, leaf side first, 32 bytes each, concatenated in one base64 string;
+    /// nil in a full export (its records give the root).
+    public var proof: String?
 
     /// The line for a record whose previous record's hash is `previous`.
     public init(_ view: RecordView, previousHash previous: [UInt8]) {
@@ -112,8 +114,8 @@ extension ExportedEvent {
         line += ",\"causationId\":\"" + causationId + "\",\"correlationId\":\"" + correlationId + "\",\"eventId\":\"" + eventId
         line += "\",\"hash\":\"" + hash + "\",\"occurredAt\":\"" + occurredAt.description + "\",\"payload\":\"" + payload
         line += "\",\"position\":" + String(position) + ",\"previousHash\":\"" + previousHash
-        if let proof { line += "\",\"proof\":[" + proof.map { "\"" + $0 + "\"" }.joined(separator: ",") + "]" } else { line += "\"" }
-        line += ",\"record\":\"" + record
+        if let proof { line += "\",\"proof\":\"" + proof }
+        line += "\",\"record\":\"" + record
         line += "\",\"recordedAt\":\"" + recordedAt.description + "\",\"schemaVersion\":" + String(schemaVersion)
         line += ",\"streamId\":" + Self.quoted(streamId) + ",\"streamVersion\":" + String(streamVersion)
         line += ",\"type\":" + Self.quoted(type) + "}\n"
@@ -223,7 +225,7 @@ public enum JSONLinesExport {
                     }
                     return ExportedStreamProof(
                         streamId: stream, count: map.entry.count, history: map.entry.history.hexString,
-                        mapIndex: map.index, mapProof: map.path.map { Data($0).base64EncodedString() })
+                        mapIndex: map.index, mapProof: Data(map.path.joined()).base64EncodedString())
                 }
             }
             header.from = selection.from
@@ -246,7 +248,7 @@ public enum JSONLinesExport {
                 try log.forEachRecord(from: max(1, position - 1), limit: position == 1 ? 1 : 2) { view in
                     guard view.position == position else { return previous = Array(view.hashBytes) }
                     var line = ExportedEvent(view, previousHash: previous)
-                    line.proof = proof.inclusion[position]!.map { Data($0).base64EncodedString() }
+                    line.proof = Data(proof.inclusion[position]!.joined()).base64EncodedString()
                     try emit(line.jsonLine)
                 }
             }

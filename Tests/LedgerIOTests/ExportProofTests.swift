@@ -154,10 +154,11 @@ struct ExportProofTests {
             // A proof edited: one hash of an event's path changed.
             var proof = lines
             var event = try JSONDecoder().decode(ExportedEvent.self, from: Data(lines[2].utf8))
-            var path = try #require(event.proof)
-            try #require(!path.isEmpty)
-            path[0] = Data(SHA256.hash(data: Data(path[0].utf8))).base64EncodedString()
-            event.proof = path
+            let encoded = try #require(event.proof)
+            var path = [UInt8](try #require(Data(base64Encoded: encoded)))
+            try #require(path.count >= 32)
+            path[0] ^= 0x01
+            event.proof = Data(path).base64EncodedString()
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             proof[2] = String(decoding: try encoder.encode(event), as: UTF8.self)
