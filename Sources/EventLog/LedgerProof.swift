@@ -161,6 +161,15 @@ extension MerkleTree {
         }
     }
 
+    /// `SHA-256(0x01 ‖ left ‖ right)` of two digests, without allocating.
+    static func nodeDigest(_ left: SHA256Digest, _ right: SHA256Digest) -> SHA256Digest {
+        var hasher = SHA256()
+        hasher.update(data: [0x01])
+        left.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        right.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        return hasher.finalize()
+    }
+
     /// The perfect, aligned subtrees a range of an RFC 9162 tree is made of,
     /// left to right and biggest first (one for a perfect subtree).
     static func perfectPieces(_ range: Range<UInt64>) -> [Range<UInt64>] {
@@ -202,29 +211,42 @@ extension EventStore {
             for range in ranges { wanted.formUnion(MerkleTree.perfectPieces(range)) }
             paths[position] = ranges
         }
+        // Digests, not arrays, in the loop: no allocation per record.
         var found: [Range<UInt64>: MerkleTree.Hash] = [:]
-        var stack: [(hash: MerkleTree.Hash, range: Range<UInt64>)] = []
-        var histories: [String: (count: UInt64, history: MerkleTree.Hash)] = [:]
+        var stack: [(hash: SHA256Digest, range: Range<UInt64>)] = []
+        var digests: [String: (count: UInt64, history: SHA256Digest?)] = [:]
         var leaves: UInt64 = 0
         if size > 0 {
             try forEachRecord(from: 1, limit: Int(clamping: size)) { view in
-                var node = (hash: MerkleTree.leafHash(view.bytes), range: leaves..<leaves + 1)
+                var hasher = SHA256()
+                hasher.update(data: [0x00])
+                hasher.update(bufferPointer: view.bytes)
+                var node = (hash: hasher.finalize(), range: leaves..<leaves + 1)
                 leaves += 1
-                if wanted.contains(node.range) { found[node.range] = node.hash }
+                if wanted.contains(node.range) { found[node.range] = Array(node.hash) }
                 while let last = stack.last, last.range.count == node.range.count {
                     stack.removeLast()
-                    node = (MerkleTree.nodeHash(last.hash, node.hash), last.range.lowerBound..<node.range.upperBound)
-                    if wanted.contains(node.range) { found[node.range] = node.hash }
+                    node = (MerkleTree.nodeDigest(last.hash, node.hash), last.range.lowerBound..<node.range.upperBound)
+                    if wanted.contains(node.range) { found[node.range] = Array(node.hash) }
                 }
                 stack.append(node)
-                let stream = view.streamID
-                let previous = histories[stream] ?? (0, StreamEntry.emptyHistory)
-                histories[stream] = (previous.count + 1, StreamEntry.extend(previous.history, recordHash: view.hashBytes))
+                var history = SHA256()
+                let previous = digests[view.streamID]
+                if let earlier = previous?.history {
+                    earlier.withUnsafeBytes { history.update(bufferPointer: $0) }
+                } else {
+                    history.update(data: StreamEntry.emptyHistory)
+                }
+                history.update(bufferPointer: view.hashBytes)
+                digests[view.streamID] = ((previous?.count ?? 0) + 1, history.finalize())
             }
         }
         guard leaves == size else {
             throw EventLogError(.invalidArgument, "the ledger has \(leaves) records, not \(size)")
         }
+        var histories: [String: (count: UInt64, history: MerkleTree.Hash)] = [:]
+        histories.reserveCapacity(digests.count)
+        for (stream, value) in digests { histories[stream] = (value.count, value.history.map(Array.init) ?? StreamEntry.emptyHistory) }
         func root(of range: Range<UInt64>) -> MerkleTree.Hash {
             var root: MerkleTree.Hash?
             for piece in MerkleTree.perfectPieces(range).reversed() {
@@ -235,7 +257,7 @@ extension EventStore {
         }
         var logRoot = MerkleTree.emptyRoot
         if let top = stack.last {
-            logRoot = stack.dropLast().reversed().reduce(top.hash) { MerkleTree.nodeHash($1.hash, $0) }
+            logRoot = Array(stack.dropLast().reversed().reduce(top.hash) { MerkleTree.nodeDigest($1.hash, $0) })
         }
         let (entries, map) = StreamEntry.map(histories)
         var streamProofs: [String: StreamProof] = [:]
