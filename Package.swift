@@ -126,7 +126,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LedgerIOTests",
-            dependencies: ["LedgerIO", "EventLog", "TicketLedger", "Projections", "TicketLedgerTesting"],
+            dependencies: ["LedgerIO", "EventLog", "TicketLedger", "Projections", "TicketLedgerTesting", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Golden", "Fixtures"]
         ),
         .testTarget(
@@ -140,7 +140,10 @@ let package = Package(
         ),
         .testTarget(
             name: "EventLogTests",
-            dependencies: ["EventLog", "PostgresEventLog", "TicketLedgerTesting", "LedgerBackendsTesting", "ledger-test-helper", "log-quickstart"],
+            dependencies: [
+                "EventLog", "PostgresEventLog", "TicketLedgerTesting", "LedgerBackendsTesting", "ledger-test-helper", "log-quickstart",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             exclude: ["Fixtures"]
         ),
     ],

@@ -2,6 +2,8 @@ import EventLog
 import Foundation
 import Testing
 import TicketLedgerTesting
+import LedgerBackendsTesting
+import Crypto
 
 /// The tree hashes and proofs against the reference implementation's published
 /// vectors (Fixtures/rfc9162-vectors.json names their source), and against the
@@ -137,4 +139,52 @@ struct MerkleTreeTests {
             }
         }
     }
+
+    @Test("one proof pass gives the scan's root and inclusion proofs, and the stream map as defined, on both backends", arguments: Backend.allCases)
+    func provePass(_ backend: Backend) async throws {
+        try await withFreshLedger(backend) { location in
+            let log = try openLedger(location)
+            defer { log.close() }
+            // 77 records in 5 streams, appended in an interleaved order.
+            for index in 0..<77 { _ = try log.append([sampleEvent("e\(index)")], to: "S-\((index * 7) % 5)") }
+            _ = try log.append([sampleEvent("ü")], to: "é-stream")
+            let size: UInt64 = 78
+            let positions: [UInt64] = [1, 2, 33, 64, 65, 77, 78]
+            let proof = try log.prove(size: size, positions: positions, streams: ["S-3", "é-stream", "missing"])
+            #expect(proof.root == (try log.treeRoot(size: size)))
+            for position in positions {
+                let expected = try MerkleTree.inclusionProof(index: position - 1, size: size) { try log.treeRoot(of: $0) }
+                #expect(proof.inclusion[position] == expected, "position \(position)")
+            }
+            // The stream map by hand: histories chained over the record hashes, leaves in byte order.
+            var histories: [String: (UInt64, [UInt8])] = [:]
+            try log.forEachRecord(from: 1, limit: .max) { view in
+                let before = histories[view.streamID] ?? (0, [UInt8](repeating: 0, count: 32))
+                histories[view.streamID] = (before.0 + 1, Array(SHA256.hash(data: before.1 + Array(view.hashBytes))))
+            }
+            let ids = histories.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+            #expect(ids == ["S-0", "S-1", "S-2", "S-3", "S-4", "é-stream"])
+            var builder = MerkleTree.Builder()
+            for id in ids {
+                let (count, history) = histories[id]!
+                let leaf = [UInt8(id.utf8.count >> 8), UInt8(id.utf8.count & 0xFF)] + Array(id.utf8) + withUnsafeBytes(of: count.bigEndian) { Array($0) } + history
+                builder.append(leafHash: MerkleTree.leafHash(leaf))
+            }
+            #expect(proof.mapSize == 6)
+            #expect(proof.mapRoot == builder.root)
+            #expect(proof.streams["missing"] == nil)
+            let s3 = try #require(proof.streams["S-3"])
+            #expect(s3.index == 3 && s3.entry.count == histories["S-3"]!.0)
+            #expect(MerkleTree.root(fromInclusionProof: s3.path, index: 3, size: 6, leafHash: MerkleTree.leafHash(s3.entry.leaf)) == proof.mapRoot)
+            // A checkpoint carries the map; one of fewer records is checked against the same records.
+            let checkpoint = proof.checkpoint(origin: "test", time: .now())
+            #expect(checkpoint.map?.root == proof.mapRoot)
+            #expect(try log.mismatch(with: checkpoint) == nil)
+            var forged = checkpoint
+            forged.extensions[0] = "map 6 " + Data(repeating: 7, count: 32).base64EncodedString()
+            #expect(try log.mismatch(with: forged)?.contains("stream map") == true)
+            #expect(try log.prove(size: 0).root == MerkleTree.emptyRoot)
+        }
+    }
 }
+
