@@ -1,3 +1,5 @@
+import Crypto
+
 /// A 16-byte identifier: of an event (the idempotency key of an append), or of a
 /// correlation or causation.
 ///
@@ -51,6 +53,20 @@ public struct EventID: Hashable, Comparable, Sendable, Codable, CustomStringConv
             index += 2
         }
         self.init(bytes: bytes)
+    }
+
+    /// The identifier of the `index`th event of a command carried out under the
+    /// idempotency key `key`: the same key and index always give the same id, so
+    /// a retried append is recognised as stored (the UUID version 8 layout: the
+    /// first 16 bytes of SHA-256 of a fixed label, the key and the index, with
+    /// the version and variant bits set).
+    public static func derived(fromIdempotencyKey key: String, index: Int) -> EventID {
+        var hasher = SHA256()
+        hasher.update(data: Array("TicketLedger idempotency key\u{0}".utf8) + Array(key.utf8) + [0] + Array(String(index).utf8))
+        var bytes = Array(hasher.finalize().prefix(16))
+        bytes[6] = bytes[6] & 0x0F | 0x80
+        bytes[8] = bytes[8] & 0x3F | 0x80
+        return EventID(bytes: bytes)!
     }
 
     /// A new random identifier in the UUID version 7 layout.

@@ -241,16 +241,18 @@ public enum JSONLinesExport {
                 previous = Array(view.hashBytes)
                 if view.position & 0xFFFF == 0 { progress?(view.position) }
             }
-        } else {
-            for position in positions {
-                // The record and the one before it, for its previous hash.
-                var previous = ChainHead.empty.hash
-                try log.forEachRecord(from: max(1, position - 1), limit: position == 1 ? 1 : 2) { view in
-                    guard view.position == position else { return previous = Array(view.hashBytes) }
+        } else if let first = positions.first, let last = positions.last {
+            // One sequential read from the record before the first selected to the last.
+            let selected = Set(positions)
+            var previous = ChainHead.empty.hash
+            let start = max(1, first - 1)
+            try log.forEachRecord(from: start, limit: Int(last - start + 1)) { view in
+                if selected.contains(view.position) {
                     var line = ExportedEvent(view, previousHash: previous)
-                    line.proof = Data(proof.inclusion[position]!.joined()).base64EncodedString()
+                    line.proof = Data(proof.inclusion[view.position]!.joined()).base64EncodedString()
                     try emit(line.jsonLine)
                 }
+                previous = Array(view.hashBytes)
             }
         }
         let checkpoint = proof.checkpoint(

@@ -70,23 +70,33 @@ public final class Desk: Sendable {
     // MARK: - Commands
 
     /// Registers a ticket under the next free number of its kind (`INC-`, `REQ-`).
+    ///
+    /// - Parameter idempotencyKey: when given, a retry with the same key (after a
+    ///   timeout, say) registers nothing and returns the ticket the first call
+    ///   registered, as that call left it. Use one key per intended registration.
     public func register(
-        _ registration: Registration, by actor: ActorRef, at time: Timestamp = .now(), attributes: [String: String] = [:]
+        _ registration: Registration, by actor: ActorRef, at time: Timestamp = .now(), attributes: [String: String] = [:],
+        idempotencyKey: String? = nil
     ) async throws(DeskError) -> Ticket {
         let prefix = registration.kind.numberPrefix
+        if let idempotencyKey, let earlier = try earlierResult(of: idempotencyKey, on: nil) { return earlier }
         var number = try nextNumber(prefix)
         for _ in 0..<configuration.maximumAttempts {
             let events = try TicketCommand.decide(.register(registration), state: nil, number: number, context: DecisionContext(matrix: configuration.matrix, now: time))
-            do {
-                _ = try await append(events, to: number, expecting: .noStream, actor: actor, at: time, attributes: attributes)
+            switch await appending(events, to: number, expecting: .noStream, actor: actor, at: time, attributes: attributes, idempotencyKey: idempotencyKey) {
+            case .success(let result):
+                if result.wasAlreadyStored, let idempotencyKey, let earlier = try earlierResult(of: idempotencyKey, on: nil) { return earlier }
                 lastNumbers.withLock { $0[prefix] = max($0[prefix] ?? 0, numberValue(number, prefix: prefix) ?? 0) }
                 return fold(nil, number: number, events: events, at: time, attributes: attributes)
-            } catch let error where error.code == .wrongExpectedVersion {
+            case .failure(let error) where error.code == .wrongExpectedVersion || error.code == .duplicateEventID:
+                // Another call with the same key may have got there first.
+                if let idempotencyKey, let earlier = try earlierResult(of: idempotencyKey, on: nil) { return earlier }
+                guard error.code == .wrongExpectedVersion else { throw DeskError(.storage, "cannot register \(number)", underlying: error.description) }
                 conflicts.add(1, ordering: .relaxed)
                 let taken = numberValue(number, prefix: prefix) ?? 0
                 lastNumbers.withLock { $0[prefix] = max($0[prefix] ?? 0, taken) }
                 number = try nextNumber(prefix)
-            } catch {
+            case .failure(let error):
                 throw DeskError(.storage, "cannot register \(number)", underlying: error.description)
             }
         }
@@ -97,25 +107,36 @@ public final class Desk: Sendable {
     ///
     /// - Throws: ``DeskError`` — ``DeskError/Code/invalidTransition`` or
     ///   ``DeskError/Code/invalidArgument`` when refused (nothing written),
-    ///   ``DeskError/Code/notFound``, ``DeskError/Code/conflict``, ``DeskError/Code/storage``.
+    ///   ``DeskError/Code/notFound``, ``DeskError/Code/conflict``, ``DeskError/Code/storage``;
+    ///   ``DeskError/Code/invalidArgument`` also when `idempotencyKey` was used on another ticket.
+    /// - Parameter idempotencyKey: when given, a retry with the same key writes
+    ///   nothing and returns the ticket as the first call left it.
     @discardableResult
     public func execute(
-        _ command: TicketCommand, on number: String, by actor: ActorRef, at time: Timestamp = .now(), attributes: [String: String] = [:]
+        _ command: TicketCommand, on number: String, by actor: ActorRef, at time: Timestamp = .now(), attributes: [String: String] = [:],
+        idempotencyKey: String? = nil
     ) async throws(DeskError) -> Ticket {
         if case .register = command {
             throw DeskError(.invalidArgument, "use register(_:by:at:attributes:) to register a ticket")
         }
         for _ in 0..<configuration.maximumAttempts {
+            if let idempotencyKey, let earlier = try earlierResult(of: idempotencyKey, on: number) { return earlier }
             let state = try ticket(number)
             let events = try TicketCommand.decide(command, state: state, number: number, context: DecisionContext(matrix: configuration.matrix, now: time))
             if let hook = afterDecide.withLock({ $0 }) { await hook() }
-            do {
-                _ = try await append(events, to: number, expecting: .exactly(state?.version ?? 0), actor: actor, at: time, attributes: attributes)
+            let outcome = await appending(
+                events, to: number, expecting: .exactly(state?.version ?? 0), actor: actor, at: time, attributes: attributes,
+                idempotencyKey: idempotencyKey)
+            switch outcome {
+            case .success(let result):
+                if result.wasAlreadyStored, let idempotencyKey, let earlier = try earlierResult(of: idempotencyKey, on: number) { return earlier }
                 return fold(state, number: number, events: events, at: time, attributes: attributes)
-            } catch let error where error.code == .wrongExpectedVersion {
+            case .failure(let error) where error.code == .wrongExpectedVersion:
+                // Decided again at the top of the loop (where a retry with the same key is recognised).
                 conflicts.add(1, ordering: .relaxed)
                 logger.debug("ticket changed meanwhile; deciding again", metadata: ["ticket": "\(number)", "command": "\(command.name)"])
-            } catch {
+            case .failure(let error):
+                if error.code == .duplicateEventID, let idempotencyKey, let earlier = try earlierResult(of: idempotencyKey, on: number) { return earlier }
                 throw DeskError(.storage, "cannot \(command.name) \(number)", underlying: error.description)
             }
         }
@@ -245,11 +266,14 @@ public final class Desk: Sendable {
 
     private func append(
         _ events: [TicketEvent], to number: String, expecting expected: ExpectedVersion, actor: ActorRef, at time: Timestamp,
-        attributes: [String: String]
+        attributes: [String: String], idempotencyKey: String? = nil
     ) async throws(EventLogError) -> AppendResult {
         let correlation = EventID.make(unixMilliseconds: time.unixMilliseconds)
-        let proposed = events.map {
-            TicketEventCodec.proposed(DeskEvent($0, attributes: attributes), occurredAt: time, actor: actor, correlationID: correlation)
+        let proposed = events.enumerated().map { index, event in
+            TicketEventCodec.proposed(
+                DeskEvent(event, attributes: attributes),
+                id: idempotencyKey.map { EventID.derived(fromIdempotencyKey: $0, index: index) } ?? EventID.make(),
+                occurredAt: time, actor: actor, correlationID: correlation)
         }
         do {
             return try await log.append(proposed, to: number, expecting: expected)
@@ -257,6 +281,50 @@ public final class Desk: Sendable {
             throw error
         } catch {
             throw EventLogError(.storage, "\(error)")
+        }
+    }
+
+    /// The ticket as the command carried out under `key` left it, or nil when
+    /// no command used the key. `number`: the ticket the retry names (nil for a
+    /// registration); a key used on another ticket is refused.
+    private func earlierResult(of key: String, on number: String?) throws(DeskError) -> Ticket? {
+        let first: RecordedEvent?
+        do {
+            first = try log.event(id: EventID.derived(fromIdempotencyKey: key, index: 0))
+        } catch {
+            throw DeskError(.storage, "cannot look up the idempotency key '\(key)'", underlying: "\(error)")
+        }
+        guard let first else { return nil }
+        if let number, first.streamID != number {
+            throw DeskError(.invalidArgument, "the idempotency key '\(key)' was used for \(first.streamID), not \(number)")
+        }
+        // The command's events are consecutive in its stream, with ids 0, 1, ...
+        var lastVersion = first.streamVersion
+        do {
+            while let next = try log.event(id: EventID.derived(fromIdempotencyKey: key, index: Int(lastVersion - first.streamVersion + 1))),
+                next.streamID == first.streamID {
+                lastVersion = next.streamVersion
+            }
+        } catch {
+            throw DeskError(.storage, "cannot look up the idempotency key '\(key)'", underlying: "\(error)")
+        }
+        var state: Ticket?
+        for entry in try history(first.streamID) where entry.version <= lastVersion {
+            if let event = entry.event { state = Ticket.evolve(state, streamID: first.streamID, event: event, occurredAt: entry.occurredAt) }
+        }
+        state?.version = lastVersion
+        return state
+    }
+
+    /// ``append(_:to:expecting:actor:at:attributes:idempotencyKey:)``'s outcome as a value.
+    private func appending(
+        _ events: [TicketEvent], to number: String, expecting expected: ExpectedVersion, actor: ActorRef, at time: Timestamp,
+        attributes: [String: String], idempotencyKey: String?
+    ) async -> Result<AppendResult, EventLogError> {
+        do {
+            return .success(try await append(events, to: number, expecting: expected, actor: actor, at: time, attributes: attributes, idempotencyKey: idempotencyKey))
+        } catch {
+            return .failure(error)
         }
     }
 

@@ -55,6 +55,53 @@ struct DeskTests {
         }
     }
 
+    @Test("a retried command with the same idempotency key returns the first result and writes nothing; a key is one command's", arguments: Backend.allCases)
+    func idempotencyKeys(backend: Backend) async throws {
+        try await withLedger(backend) { log in
+            let desk = Desk(log: log)
+            let agent = ActorRef(.agent, "op")
+            let first = try await desk.register(registration, by: agent, idempotencyKey: "req-1")
+            let head = try log.lastPosition()
+            // The retry, also from a new Desk (another process after a restart).
+            let retried = try await desk.register(registration, by: agent, idempotencyKey: "req-1")
+            let elsewhere = try await Desk(log: log).register(registration, by: agent, idempotencyKey: "req-1")
+            #expect(retried == first && elsewhere == first)
+            #expect(try log.lastPosition() == head)
+            // Without a key, or with another, a second ticket.
+            #expect(try await desk.register(registration, by: agent, idempotencyKey: "req-2").number == "INC-000002")
+            let assign = TicketCommand.assign(group: "Service Desk", line: .firstLine, department: nil, agent: "op", reason: "")
+            let assigned = try await desk.execute(assign, on: first.number, by: agent, idempotencyKey: "assign-1")
+            let afterAssign = try log.lastPosition()
+            // Changed since by another command: the retry still answers as the first call left it.
+            try await desk.execute(.startWork(agent: "op"), on: first.number, by: agent)
+            let again = try await desk.execute(assign, on: first.number, by: agent, idempotencyKey: "assign-1")
+            #expect(again == assigned)
+            #expect(again.version == assigned.version)
+            #expect(try log.lastPosition() == afterAssign + 1)
+            // The same key on another ticket is refused, and writes nothing.
+            let misused = await #expect(throws: DeskError.self) {
+                try await desk.execute(assign, on: "INC-000002", by: agent, idempotencyKey: "assign-1")
+            }
+            #expect(misused?.code == .invalidArgument && misused?.message.contains("was used for \(first.number)") == true, "\(misused?.message ?? "")")
+            #expect(try log.lastPosition() == afterAssign + 1)
+        }
+    }
+
+    @Test("eight tasks registering with one idempotency key at once make one ticket", arguments: Backend.allCases)
+    func concurrentIdempotentRegistrations(backend: Backend) async throws {
+        try await withLedger(backend) { log in
+            let desk = Desk(log: log)
+            let numbers = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<8 {
+                    group.addTask { try await desk.register(registration, by: ActorRef(.agent, "op"), idempotencyKey: "once").number }
+                }
+                return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+            }
+            #expect(numbers == ["INC-000001"])
+            #expect(try log.streamVersion("INC-000002") == 0)
+        }
+    }
+
     @Test("an event of a type this library does not know is kept in the history and skipped by evolve", arguments: Backend.allCases)
     func unknownEvents(backend: Backend) async throws {
         try await withLedger(backend) { log in

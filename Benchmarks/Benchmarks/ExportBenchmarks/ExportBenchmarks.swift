@@ -35,6 +35,16 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("export 1M to JSON Lines") { _ in
         try exportToFile("jsonl") { try JSONLinesExport.export($0, write: $1) }
     }
+    // One ticket with its proofs, signed: a selection pass, then one proof pass
+    // (tree and stream map over every record), then the ticket's records. Read
+    // against "scan 1M, raw LMDB cursor" (ProjectionBenchmarks) and "signed
+    // checkpoint of 1M" (EventLogBenchmarks).
+    Benchmark("export one ticket of 1M with its proofs, signed") { _ in
+        let signer = try NoteSigner(encoded: try NoteSigner.generate(name: "bench").signer)
+        try exportToFile("ticket.jsonl") {
+            try JSONLinesExport.export($0, selection: .init(streams: ["INC-000042"]), signer: signer, write: $1)
+        }
+    }
     Benchmark("export 1M to XES") { _ in
         try exportToFile("xes") { try XESExport.export($0, write: $1) }
     }
