@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(name: "TicketLedger", path: "../.."),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         .target(
@@ -19,6 +20,7 @@ let package = Package(
                 .product(name: "Projections", package: "TicketLedger"),
                 .product(name: "EventLog", package: "TicketLedger"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
         .executableTarget(name: "embedded-desk", dependencies: ["EmbeddedDesk"]),
@@ -28,6 +30,7 @@ let package = Package(
                 "EmbeddedDesk",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "TicketLedgerTesting", package: "TicketLedger"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
     ],

@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Projections
 import TicketLedger
@@ -60,8 +61,13 @@ public func makeApplication(log: EventLog, port: Int) -> some ApplicationProtoco
     let live = LiveProjection(log: log)
     let router = Router()
 
+    // A client that retries a POST (after a timeout, say) sends the same
+    // Idempotency-Key header: the retry changes nothing and answers as the first did.
+    let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+
     router.post("tickets") { request, context -> EditedResponse<TicketView> in
         let body = try await request.decode(as: NewTicket.self, context: context)
+        let key = request.headers[idempotencyKey]
         let channel: Channel = switch body.channel {
         case "email": .email
         case "web": .webPortal
@@ -75,9 +81,11 @@ public func makeApplication(log: EventLog, port: Int) -> some ApplicationProtoco
                     channel: channel, caller: body.caller, title: body.title, category: body.category, service: body.service,
                     configurationItems: body.configurationItem.map { [$0] } ?? [], impact: Impact(rawValue: level(body.impact))!,
                     urgency: Urgency(rawValue: level(body.urgency))!),
-                by: ActorRef(.agent, body.by))
+                by: ActorRef(.agent, body.by), idempotencyKey: key)
         }
-        _ = try await run { try await desk.execute(.attachSLA(.standard), on: ticket.number, by: ActorRef(.system, "embedded-desk")) }
+        _ = try await run {
+            try await desk.execute(.attachSLA(.standard), on: ticket.number, by: ActorRef(.system, "embedded-desk"), idempotencyKey: key.map { $0 + "/sla" })
+        }
         return EditedResponse(status: .created, response: try view(ticket.number))
     }
 
@@ -102,7 +110,7 @@ public func makeApplication(log: EventLog, port: Int) -> some ApplicationProtoco
         case "rate": command = .recordSatisfaction(score: body.score ?? 0, comment: body.reason ?? "")
         default: throw HTTPError(.notFound, message: "no action '\(action)'")
         }
-        _ = try await run { try await desk.execute(command, on: number, by: ActorRef(.agent, body.by)) }
+        _ = try await run { try await desk.execute(command, on: number, by: ActorRef(.agent, body.by), idempotencyKey: request.headers[idempotencyKey]) }
         return try view(number)
     }
 

@@ -1,6 +1,7 @@
 import EmbeddedDesk
 import EventLog
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
@@ -74,4 +75,35 @@ struct EmbeddedDeskTests {
             }
         }
     }
+
+    @Test("a retried POST with the same Idempotency-Key registers or changes nothing and answers as the first did")
+    func idempotentRetries() async throws {
+        try await withTemporaryLedger { log in
+            let app = makeApplication(log: log, port: 0)
+            try await app.test(.live) { client in
+                func post(_ uri: String, _ json: String, key: String) async throws -> (HTTPResponse.Status, [String: Any]) {
+                    let headers: HTTPFields = [.contentType: "application/json", HTTPField.Name("Idempotency-Key")!: key]
+                    return try await client.execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: json)) { response in
+                        (response.status, (try? JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any]) ?? [:])
+                    }
+                }
+                let new = #"{"caller":"ann","title":"Till 4 frozen","category":"Hardware","service":"Point of Sale","by":"op-1"}"#
+                let (created, first) = try await post("/tickets", new, key: "client-42")
+                #expect(created == .created)
+                let events = try log.lastPosition()
+                let (again, second) = try await post("/tickets", new, key: "client-42")
+                #expect(again == .created)
+                #expect(second["number"] as? String == first["number"] as? String)
+                #expect(try log.lastPosition() == events)
+                let (_, other) = try await post("/tickets", new, key: "client-43")
+                #expect(other["number"] as? String == "INC-000002")
+                let assign = #"{"by":"op-1","group":"Service Desk","agent":"op-1"}"#
+                #expect(try await post("/tickets/INC-000001/assign", assign, key: "assign-1").0 == .ok)
+                let assigned = try log.lastPosition()
+                #expect(try await post("/tickets/INC-000001/assign", assign, key: "assign-1").0 == .ok)
+                #expect(try log.lastPosition() == assigned)
+            }
+        }
+    }
 }
+
