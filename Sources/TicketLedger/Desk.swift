@@ -190,18 +190,23 @@ public final class Desk: Sendable {
     public func describe(name: String, model: DeskModel, by actor: ActorRef, at time: Timestamp = .now()) async throws(DeskError) {
         do {
             _ = try await log.append(
-                [TicketEventCodec.proposed(DeskEvent(.deskDescribed(name: name, model: model)), occurredAt: time, actor: actor)],
+                [TicketEventCodec.proposed(
+                    DeskEvent(.deskDescribed(name: name, model: model, libraryVersion: TicketLedgerVersion.current)), occurredAt: time, actor: actor)],
                 to: Self.metadataStream)
         } catch {
             throw DeskError(.storage, "cannot describe the desk", underlying: "\(error)")
         }
     }
 
-    /// The desk's latest description, if any.
-    public func deskDescription() throws(DeskError) -> (name: String, model: DeskModel)? {
-        var latest: (String, DeskModel)?
+    /// The desk's latest description, if any, and the TicketLedger version that
+    /// wrote the first (the one that created the ledger, with `desk init`);
+    /// `createdBy` is empty when that description predates the version field.
+    public func deskDescription() throws(DeskError) -> (name: String, model: DeskModel, createdBy: String)? {
+        var latest: (name: String, model: DeskModel, createdBy: String)?
         for entry in try history(Self.metadataStream) {
-            if case .deskDescribed(let name, let model)? = entry.event?.body { latest = (name, model) }
+            if case .deskDescribed(let name, let model, let version)? = entry.event?.body {
+                latest = (name, model, latest?.createdBy ?? version)
+            }
         }
         return latest
     }

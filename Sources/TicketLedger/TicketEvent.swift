@@ -42,7 +42,9 @@ public enum TicketEvent: Sendable, Hashable {
     // An activity of an imported log that matches nothing above, kept by name.
     case activityRecorded(name: String)
     // Ledger metadata (stream `$desk`): the desk's name and organisation.
-    case deskDescribed(name: String, model: DeskModel)
+    /// The desk's name and model, and the TicketLedger version that wrote the
+    /// description (``TicketLedgerVersion/current``; empty in schema 1, which had none).
+    case deskDescribed(name: String, model: DeskModel, libraryVersion: String)
 
     /// A ticket registered at the single point of contact.
     public struct Registered: Sendable, Hashable {
@@ -250,6 +252,7 @@ public enum TicketEvent: Sendable, Hashable {
     public var schemaVersion: UInt16 {
         switch self {
         case .satisfactionRecorded: 2  // v1 had no comment
+        case .deskDescribed: 2  // v1 had no library version
         default: 1
         }
     }

@@ -196,14 +196,15 @@ public enum TicketEventCodec {
             w.write(resolution)
         case .activityRecorded(let name):
             w.write(name)
-        case .deskDescribed(let name, let model):
+        case .deskDescribed(let name, let model, let libraryVersion):
             w.write(name)
             w.write(model.rawValue)
+            w.write(libraryVersion)
         }
     }
 
     static func decodeBody(_ type: EventType, schemaVersion: UInt16, reader r: inout PayloadReader) throws(DeskError) -> TicketEvent {
-        let newest: UInt16 = type == .satisfactionRecorded ? 2 : 1
+        let newest: UInt16 = type == .satisfactionRecorded || type == .deskDescribed ? 2 : 1
         guard schemaVersion >= 1, schemaVersion <= newest else {
             throw DeskError(.malformedEvent, "\(type.name) has schema version \(schemaVersion); this library reads 1 to \(newest)")
         }
@@ -291,7 +292,10 @@ public enum TicketEventCodec {
         case .activityRecorded:
             return .activityRecorded(name: try r.readString())
         case .deskDescribed:
-            return .deskDescribed(name: try r.readString(), model: try r.readEnum(DeskModel.self, field: "desk model"))
+            let name = try r.readString()
+            let model = try r.readEnum(DeskModel.self, field: "desk model")
+            // Schema 1 did not record the library's version; upcast with an empty one.
+            return .deskDescribed(name: name, model: model, libraryVersion: schemaVersion >= 2 ? try r.readString() : "")
         }
     }
 }

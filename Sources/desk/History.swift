@@ -90,6 +90,6 @@ func summary(_ event: TicketEvent) -> String {
     case .knownErrorRecorded(let description, let workaround): "\(description); workaround: \(workaround)"
     case .problemClosed(let resolution): resolution
     case .activityRecorded(let name): name
-    case .deskDescribed(let name, let model): "\(name) (\(model))"
+    case .deskDescribed(let name, let model, let version): "\(name) (\(model))\(version.isEmpty ? "" : ", TicketLedger \(version)")"
     }
 }

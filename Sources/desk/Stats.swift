@@ -1,6 +1,7 @@
 import ArgumentParser
 import EventLog
 import Foundation
+import TicketLedger
 
 struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,6 +22,15 @@ struct Stats: ParsableCommand {
         var chainHead: String
         var fileSizeBytes: Int64
         var bytesPerEvent: Double?
+        /// The desk's name and model, and the TicketLedger version that created the ledger (`desk init`).
+        var desk: DeskInfo?
+    }
+
+    struct DeskInfo: Encodable {
+        var name: String
+        var model: String
+        /// Empty when the ledger was created before the version was recorded.
+        var createdBy: String
     }
 
     func run() throws {
@@ -49,12 +59,14 @@ struct Stats: ParsableCommand {
         let output = Output(
             events: events, tickets: tickets, problems: problems, firstEventAt: first, lastEventAt: last,
             lastPosition: head.position, chainHead: head.hashHex, fileSizeBytes: size,
-            bytesPerEvent: events == 0 ? nil : Double(size) / Double(events))
+            bytesPerEvent: events == 0 ? nil : Double(size) / Double(events),
+            desk: try Desk(log: log).deskDescription().map { DeskInfo(name: $0.name, model: "\($0.model)", createdBy: $0.createdBy) })
         if json {
             printJSON(output)
         } else {
             print("""
                 Ledger:          \(path)
+                Desk:            \(output.desk.map { "\($0.name) (\($0.model))" + ($0.createdBy.isEmpty ? "" : ", created by TicketLedger \($0.createdBy)") } ?? "-")
                 Events:          \(events)
                 Tickets:         \(tickets)
                 Problems:        \(problems)

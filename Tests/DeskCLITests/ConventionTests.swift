@@ -14,8 +14,8 @@ struct ConventionTests {
         #expect(!run.err.contains("Usage:"), sourceLocation: sourceLocation)
     }
 
-    @Test("--version prints the version at the top of CHANGELOG.md")
-    func version() throws {
+    @Test("--version prints the version at the top of CHANGELOG.md; init records it in the ledger, stats shows it")
+    func version() async throws {
         let changelog = try String(contentsOf: Self.root.appendingPathComponent("CHANGELOG.md"), encoding: .utf8)
         let top = try #require(changelog.split(separator: "\n").first { $0.hasPrefix("## [") })
         let run = try desk("--version")
@@ -23,6 +23,13 @@ struct ConventionTests {
         let version = run.out.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(!version.isEmpty && top.hasPrefix("## [\(version)] "), "desk --version \(version), CHANGELOG \(top)")
         #expect(FileManager.default.fileExists(atPath: Self.root.appendingPathComponent("LICENSE").path))
+        try await withTemporaryDirectory { path in
+            #expect(try desk("init", "--ledger", path + "/l", "--name", "Retail IT").status == 0)
+            let stats = try desk("stats", "--ledger", path + "/l")
+            #expect(stats.out.contains("Desk:            Retail IT (centralised), created by TicketLedger \(version)"), "\(stats.out)")
+            let json = try desk("stats", "--ledger", path + "/l", "--json")
+            #expect(json.out.contains("\"createdBy\":\"\(version)\""), "\(json.out)")
+        }
     }
 
     @Test("the README shows what desk demo prints: the same chain head, KPIs and flags")

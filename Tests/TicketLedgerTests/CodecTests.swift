@@ -37,7 +37,7 @@ let everyEvent: [TicketEvent] = [
     .knownErrorRecorded(description: "freeze on update", workaround: "reboot"),
     .problemClosed(resolution: "firmware 2.1"),
     .activityRecorded(name: "Require upgrade"),
-    .deskDescribed(name: "Retail IT desk", model: .virtual),
+    .deskDescribed(name: "Retail IT desk", model: .virtual, libraryVersion: "0.1.0"),
 ]
 
 @Suite("Event codec")
@@ -77,6 +77,13 @@ struct CodecTests {
         let decoded = try TicketEventCodec.decode(type: "SatisfactionRecorded", schemaVersion: 1, payload: [3, 0])
         #expect(decoded == DeskEvent(.satisfactionRecorded(score: 3, comment: "")))
         #expect(TicketEvent.satisfactionRecorded(score: 3, comment: "x").schemaVersion == 2)
+        // A schema-1 desk description had no library version: the same payload without its last string.
+        let (_, schema, current) = TicketEventCodec.encode(DeskEvent(.deskDescribed(name: "Retail IT", model: .virtual, libraryVersion: "")))
+        #expect(schema == 2)
+        var old = current
+        old.remove(at: old.count - 2)  // the empty version string's length byte, before the empty attributes map
+        let described = try TicketEventCodec.decode(type: "DeskDescribed", schemaVersion: 1, payload: old)
+        #expect(described == DeskEvent(.deskDescribed(name: "Retail IT", model: .virtual, libraryVersion: "")))
     }
 
     @Test("a damaged payload is refused with the type and byte offset")

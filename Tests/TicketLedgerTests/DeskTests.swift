@@ -131,6 +131,7 @@ struct DeskTests {
             let description = try #require(try desk.deskDescription())
             #expect(description.name == "Retail IT")
             #expect(description.model == .virtual)
+            #expect(description.createdBy == TicketLedgerVersion.current)
         }
     }
 
