@@ -24,8 +24,8 @@ postgres:
 test-tools:
 	@command -v chromium >/dev/null 2>&1 || { echo "installing chromium"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
-	@.build/pyvenv/bin/python -c "import pm4py, cryptography" >/dev/null 2>&1 || { echo "installing pm4py and cryptography into .build/pyvenv"; \
-		python3 -m venv .build/pyvenv && .build/pyvenv/bin/pip install -q pm4py cryptography; }
+	@.build/pyvenv/bin/python -c "import pm4py, cryptography, jsonschema" >/dev/null 2>&1 || { echo "installing pm4py, cryptography and jsonschema into .build/pyvenv"; \
+		python3 -m venv .build/pyvenv && .build/pyvenv/bin/pip install -q pm4py cryptography jsonschema; }
 
 # Builds `desk` and runs the demo on an embedded ledger in ./$(LEDGER).
 demo: deps

@@ -127,9 +127,32 @@ func openLedger(_ location: String, access: EventLogConfiguration.AccessMode, du
 }
 
 /// Prints `value` as one JSON document with sorted keys (stable output).
+/// The version of the JSON documents `desk ... --json` prints (the `schemaVersion`
+/// key of each); their JSON Schemas are in `docs/schemas`. It grows when a key is
+/// removed, renamed or changes meaning; new keys may appear within a version.
+let jsonSchemaVersion = 1
+
+/// Prints `value` as one JSON document with sorted keys and its `schemaVersion`.
 func printJSON<T: Encodable>(_ value: T) {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
-    print(String(decoding: data, as: UTF8.self))
+    do {
+        print(String(decoding: try encoder.encode(Versioned(value: value)), as: UTF8.self))
+    } catch {
+        // Never a silent "{}": say what could not be written.
+        FileHandle.standardError.write(Data("desk: cannot write the JSON output: \(error)\n".utf8))
+        Foundation.exit(1)
+    }
+}
+
+/// A document with the `schemaVersion` key beside the value's own keys.
+private struct Versioned<Value: Encodable>: Encodable {
+    let value: Value
+    enum Key: String, CodingKey { case schemaVersion }
+
+    func encode(to encoder: any Encoder) throws {
+        try value.encode(to: encoder)
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(jsonSchemaVersion, forKey: .schemaVersion)
+    }
 }
