@@ -37,7 +37,7 @@ let everyEvent: [TicketEvent] = [
     .knownErrorRecorded(description: "freeze on update", workaround: "reboot"),
     .problemClosed(resolution: "firmware 2.1"),
     .activityRecorded(name: "Require upgrade"),
-    .deskDescribed(name: "Retail IT desk", model: .virtual, libraryVersion: "0.1.0"),
+    .deskDescribed(name: "Retail IT desk", model: .virtual, libraryVersion: "0.2.0"),
 ]
 
 @Suite("Event codec")
