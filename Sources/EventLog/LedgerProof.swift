@@ -186,6 +186,105 @@ extension MerkleTree {
     }
 }
 
+extension LedgerProof {
+    /// Builds a ``LedgerProof`` from the records passed to it, in position order
+    /// from 1: for a caller that reads the ledger anyway (a full export) and
+    /// proves it in the same pass. Memory grows with the number of streams.
+    public struct Builder {
+        let size: UInt64
+        let streams: Set<String>
+        /// The perfect subtrees the proofs need, and each position's path as ranges.
+        private var wanted = Set<Range<UInt64>>()
+        private var paths: [UInt64: [Range<UInt64>]] = [:]
+        // Digests, not arrays, in the loop: no allocation per record.
+        private var found: [Range<UInt64>: MerkleTree.Hash] = [:]
+        private var stack: [(hash: SHA256Digest, range: Range<UInt64>)] = []
+        private var digests: [String: (count: UInt64, history: SHA256Digest?)] = [:]
+        private var leaves: UInt64 = 0
+
+        /// A builder for the first `size` records, proving `positions` and `streams`.
+        ///
+        /// - Throws: when a position is not among the first `size`.
+        public init(size: UInt64, positions: some Sequence<UInt64> = [], streams: Set<String> = []) throws {
+            self.size = size
+            self.streams = streams
+            for position in positions {
+                guard position >= 1, position <= size else {
+                    throw EventLogError(.invalidArgument, "position \(position) is not among the first \(size) records")
+                }
+                var ranges: [Range<UInt64>] = []
+                _ = MerkleTree.inclusionProof(index: position - 1, size: size) { range in
+                    ranges.append(range)
+                    return []
+                }
+                // inclusionProof asks from the root down and returns the path leaf side first.
+                ranges.reverse()
+                for range in ranges { wanted.formUnion(MerkleTree.perfectPieces(range)) }
+                paths[position] = ranges
+            }
+        }
+
+        /// Adds the next record (position 1 first, then 2, ...).
+        public mutating func add(_ view: RecordView) {
+            var hasher = SHA256()
+            hasher.update(data: [0x00])
+            hasher.update(bufferPointer: view.bytes)
+            var node = (hash: hasher.finalize(), range: leaves..<leaves + 1)
+            leaves += 1
+            if wanted.contains(node.range) { found[node.range] = Array(node.hash) }
+            while let last = stack.last, last.range.count == node.range.count {
+                stack.removeLast()
+                node = (MerkleTree.nodeDigest(last.hash, node.hash), last.range.lowerBound..<node.range.upperBound)
+                if wanted.contains(node.range) { found[node.range] = Array(node.hash) }
+            }
+            stack.append(node)
+            var history = SHA256()
+            let previous = digests[view.streamID]
+            if let earlier = previous?.history {
+                earlier.withUnsafeBytes { history.update(bufferPointer: $0) }
+            } else {
+                history.update(data: StreamEntry.emptyHistory)
+            }
+            history.update(bufferPointer: view.hashBytes)
+            digests[view.streamID] = ((previous?.count ?? 0) + 1, history.finalize())
+        }
+
+        /// The roots and proofs.
+        ///
+        /// - Throws: when fewer or more than `size` records were added.
+        public func finish() throws -> LedgerProof {
+            guard leaves == size else {
+                throw EventLogError(.invalidArgument, "the ledger has \(leaves) records, not \(size)")
+            }
+            var histories: [String: (count: UInt64, history: MerkleTree.Hash)] = [:]
+            histories.reserveCapacity(digests.count)
+            for (stream, value) in digests { histories[stream] = (value.count, value.history.map(Array.init) ?? StreamEntry.emptyHistory) }
+            func root(of range: Range<UInt64>) -> MerkleTree.Hash {
+                var root: MerkleTree.Hash?
+                for piece in MerkleTree.perfectPieces(range).reversed() {
+                    let hash = found[piece]!
+                    root = root.map { MerkleTree.nodeHash(hash, $0) } ?? hash
+                }
+                return root!
+            }
+            var logRoot = MerkleTree.emptyRoot
+            if let top = stack.last {
+                logRoot = Array(stack.dropLast().reversed().reduce(top.hash) { MerkleTree.nodeDigest($1.hash, $0) })
+            }
+            let (entries, map) = StreamEntry.map(histories)
+            var streamProofs: [String: StreamProof] = [:]
+            if !streams.isEmpty {
+                for (index, entry) in entries.enumerated() where streams.contains(entry.streamID) {
+                    streamProofs[entry.streamID] = StreamProof(entry: entry, index: UInt64(index), path: map.inclusionProof(index: UInt64(index)))
+                }
+            }
+            return LedgerProof(
+                size: size, root: logRoot, mapSize: map.size, mapRoot: map.root,
+                inclusion: paths.mapValues { $0.map(root(of:)) }, streams: streamProofs)
+        }
+    }
+}
+
 extension EventStore {
     /// Reads the ledger's first `size` records once and proves what is asked:
     /// the log's root and the stream map's root, the inclusion proof of each of
@@ -194,80 +293,10 @@ extension EventStore {
     ///
     /// - Throws: when the ledger holds fewer than `size` records or a position is beyond it.
     public func prove(size: UInt64, positions: some Sequence<UInt64> = [], streams: Set<String> = []) throws -> LedgerProof {
-        // The perfect subtrees the proofs need, found before the pass.
-        var wanted = Set<Range<UInt64>>()
-        var paths: [UInt64: [Range<UInt64>]] = [:]
-        for position in positions {
-            guard position >= 1, position <= size else {
-                throw EventLogError(.invalidArgument, "position \(position) is not among the first \(size) records")
-            }
-            var ranges: [Range<UInt64>] = []
-            _ = MerkleTree.inclusionProof(index: position - 1, size: size) { range in
-                ranges.append(range)
-                return []
-            }
-            // inclusionProof asks from the root down and returns the path leaf side first.
-            ranges.reverse()
-            for range in ranges { wanted.formUnion(MerkleTree.perfectPieces(range)) }
-            paths[position] = ranges
-        }
-        // Digests, not arrays, in the loop: no allocation per record.
-        var found: [Range<UInt64>: MerkleTree.Hash] = [:]
-        var stack: [(hash: SHA256Digest, range: Range<UInt64>)] = []
-        var digests: [String: (count: UInt64, history: SHA256Digest?)] = [:]
-        var leaves: UInt64 = 0
+        var builder = try LedgerProof.Builder(size: size, positions: positions, streams: streams)
         if size > 0 {
-            try forEachRecord(from: 1, limit: Int(clamping: size)) { view in
-                var hasher = SHA256()
-                hasher.update(data: [0x00])
-                hasher.update(bufferPointer: view.bytes)
-                var node = (hash: hasher.finalize(), range: leaves..<leaves + 1)
-                leaves += 1
-                if wanted.contains(node.range) { found[node.range] = Array(node.hash) }
-                while let last = stack.last, last.range.count == node.range.count {
-                    stack.removeLast()
-                    node = (MerkleTree.nodeDigest(last.hash, node.hash), last.range.lowerBound..<node.range.upperBound)
-                    if wanted.contains(node.range) { found[node.range] = Array(node.hash) }
-                }
-                stack.append(node)
-                var history = SHA256()
-                let previous = digests[view.streamID]
-                if let earlier = previous?.history {
-                    earlier.withUnsafeBytes { history.update(bufferPointer: $0) }
-                } else {
-                    history.update(data: StreamEntry.emptyHistory)
-                }
-                history.update(bufferPointer: view.hashBytes)
-                digests[view.streamID] = ((previous?.count ?? 0) + 1, history.finalize())
-            }
+            try forEachRecord(from: 1, limit: Int(clamping: size)) { builder.add($0) }
         }
-        guard leaves == size else {
-            throw EventLogError(.invalidArgument, "the ledger has \(leaves) records, not \(size)")
-        }
-        var histories: [String: (count: UInt64, history: MerkleTree.Hash)] = [:]
-        histories.reserveCapacity(digests.count)
-        for (stream, value) in digests { histories[stream] = (value.count, value.history.map(Array.init) ?? StreamEntry.emptyHistory) }
-        func root(of range: Range<UInt64>) -> MerkleTree.Hash {
-            var root: MerkleTree.Hash?
-            for piece in MerkleTree.perfectPieces(range).reversed() {
-                let hash = found[piece]!
-                root = root.map { MerkleTree.nodeHash(hash, $0) } ?? hash
-            }
-            return root!
-        }
-        var logRoot = MerkleTree.emptyRoot
-        if let top = stack.last {
-            logRoot = Array(stack.dropLast().reversed().reduce(top.hash) { MerkleTree.nodeDigest($1.hash, $0) })
-        }
-        let (entries, map) = StreamEntry.map(histories)
-        var streamProofs: [String: StreamProof] = [:]
-        if !streams.isEmpty {
-            for (index, entry) in entries.enumerated() where streams.contains(entry.streamID) {
-                streamProofs[entry.streamID] = StreamProof(entry: entry, index: UInt64(index), path: map.inclusionProof(index: UInt64(index)))
-            }
-        }
-        return LedgerProof(
-            size: size, root: logRoot, mapSize: map.size, mapRoot: map.root,
-            inclusion: paths.mapValues { $0.map(root(of:)) }, streams: streamProofs)
+        return try builder.finish()
     }
 }

@@ -184,8 +184,9 @@ public enum JSONLinesExport {
     /// inclusion proofs and a ticket export its tickets' map proofs, so that
     /// ``ExportVerifier`` proves them included and the tickets complete.
     ///
-    /// Reads the ledger twice (once to prove, once to write); memory grows with
-    /// the number of streams and of selected events, not with the ledger.
+    /// A full export reads the ledger once; a selection three times (to select,
+    /// to prove, and the span of its events to write). Memory grows with the
+    /// number of streams and of selected events, not with the ledger.
     ///
     /// - Parameters:
     ///   - origin: the checkpoint's origin; by default the signer's name, or the ledger's.
@@ -200,17 +201,33 @@ public enum JSONLinesExport {
         let head = try log.head()
         var digest = SHA256()
         func emit(_ text: String) throws {
-            digest.update(data: Array(text.utf8))
+            var text = text
+            text.withUTF8 { digest.update(bufferPointer: UnsafeRawBufferPointer($0)) }
             try write(text)
         }
         var header = ExportHeader(
             ledger: log.name, full: selection.isEverything, selection: selection.words,
             chainHeadPosition: head.position, chainHeadHash: head.hashHex)
-        var positions: [UInt64] = []
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let proof: LedgerProof
+        var written = 0
         if selection.isEverything {
-            proof = try log.prove(size: head.position)
+            // A full export proves itself in its own pass: its records give the roots.
+            try emit(String(decoding: try encoder.encode(header), as: UTF8.self) + "\n")
+            var builder = try LedgerProof.Builder(size: head.position)
+            var previous = ChainHead.empty.hash
+            try log.forEachRecord(from: 1, limit: Int(head.position)) { view in
+                try emit(ExportedEvent(view, previousHash: previous).jsonLine)
+                builder.add(view)
+                previous = Array(view.hashBytes)
+                written += 1
+                if view.position & 0xFFFF == 0 { progress?(view.position) }
+            }
+            proof = try builder.finish()
         } else {
+            // A selection: find its positions, prove them, then read them once more.
+            var positions: [UInt64] = []
             try log.forEachRecord(from: 1, limit: Int(head.position)) { view in
                 if selection.contains(view) { positions.append(view.position) }
                 if view.position & 0xFFFF == 0 { progress?(view.position / 2) }
@@ -230,29 +247,21 @@ public enum JSONLinesExport {
             }
             header.from = selection.from
             header.to = selection.to
-        }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        try emit(String(decoding: try encoder.encode(header), as: UTF8.self) + "\n")
-        if selection.isEverything {
-            var previous = ChainHead.empty.hash
-            try log.forEachRecord(from: 1, limit: Int(head.position)) { view in
-                try emit(ExportedEvent(view, previousHash: previous).jsonLine)
-                previous = Array(view.hashBytes)
-                if view.position & 0xFFFF == 0 { progress?(view.position) }
-            }
-        } else if let first = positions.first, let last = positions.last {
-            // One sequential read from the record before the first selected to the last.
-            let selected = Set(positions)
-            var previous = ChainHead.empty.hash
-            let start = max(1, first - 1)
-            try log.forEachRecord(from: start, limit: Int(last - start + 1)) { view in
-                if selected.contains(view.position) {
-                    var line = ExportedEvent(view, previousHash: previous)
-                    line.proof = Data(proof.inclusion[view.position]!.joined()).base64EncodedString()
-                    try emit(line.jsonLine)
+            try emit(String(decoding: try encoder.encode(header), as: UTF8.self) + "\n")
+            if let first = positions.first, let last = positions.last {
+                // One sequential read from the record before the first selected to the last.
+                let selected = Set(positions)
+                var previous = ChainHead.empty.hash
+                let start = max(1, first - 1)
+                try log.forEachRecord(from: start, limit: Int(last - start + 1)) { view in
+                    if selected.contains(view.position) {
+                        var line = ExportedEvent(view, previousHash: previous)
+                        line.proof = Data(proof.inclusion[view.position]!.joined()).base64EncodedString()
+                        try emit(line.jsonLine)
+                        written += 1
+                    }
+                    previous = Array(view.hashBytes)
                 }
-                previous = Array(view.hashBytes)
             }
         }
         let checkpoint = proof.checkpoint(
@@ -260,6 +269,6 @@ public enum JSONLinesExport {
             extensions: ["export " + Data(digest.finalize()).base64EncodedString()])
         let note = try signer?.sign(checkpoint.body) ?? checkpoint.body
         try write(String(decoding: try encoder.encode(ExportTrailer(checkpoint: note)), as: UTF8.self) + "\n")
-        return positions.count + (selection.isEverything ? Int(head.position) : 0)
+        return written
     }
 }
