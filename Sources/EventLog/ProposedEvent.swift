@@ -163,12 +163,20 @@ public struct StoredHead: Hashable, Sendable {
 extension Sequence<UInt8> {
     /// The bytes as lowercase hexadecimal digits.
     public var hexString: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var result: [UInt8] = []
-        for byte in self {
-            result.append(digits[Int(byte >> 4)])
-            result.append(digits[Int(byte & 0x0F)])
+        let bytes = Array(self)
+        // Written straight into the string's storage: no intermediate array of digits.
+        return String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
+            for (index, byte) in bytes.enumerated() {
+                buffer[2 * index] = hexDigit(byte >> 4)
+                buffer[2 * index + 1] = hexDigit(byte & 0x0F)
+            }
+            return bytes.count * 2
         }
-        return String(decoding: result, as: UTF8.self)
     }
+}
+
+/// The lowercase hexadecimal digit of a nibble, as an ASCII byte.
+@inline(__always)
+private func hexDigit(_ nibble: UInt8) -> UInt8 {
+    nibble < 10 ? 0x30 + nibble : 0x57 + nibble
 }
