@@ -189,8 +189,13 @@ public enum JSONLinesExport {
     /// number of streams and of selected events, not with the ledger.
     ///
     /// - Parameters:
+    ///   - log: the ledger.
+    ///   - selection: which events; everything by default (a full export).
+    ///   - signer: the key that signs the checkpoint; without one it is unsigned.
     ///   - origin: the checkpoint's origin; by default the signer's name, or the ledger's.
     ///   - time: the checkpoint's time.
+    ///   - progress: called now and then with the position reached.
+    ///   - write: receives each line, newline included.
     /// - Returns: the number of events written.
     /// - Throws: when a selected stream has no events.
     @discardableResult

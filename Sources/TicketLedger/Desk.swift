@@ -71,9 +71,14 @@ public final class Desk: Sendable {
 
     /// Registers a ticket under the next free number of its kind (`INC-`, `REQ-`).
     ///
-    /// - Parameter idempotencyKey: when given, a retry with the same key (after a
-    ///   timeout, say) registers nothing and returns the ticket the first call
-    ///   registered, as that call left it. Use one key per intended registration.
+    /// - Parameters:
+    ///   - registration: what the caller reported, and how.
+    ///   - actor: who registers it.
+    ///   - time: when; now by default.
+    ///   - attributes: custom attributes of the embedding service, kept on the event.
+    ///   - idempotencyKey: when given, a retry with the same key (after a
+    ///     timeout, say) registers nothing and returns the ticket the first call
+    ///     registered, as that call left it. Use one key per intended registration.
     public func register(
         _ registration: Registration, by actor: ActorRef, at time: Timestamp = .now(), attributes: [String: String] = [:],
         idempotencyKey: String? = nil
@@ -109,8 +114,14 @@ public final class Desk: Sendable {
     ///   ``DeskError/Code/invalidArgument`` when refused (nothing written),
     ///   ``DeskError/Code/notFound``, ``DeskError/Code/conflict``, ``DeskError/Code/storage``;
     ///   ``DeskError/Code/invalidArgument`` also when `idempotencyKey` was used on another ticket.
-    /// - Parameter idempotencyKey: when given, a retry with the same key writes
-    ///   nothing and returns the ticket as the first call left it.
+    /// - Parameters:
+    ///   - command: what to do.
+    ///   - number: the ticket.
+    ///   - actor: who does it.
+    ///   - time: when; now by default.
+    ///   - attributes: custom attributes of the embedding service, kept on the events.
+    ///   - idempotencyKey: when given, a retry with the same key writes nothing
+    ///     and returns the ticket as the first call left it.
     @discardableResult
     public func execute(
         _ command: TicketCommand, on number: String, by actor: ActorRef, at time: Timestamp = .now(), attributes: [String: String] = [:],

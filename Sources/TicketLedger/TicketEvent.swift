@@ -43,7 +43,7 @@ public enum TicketEvent: Sendable, Hashable {
     case activityRecorded(name: String)
     // Ledger metadata (stream `$desk`): the desk's name and organisation.
     /// The desk's name and model, and the TicketLedger version that wrote the
-    /// description (``TicketLedgerVersion/current``; empty in schema 1, which had none).
+    /// description (`TicketLedgerVersion.current`; empty in schema 1, which had none).
     case deskDescribed(name: String, model: DeskModel, libraryVersion: String)
 
     /// A ticket registered at the single point of contact.
