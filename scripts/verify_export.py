@@ -25,13 +25,28 @@ def micros(text):
 
 
 def check(path, key=None):
-    lines = open(path, encoding="utf-8").read().split("\n")
+    """(0, None) when the export holds, else (line, problem); a line that is not
+    what the layout says (not JSON, a field missing) is a problem, not a crash."""
+    where = [1]
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().split("\n")
+    except (OSError, UnicodeDecodeError) as error:
+        return 1, f"cannot read {path}: {error}"
+    try:
+        return check_lines(lines, key, where)
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError, struct.error) as error:
+        return where[0], f"not as the export layout says ({type(error).__name__}: {error})"
+
+
+def check_lines(lines, key, where):
     header = json.loads(lines[0])
     if header.get("format") != "ticketledger-export" or header.get("version") not in (1, 2):
         return 1, "not a TicketLedger export, version 1 or 2"
     checkpoint, end = None, len(lines)
     if header["version"] == 2:
         end = max(i for i, line in enumerate(lines) if line)
+        where[0] = end + 1
         trailer = json.loads(lines[end]) if end > 0 else {}
         if trailer.get("format") != "ticketledger-checkpoint":
             return end + 1, "the last line is not the export's checkpoint: the export was cut"
@@ -50,8 +65,9 @@ def check(path, key=None):
     for number, line in enumerate(lines[1:end], start=2):
         if not line:
             continue
+        where[0] = number
         e = json.loads(line)
-        record = base64.b64decode(e["record"])
+        record = base64.b64decode(e["record"], validate=True)
         body, stored = record[:-32], record[-32:]
         if hashlib.sha256(bytes.fromhex(e["previousHash"]) + body).hexdigest() != e["hash"] or stored.hex() != e["hash"]:
             return number, "the record's hash does not match its bytes and the previous hash"
@@ -94,6 +110,7 @@ def check(path, key=None):
         last_position, last_hash, events = position, e["hash"], events + 1
     if header["full"] and (last_position != header["chainHeadPosition"] or (last_hash or "0" * 64) != header["chainHeadHash"]):
         return len(lines), "the export does not end at the stated chain head"
+    where[0] = end + 1
     if checkpoint is not None:
         problem = completeness(header, checkpoint, leaves, histories)
         if problem:

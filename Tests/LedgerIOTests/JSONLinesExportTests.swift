@@ -157,6 +157,13 @@ struct JSONLinesExportTests {
             let bad = try run(relabelled)
             #expect(bad.0 == 1)
             #expect(bad.1.contains("INVALID at line 3"))
+            // Not an export at all, a garbled line, a file that is not there: a message, never a traceback.
+            for (text, line) in [(["not json"], 1), ([lines[0], "{\"position\": 1}"] + lines.dropFirst(2), 2)] {
+                let garbled = try run(text)
+                #expect(garbled.0 == 1 && garbled.1.contains("INVALID at line \(line):"), "\(garbled.1)")
+            }
+            let missing = try runProcess("/usr/bin/python3", [script, path + "/nosuch.jsonl"])
+            #expect(missing.status == 1 && missing.out.contains("cannot read") && !missing.err.contains("Traceback"), "\(missing.out)\(missing.err)")
         }
     }
 }
