@@ -33,10 +33,15 @@ public struct StreamEntry: Sendable, Hashable {
 
     /// The history after one more record whose chain hash is `recordHash`.
     public static func extend(_ history: MerkleTree.Hash, recordHash: some Sequence<UInt8>) -> MerkleTree.Hash {
+        Array(recordHash).withUnsafeBytes { Array(extendDigest(history, recordHash: $0)) }
+    }
+
+    /// ``extend(_:recordHash:)`` without allocating: the one place the history rule is written.
+    static func extendDigest(_ history: some ContiguousBytes, recordHash: UnsafeRawBufferPointer) -> SHA256Digest {
         var hasher = SHA256()
-        hasher.update(data: history)
-        hasher.update(data: Array(recordHash))
-        return Array(hasher.finalize())
+        history.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        hasher.update(bufferPointer: recordHash)
+        return hasher.finalize()
     }
 
     /// The leaf's bytes.
@@ -238,15 +243,11 @@ extension LedgerProof {
                 if wanted.contains(node.range) { found[node.range] = Array(node.hash) }
             }
             stack.append(node)
-            var history = SHA256()
-            let previous = digests[view.streamID]
-            if let earlier = previous?.history {
-                earlier.withUnsafeBytes { history.update(bufferPointer: $0) }
-            } else {
-                history.update(data: StreamEntry.emptyHistory)
-            }
-            history.update(bufferPointer: view.hashBytes)
-            digests[view.streamID] = ((previous?.count ?? 0) + 1, history.finalize())
+            let stream = view.streamID
+            let previous = digests[stream]
+            let history = previous?.history.map { StreamEntry.extendDigest($0, recordHash: view.hashBytes) }
+                ?? StreamEntry.extendDigest(StreamEntry.emptyHistory, recordHash: view.hashBytes)
+            digests[stream] = ((previous?.count ?? 0) + 1, history)
         }
 
         /// The roots and proofs.

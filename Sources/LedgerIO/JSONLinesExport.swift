@@ -215,11 +215,12 @@ public enum JSONLinesExport {
             chainHeadPosition: head.position, chainHeadHash: head.hashHex)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        func emitHeader() throws { try emit(String(decoding: try encoder.encode(header), as: UTF8.self) + "\n") }
         let proof: LedgerProof
         var written = 0
         if selection.isEverything {
             // A full export proves itself in its own pass: its records give the roots.
-            try emit(String(decoding: try encoder.encode(header), as: UTF8.self) + "\n")
+            try emitHeader()
             var builder = try LedgerProof.Builder(size: head.position)
             var previous = ChainHead.empty.hash
             try log.forEachRecord(from: 1, limit: Int(head.position)) { view in
@@ -252,7 +253,7 @@ public enum JSONLinesExport {
             }
             header.from = selection.from
             header.to = selection.to
-            try emit(String(decoding: try encoder.encode(header), as: UTF8.self) + "\n")
+            try emitHeader()
             if let first = positions.first, let last = positions.last {
                 // One sequential read from the record before the first selected to the last.
                 let selected = Set(positions)
