@@ -226,7 +226,7 @@ extension EventStore {
         guard size >= checkpoint.size else {
             return "the ledger has \(size) records, but the checkpoint covers \(checkpoint.size): records were removed, or the ledger was rolled back"
         }
-        let proof = try prove(size: checkpoint.size)
+        let proof = try prove(size: checkpoint.size, from: .records)
         guard proof.root == checkpoint.root else {
             return "the ledger's first \(checkpoint.size) records do not have the checkpoint's root: a record at or before position \(checkpoint.size) was changed"
         }

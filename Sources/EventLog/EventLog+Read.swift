@@ -119,6 +119,65 @@ extension EventLog {
         return count
     }
 
+    /// How many records the proof index covers (the last key of `histories`).
+    public func proofIndexSize() throws -> UInt64 {
+        try environment.read { (txn) throws in try environment.proofIndexSize(txn) }
+    }
+
+    /// A stored tree node of the proof index, or nil.
+    public func treeNode(level: Int, index: UInt64) throws -> MerkleTree.Hash? {
+        try environment.read { (txn) throws in try environment.treeNode(level: level, index: index, txn: txn) }
+    }
+
+    /// Passes each stream's entry in the map of the first `size` records, in
+    /// byte order: its last position up to `size` from `streams`, its version
+    /// and history from `histories`.
+    @discardableResult
+    public func forEachStreamEntry(size: UInt64, _ body: (StreamEntry) throws -> Void) throws -> Int {
+        guard try proofIndexSize() >= size else {
+            throw EventLogError(.invalidArgument, "the proof index of '\(path)' does not cover \(size) records; open the ledger for writing once to build it")
+        }
+        var entries: [StreamEntry] = []
+        var after: [UInt8]?
+        var count = 0
+        var exhausted = false
+        repeat {
+            // A few thousand streams per read transaction, as forEachStream.
+            entries.removeAll(keepingCapacity: true)
+            try environment.read { (txn) throws in
+                try txn.withCursor(environment.streams) { (cursor) throws in
+                    var key: [UInt8]?
+                    if let after {
+                        var entry = try after.withUnsafeBytes { (raw) throws in try cursor.get(.setRange, key: raw) }
+                        if let found = entry, found.key.elementsEqual(after) { entry = try cursor.get(.nextNoDuplicate) }
+                        key = entry.map { Array($0.key) }
+                    } else {
+                        key = try cursor.get(.first).map { Array($0.key) }
+                    }
+                    var scanned = 0
+                    while let stream = key, scanned < 4096 {
+                        scanned += 1
+                        after = stream
+                        if let last = try environment.streamPosition(stream, before: size + 1, txn: txn) {
+                            guard let entry = try environment.history(at: last, txn: txn) else {
+                                throw EventLogError(.corruptRecord, "the proof index of '\(path)' has no entry for position \(last)", position: last)
+                            }
+                            entries.append(StreamEntry(streamID: String(decoding: stream, as: UTF8.self), count: entry.version, history: entry.history))
+                        }
+                        _ = try stream.withUnsafeBytes { (raw) throws in try cursor.get(.set, key: raw) }
+                        key = try cursor.get(.nextNoDuplicate).map { Array($0.key) }
+                    }
+                    exhausted = key == nil
+                }
+            }
+            for entry in entries {
+                try body(entry)
+                count += 1
+            }
+        } while !exhausted
+        return count
+    }
+
     /// The event with this id, or nil.
     public func event(id: EventID) throws -> RecordedEvent? {
         try environment.read { (txn) throws -> RecordedEvent? in

@@ -44,6 +44,7 @@ public final class EventLog: EventStore {
         self.logger = logger
         self.environment = try LMDBEnvironment(path: path, configuration: configuration, logger: logger)
         self.writer = GroupWriter(environment: environment, notifier: notifier, logger: logger, clock: configuration.clock)
+        if !environment.isReadOnly { try writer.upgradeIndex() }
         notifier.publish(try lastPosition())
     }
 

@@ -89,6 +89,23 @@ public protocol EventStore: AnyObject, Sendable {
     /// The event with this id, or nil.
     func event(id: EventID) throws -> RecordedEvent?
 
+    /// How many records the proof index (``ProofIndex``) covers: the last
+    /// position on a ledger this version writes; less on one written before the
+    /// index existed and not opened for writing since. 0 for a store without one.
+    func proofIndexSize() throws -> UInt64
+
+    /// The stored tree node at `level` (``ProofIndex/storedLevel`` or above) and
+    /// `index`, or nil when it is not stored.
+    func treeNode(level: Int, index: UInt64) throws -> MerkleTree.Hash?
+
+    /// Passes each stream's ``StreamEntry`` in the map of the first `size`
+    /// records (at most ``proofIndexSize()``) to `body`, in the byte order of the
+    /// stream ids, from the proof index: one entry per stream, no record read.
+    ///
+    /// - Returns: the number of streams.
+    @discardableResult
+    func forEachStreamEntry(size: UInt64, _ body: (StreamEntry) throws -> Void) throws -> Int
+
     /// Up to `limit` events of one stream, from version `version` on (forward),
     /// or from `version` down (backward; `.max` means from the newest).
     func readStream(_ stream: String, from version: UInt64, direction: ReadDirection, limit: Int) throws -> [RecordedEvent]
@@ -108,6 +125,18 @@ public protocol EventStore: AnyObject, Sendable {
 }
 
 extension EventStore {
+    /// No proof index: proofs are computed from the records.
+    public func proofIndexSize() throws -> UInt64 { 0 }
+
+    /// No proof index: no node is stored.
+    public func treeNode(level: Int, index: UInt64) throws -> MerkleTree.Hash? { nil }
+
+    /// No proof index: throws.
+    @discardableResult
+    public func forEachStreamEntry(size: UInt64, _ body: (StreamEntry) throws -> Void) throws -> Int {
+        throw EventLogError(.invalidArgument, "the ledger at '\(location)' keeps no proof index")
+    }
+
     /// The last part of ``location``.
     public var name: String {
         String(location.split(separator: "/").last ?? Substring(location))

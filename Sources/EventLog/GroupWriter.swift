@@ -88,6 +88,10 @@ final class GroupWriter: GroupCommitter {
     let notifier: AppendNotifier
     let logger: Logger
     let clock: @Sendable () -> Timestamp
+    /// The Merkle tree as of the last commit of this writer, so that the next
+    /// transaction continues it without reading stored nodes; checked against
+    /// the stored head first (another process may have written since).
+    private let tree = Mutex<MerkleTree.Builder?>(nil)
 
     init(environment: LMDBEnvironment, notifier: AppendNotifier, logger: Logger, clock: @escaping @Sendable () -> Timestamp) {
         self.clock = clock
@@ -120,45 +124,100 @@ extension GroupWriter {
     func commit(_ group: [PendingAppend]) {
         let recordedAt = clock()
         do {
-            let (results, head) = try environment.write { (txn) throws in
+            let (results, committed) = try environment.write { (txn) throws in
                 var head = try environment.readHead(txn)
+                var update = ProofIndex.Update(tree: try currentTree(head: head, txn: txn))
                 let start = head.position
                 var buffer: [UInt8] = []
                 var results: [Result<[AppendResult], EventLogError>] = []
                 results.reserveCapacity(group.count)
                 for request in group {
                     if request.appends.count == 1 {
-                        results.append(try apply(request.appends[0], txn: txn, head: &head, recordedAt: recordedAt, buffer: &buffer).map { [$0] })
+                        results.append(try apply(request.appends[0], txn: txn, head: &head, update: &update, recordedAt: recordedAt, buffer: &buffer).map { [$0] })
                         continue
                     }
                     // Several streams at once: a child transaction, so that a
                     // rejected stream undoes the ones written before it.
-                    let before = head
+                    let before = (head, update.tree)
                     let result = try txn.nested { (child) throws -> Result<[AppendResult], EventLogError> in
                         var done: [AppendResult] = []
                         for append in request.appends {
-                            switch try apply(append, txn: child, head: &head, recordedAt: recordedAt, buffer: &buffer) {
+                            switch try apply(append, txn: child, head: &head, update: &update, recordedAt: recordedAt, buffer: &buffer) {
                             case .success(let result): done.append(result)
                             case .failure(let error): return .failure(error)
                             }
                         }
                         return .success(done)
                     }
-                    if case .failure = result { head = before }
+                    if case .failure = result { (head, update.tree) = before }
                     results.append(result)
                 }
                 if head.position != start { try writeHead(head, txn: txn) }
-                return (results, head)
+                return (results, (head, update.tree))
             }
-            notifier.publish(head.position)
+            tree.withLock { $0 = committed.1 }
+            notifier.publish(committed.0.position)
             for (request, result) in zip(group, results) {
                 request.completion.resume(with: result)
             }
         } catch {
+            tree.withLock { $0 = nil }
             let failure = error as? EventLogError ?? EventLogError(.storage, "append to '\(environment.path)' failed: \(error)")
             logger.error("append failed", metadata: ["path": "\(environment.path)", "error": "\(failure)"])
             for request in group {
                 request.completion.resume(with: .failure(failure))
+            }
+        }
+    }
+
+    /// The tree of the records up to `head`, which this transaction continues:
+    /// the one of this writer's last commit when nobody wrote since; otherwise
+    /// read from the stored nodes, after indexing any records the index lacks
+    /// (written by a version before it, or by another process that was stopped).
+    private func currentTree(head: ChainHead, txn: Txn) throws -> MerkleTree.Builder {
+        if let cached = tree.withLock({ $0 }), cached.size == head.position, try environment.proofIndexSize(txn) == head.position {
+            return cached
+        }
+        try extendIndex(to: head.position, txn: txn)
+        return try environment.storedTree(size: head.position, txn: txn)
+    }
+
+    /// Indexes the records after the proof index's last, up to position `last`, in `txn`.
+    private func extendIndex(to last: UInt64, txn: Txn) throws {
+        let env = environment
+        let indexed = try env.proofIndexSize(txn)
+        guard indexed < last else { return }
+        var update = ProofIndex.Update(tree: try env.storedTree(size: indexed, txn: txn))
+        try txn.withCursor(env.events) { (cursor) throws in
+            var entry = try (indexed + 1).bigEndianBytes.withUnsafeBytes { (raw) throws in try cursor.get(.setRange, key: raw) }
+            while let (key, value) = entry {
+                let position = try UInt64(bigEndianBytes: key)
+                guard position <= last else { break }
+                try env.index(try RecordView(validating: value, position: update.tree.size + 1), in: &update, txn: txn)
+                entry = try cursor.get(.next)
+            }
+        }
+        guard update.tree.size == last else {
+            throw EventLogError(.corruptRecord, "the ledger at '\(env.path)' has no record \(update.tree.size + 1)", position: update.tree.size + 1)
+        }
+    }
+
+    /// Gives a ledger written before the proof index its index, in transactions
+    /// of 65,536 records, before the first append: once, when it is opened for writing.
+    func upgradeIndex() throws {
+        let env = environment
+        let (indexed, last) = try env.read { (txn) throws in (try env.proofIndexSize(txn), try env.readHead(txn).position) }
+        guard indexed < last else { return }
+        logger.info("building the proof index", metadata: ["path": "\(env.path)", "records": "\(last - indexed)"])
+        try commitQueue.sync {
+            while true {
+                let done = try env.write { (txn) throws -> Bool in
+                    let indexed = try env.proofIndexSize(txn)
+                    let last = try env.readHead(txn).position
+                    try extendIndex(to: min(last, indexed + 65_536), txn: txn)
+                    return indexed + 65_536 >= last
+                }
+                if done { break }
             }
         }
     }
@@ -191,8 +250,9 @@ extension GroupWriter {
     func copy(_ records: [[UInt8]]) throws -> ChainHead {
         let env = environment
         let head = try commitQueue.sync {
-            try env.write { (txn) throws -> ChainHead in
+            try env.write { (txn) throws -> (ChainHead, MerkleTree.Builder) in
                 var head = try env.readHead(txn)
+                var update = ProofIndex.Update(tree: try currentTree(head: head, txn: txn))
                 for bytes in records {
                     try bytes.withUnsafeBytes { (raw) throws in
                         let record = try RecordView(validating: raw, position: head.position + 1)
@@ -211,23 +271,25 @@ extension GroupWriter {
                                 .duplicateEventID, "the copied record \(record.position) has event id \(id), which '\(env.path)' stores already",
                                 position: record.position)
                         }
+                        try env.index(record, in: &update, txn: txn)
                         try put(record, stream: Array(stream.utf8), id: id, txn: txn)
                         head = ChainHead(position: record.position, hash: Array(record.hashBytes))
                     }
                 }
                 if !records.isEmpty { try writeHead(head, txn: txn) }
-                return head
+                return (head, update.tree)
             }
         }
-        notifier.publish(head.position)
-        return head
+        tree.withLock { $0 = head.1 }
+        notifier.publish(head.0.position)
+        return head.0
     }
 
     /// Checks and writes one request inside the group's transaction. Returns a
     /// failure (having written nothing) for a rejected request; throws only for
     /// storage errors, which abort the whole group.
     private func apply(
-        _ request: StreamAppend, txn: Txn, head: inout ChainHead, recordedAt: Timestamp, buffer: inout [UInt8]
+        _ request: StreamAppend, txn: Txn, head: inout ChainHead, update: inout ProofIndex.Update, recordedAt: Timestamp, buffer: inout [UInt8]
     ) throws -> Result<AppendResult, EventLogError> {
         let env = environment
         var stored: [(id: EventID, position: UInt64)] = []
@@ -251,7 +313,9 @@ extension GroupWriter {
                 event, streamID: request.stream, streamVersion: current + 1 + UInt64(offset), position: position,
                 recordedAt: recordedAt, previousHash: head.hash, into: &buffer)
             try buffer.withUnsafeBytes { (bytes) throws in
-                try put(try RecordView(validating: bytes, position: position), stream: streamKey, id: event.id, txn: txn)
+                let record = try RecordView(validating: bytes, position: position)
+                try env.index(record, in: &update, txn: txn)
+                try put(record, stream: streamKey, id: event.id, txn: txn)
             }
             head = ChainHead(position: position, hash: hash)
         }

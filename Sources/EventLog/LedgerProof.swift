@@ -286,18 +286,63 @@ extension LedgerProof {
     }
 }
 
+/// Where ``EventStore/prove(size:positions:streams:from:)`` takes its hashes.
+public enum ProofSource: Sendable, Hashable {
+    /// The stored proof index (``ProofIndex``) when it covers the size asked
+    /// for, the records otherwise: what exports and checkpoints use.
+    case index
+    /// The records alone, read once: what checking a ledger against a
+    /// checkpoint uses, so that nothing stored beside the records is trusted.
+    case records
+}
+
 extension EventStore {
-    /// Reads the ledger's first `size` records once and proves what is asked:
-    /// the log's root and the stream map's root, the inclusion proof of each of
-    /// `positions` (1 through `size`) and the map proof of each of `streams`.
-    /// Memory grows with the number of streams (their entries), not of records.
+    /// Proves what is asked of the ledger's first `size` records: the log's root
+    /// and the stream map's root, the inclusion proof of each of `positions` (1
+    /// through `size`) and the map proof of each of `streams`.
+    ///
+    /// From the index (the default, when it covers `size`), it reads a few
+    /// stored nodes and at most 255 records per position, and one entry per
+    /// stream; from the records, it reads the first `size` once. Both give the
+    /// same proof. Memory grows with the number of streams, not of records.
     ///
     /// - Throws: when the ledger holds fewer than `size` records or a position is beyond it.
-    public func prove(size: UInt64, positions: some Sequence<UInt64> = [], streams: Set<String> = []) throws -> LedgerProof {
+    public func prove(
+        size: UInt64, positions: some Sequence<UInt64> = [], streams: Set<String> = [], from source: ProofSource = .index
+    ) throws -> LedgerProof {
+        if source == .index, size > 0, try proofIndexSize() >= size {
+            return try indexedProof(size: size, positions: Array(positions), streams: streams)
+        }
         var builder = try LedgerProof.Builder(size: size, positions: positions, streams: streams)
         if size > 0 {
             try forEachRecord(from: 1, limit: Int(clamping: size)) { builder.add($0) }
         }
         return try builder.finish()
+    }
+
+    private func indexedProof(size: UInt64, positions: [UInt64], streams: Set<String>) throws -> LedgerProof {
+        var inclusion: [UInt64: [MerkleTree.Hash]] = [:]
+        for position in positions {
+            guard position >= 1, position <= size else {
+                throw EventLogError(.invalidArgument, "position \(position) is not among the first \(size) records")
+            }
+            inclusion[position] = try MerkleTree.inclusionProof(index: position - 1, size: size, rangeRoot: indexedRangeRoot)
+        }
+        var leafHashes: [UInt8] = []
+        var wanted: [(index: UInt64, entry: StreamEntry)] = []
+        var index: UInt64 = 0
+        try forEachStreamEntry(size: size) { entry in
+            if streams.contains(entry.streamID) { wanted.append((index, entry)) }
+            leafHashes += MerkleTree.leafHash(entry.leaf)
+            index += 1
+        }
+        let map = MerkleTree.Levels(leafHashes: leafHashes)
+        var streamProofs: [String: StreamProof] = [:]
+        for (index, entry) in wanted {
+            streamProofs[entry.streamID] = StreamProof(entry: entry, index: index, path: map.inclusionProof(index: index))
+        }
+        return LedgerProof(
+            size: size, root: try indexedRangeRoot(0..<size), mapSize: map.size, mapRoot: map.root,
+            inclusion: inclusion, streams: streamProofs)
     }
 }

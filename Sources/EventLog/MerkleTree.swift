@@ -52,13 +52,28 @@ public enum MerkleTree {
 
         /// Adds the next leaf, by its leaf hash.
         public mutating func append(leafHash: Hash) {
+            append(leafHash: leafHash) { _, _, _ in }
+        }
+
+        /// Adds the next leaf and passes each inner node it completes (level,
+        /// index among its level's nodes, hash) to `completed`, lowest first.
+        public mutating func append(leafHash: Hash, completed: (_ level: Int, _ index: UInt64, _ hash: Hash) throws -> Void) rethrows {
             subtrees.append((leafHash, 1))
             size += 1
             while subtrees.count >= 2, subtrees[subtrees.count - 1].size == subtrees[subtrees.count - 2].size {
                 let right = subtrees.removeLast()
                 let left = subtrees.removeLast()
-                subtrees.append((nodeHash(left.hash, right.hash), left.size * 2))
+                let merged = (hash: nodeHash(left.hash, right.hash), size: left.size * 2)
+                subtrees.append(merged)
+                let level = merged.size.trailingZeroBitCount
+                try completed(level, (size - merged.size) >> UInt64(level), merged.hash)
             }
+        }
+
+        /// Sets the tree to `size` leaves made of these perfect subtrees, biggest first.
+        mutating func restore(size: UInt64, subtrees: [(hash: Hash, size: UInt64)]) {
+            self.size = size
+            self.subtrees = subtrees
         }
 
         /// The root of the leaves added so far.

@@ -91,3 +91,35 @@ private func withRawWriteTransaction(_ path: String, _ body: (OpaquePointer?, (S
     try check(mdb_txn_commit(txn), "mdb_txn_commit", path)
     committed = true
 }
+
+/// Removes the proof index (the `tree` and `histories` databases) from the
+/// (closed) ledger at `path`: the ledger then looks as a version before 0.3
+/// wrote it, for tests of the upgrade.
+public func dropProofIndex(ledger path: String) throws {
+    try withRawWriteTransaction(path) { txn, open in
+        for name in ["tree", "histories"] {
+            try check(mdb_drop(txn, try open(name), 1), "dropping \(name)", path)
+        }
+    }
+}
+
+/// Overwrites one value of the (closed) ledger's proof index behind its back:
+/// the history entry of a position (`histories`, 40 bytes) or a tree node
+/// (`tree`, key = level byte and big-endian index). For tests of `verify`.
+public func rewriteProofIndex(ledger path: String, database: String, key: [UInt8], _ change: (inout [UInt8]) -> Void) throws {
+    try withRawWriteTransaction(path) { txn, open in
+        let dbi = try open(database)
+        var keyBytes = key
+        try keyBytes.withUnsafeMutableBytes { keyBuffer in
+            var k = MDB_val(mv_size: keyBuffer.count, mv_data: keyBuffer.baseAddress)
+            var v = MDB_val()
+            try check(mdb_get(txn, dbi, &k, &v), "reading \(database)", path)
+            var value = Array(UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
+            change(&value)
+            try value.withUnsafeMutableBytes { valueBuffer in
+                var newValue = MDB_val(mv_size: valueBuffer.count, mv_data: valueBuffer.baseAddress)
+                try check(mdb_put(txn, dbi, &k, &newValue, 0), "writing \(database)", path)
+            }
+        }
+    }
+}

@@ -36,6 +36,11 @@ final class LMDBEnvironment: @unchecked Sendable {
     let streams: MDB_dbi
     let ids: MDB_dbi
     let meta: MDB_dbi
+    /// The proof index (``ProofIndex``): tree nodes by level and index, and
+    /// each position's stream version and history. Nil only in a ledger opened
+    /// read-only that was written before the index existed.
+    let tree: MDB_dbi?
+    let histories: MDB_dbi?
 
     /// Ledgers open in this process: LMDB's locks are per process, so a second
     /// handle on the same files would break them.
@@ -70,7 +75,7 @@ final class LMDBEnvironment: @unchecked Sendable {
         }
 
         do {
-            (events, streams, ids, meta) = try Self.openDatabases(env: env, path: path, readOnly: isReadOnly)
+            (events, streams, ids, meta, tree, histories) = try Self.openDatabases(env: env, path: path, readOnly: isReadOnly)
         } catch {
             mdb_env_close(env)
             _ = Self.openLedgers.withLock { $0.remove(key) }
@@ -192,7 +197,7 @@ final class LMDBEnvironment: @unchecked Sendable {
     static let headKey = Array("head".utf8)
     static let ledgerFormat: UInt32 = 1
 
-    private static func openDatabases(env: OpaquePointer, path: String, readOnly: Bool) throws -> (MDB_dbi, MDB_dbi, MDB_dbi, MDB_dbi) {
+    private static func openDatabases(env: OpaquePointer, path: String, readOnly: Bool) throws -> (MDB_dbi, MDB_dbi, MDB_dbi, MDB_dbi, MDB_dbi?, MDB_dbi?) {
         var txn: OpaquePointer?
         var rc = mdb_txn_begin(env, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txn)
         // Another process grew the map between our open and this transaction: take its size and begin again.
@@ -218,6 +223,12 @@ final class LMDBEnvironment: @unchecked Sendable {
             let streams = try open("streams", UInt32(MDB_DUPSORT | MDB_DUPFIXED))
             let ids = try open("ids", 0)
             let meta = try open("meta", 0)
+            // Added in 0.3: a ledger written before has none until opened for writing.
+            func openIndex(_ name: String) throws -> MDB_dbi? {
+                do { return try open(name, 0) } catch let error as EventLogError where readOnly && error.code == .incompatibleFormat { return nil }
+            }
+            let tree = try openIndex("tree")
+            let histories = try openIndex("histories")
             let stored: UInt32? = try Txn(handle: txn!).get(meta, key: formatKey) { $0.count == 4 ? $0.loadUnaligned(as: UInt32.self).littleEndian : 0 }
             switch stored {
             case nil where !readOnly:
@@ -231,7 +242,7 @@ final class LMDBEnvironment: @unchecked Sendable {
                 throw EventLogError(.incompatibleFormat, "the ledger at '\(path)' has format \(other); this library reads format \(ledgerFormat)")
             }
             try check(mdb_txn_commit(txn), "cannot commit the set-up of '\(path)'")
-            return (events, streams, ids, meta)
+            return (events, streams, ids, meta, tree, histories)
         } catch {
             mdb_txn_abort(txn)
             throw error
@@ -437,6 +448,105 @@ extension LMDBEnvironment {
         } ?? .empty
     }
 
+    /// How many records the proof index covers: the last position in `histories`.
+    func proofIndexSize(_ txn: Txn) throws -> UInt64 {
+        guard let histories else { return 0 }
+        return try txn.withCursor(histories) { (cursor) throws in
+            try cursor.get(.last).map { try UInt64(bigEndianBytes: $0.key) } ?? 0
+        }
+    }
+
+    /// A stored tree node (``ProofIndex/Node``).
+    func treeNode(level: Int, index: UInt64, txn: Txn) throws -> MerkleTree.Hash? {
+        guard let tree else { return nil }
+        return try txn.get(tree, key: [UInt8(level)] + index.bigEndianBytes) { (bytes) throws -> MerkleTree.Hash in
+            guard bytes.count == 32 else {
+                throw EventLogError(.corruptRecord, "the tree node at level \(level), index \(index) of '\(path)' has \(bytes.count) bytes instead of 32")
+            }
+            return Array(bytes)
+        }
+    }
+
+    /// The proof index entry of a position.
+    func history(at position: UInt64, txn: Txn) throws -> ProofIndex.History? {
+        guard let histories else { return nil }
+        return try txn.get(histories, key: position.bigEndianBytes) { try ProofIndex.History(position: position, value: $0) }
+    }
+
+    /// The root of the records in `range` (leaves), read in `txn`.
+    func recordsRoot(_ range: Range<UInt64>, txn: Txn) throws -> MerkleTree.Hash {
+        var builder = MerkleTree.Builder()
+        try txn.withCursor(events) { (cursor) throws in
+            var entry = try (range.lowerBound + 1).bigEndianBytes.withUnsafeBytes { (raw) throws in try cursor.get(.setRange, key: raw) }
+            while let (key, value) = entry, builder.size < UInt64(range.count) {
+                let position = try UInt64(bigEndianBytes: key)
+                guard position == range.lowerBound + builder.size + 1 else { break }
+                builder.append(leafHash: MerkleTree.leafHash(value))
+                entry = try cursor.get(.next)
+            }
+        }
+        guard builder.size == UInt64(range.count) else {
+            throw EventLogError(.corruptRecord, "the ledger at '\(path)' has no record \(range.lowerBound + builder.size + 1)", position: range.lowerBound + builder.size + 1)
+        }
+        return builder.root
+    }
+
+    /// The tree of the first `size` records, from the stored nodes and the last records, in `txn`.
+    func storedTree(size: UInt64, txn: Txn) throws -> MerkleTree.Builder {
+        try ProofIndex.tree(
+            size: size, location: path, node: { try treeNode(level: $0, index: $1, txn: txn) },
+            records: { try recordsRoot($0, txn: txn) })
+    }
+
+    /// The position of a stream's last record before `position`, or nil when it has none before.
+    func streamPosition(_ stream: [UInt8], before position: UInt64, txn: Txn) throws -> UInt64? {
+        try txn.withCursor(streams) { (cursor) throws -> UInt64? in
+            let bound = position.bigEndianBytes
+            let found = try stream.withUnsafeBytes { (key) throws in
+                try bound.withUnsafeBytes { (value) throws in try cursor.get(.getBothRange, key: key, value: value) }
+            }
+            let entry: (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)?
+            if found != nil {
+                entry = try cursor.get(.prevDup)
+            } else if try stream.withUnsafeBytes({ (key) throws in try cursor.get(.set, key: key) }) != nil {
+                entry = try cursor.get(.lastDup)
+            } else {
+                entry = nil
+            }
+            return try entry.map { try UInt64(bigEndianBytes: $0.value) }
+        }
+    }
+
+    /// A stream's history after its last record before `position`, in `txn`.
+    func history(of stream: String, before position: UInt64, txn: Txn) throws -> MerkleTree.Hash {
+        guard let last = try streamPosition(Array(stream.utf8), before: position, txn: txn), let entry = try history(at: last, txn: txn) else {
+            throw EventLogError(.corruptRecord, "the proof index of '\(path)' has no history for stream '\(stream)' before position \(position)", position: position)
+        }
+        return entry.history
+    }
+
+    /// Adds `record` to `update` and writes what it gathers. Call it before the
+    /// record is filed in `streams`.
+    func index(_ record: RecordView, in update: inout ProofIndex.Update, txn: Txn) throws {
+        try update.add(record) { try history(of: $0, before: record.position, txn: txn) }
+        try store(&update, txn: txn)
+    }
+
+    /// Writes what `update` has gathered (its nodes and histories) and empties them.
+    func store(_ update: inout ProofIndex.Update, txn: Txn) throws {
+        guard let tree, let histories else { throw EventLogError(.readOnly, "the ledger at '\(path)' is open read-only") }
+        for entry in update.histories {
+            try entry.value.withUnsafeBytes { (value) throws in
+                try txn.put(histories, key: entry.position.bigEndianBytes, value: value, flags: MDB_APPEND)
+            }
+        }
+        for node in update.nodes {
+            try node.hash.withUnsafeBytes { (value) throws in try txn.put(tree, key: node.key, value: value) }
+        }
+        update.histories.removeAll(keepingCapacity: true)
+        update.nodes.removeAll(keepingCapacity: true)
+    }
+
     /// A stream's version: the number of positions under its key in `streams`.
     func streamVersion(_ stream: String, txn: Txn) throws -> UInt64 {
         let key = Array(stream.utf8)
@@ -515,7 +625,7 @@ struct Cursor {
     let handle: OpaquePointer
 
     enum Op {
-        case first, last, next, prev, set, setRange, firstDup, lastDup, nextDup, prevDup, nextNoDuplicate
+        case first, last, next, prev, set, setRange, firstDup, lastDup, nextDup, prevDup, nextNoDuplicate, getBothRange
 
         var raw: MDB_cursor_op {
             switch self {
@@ -530,14 +640,15 @@ struct Cursor {
             case .nextDup: MDB_NEXT_DUP
             case .prevDup: MDB_PREV_DUP
             case .nextNoDuplicate: MDB_NEXT_NODUP
+            case .getBothRange: MDB_GET_BOTH_RANGE
             }
         }
     }
 
     /// Moves the cursor; returns the key and value in place, or nil at the end.
-    func get(_ op: Op, key: UnsafeRawBufferPointer? = nil) throws -> (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)? {
+    func get(_ op: Op, key: UnsafeRawBufferPointer? = nil, value: UnsafeRawBufferPointer? = nil) throws -> (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)? {
         var k = MDB_val(mv_size: key?.count ?? 0, mv_data: UnsafeMutableRawPointer(mutating: key?.baseAddress))
-        var v = MDB_val()
+        var v = MDB_val(mv_size: value?.count ?? 0, mv_data: UnsafeMutableRawPointer(mutating: value?.baseAddress))
         let rc = mdb_cursor_get(handle, &k, &v, op.raw)
         if rc == MDB_NOTFOUND { return nil }
         try LMDBEnvironment.check(rc, "cannot move a cursor in the ledger")

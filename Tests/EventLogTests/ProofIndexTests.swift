@@ -1,0 +1,102 @@
+import EventLog
+import Foundation
+import Testing
+import TicketLedgerTesting
+import LedgerBackendsTesting
+
+/// The proof index (tree nodes and stream histories kept in the append
+/// transaction) against the same proofs computed from the records alone.
+@Suite("Proof index")
+struct ProofIndexTests {
+    /// Proofs of `size` from the index and from the records, compared whole.
+    static func expectSameProofs(_ log: any EventStore, size: UInt64, streams: Set<String>, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let positions = Set([1, size / 3 + 1, size / 2, size - 1, size].filter { $0 >= 1 && $0 <= size })
+        let indexed = try log.prove(size: size, positions: positions, streams: streams, from: .index)
+        let scanned = try log.prove(size: size, positions: positions, streams: streams, from: .records)
+        #expect(indexed.root == scanned.root, "root of \(size)", sourceLocation: sourceLocation)
+        #expect(indexed.mapSize == scanned.mapSize && indexed.mapRoot == scanned.mapRoot, "map of \(size)", sourceLocation: sourceLocation)
+        #expect(indexed.inclusion == scanned.inclusion, "inclusion proofs in \(size)", sourceLocation: sourceLocation)
+        #expect(indexed.streams == scanned.streams, "stream proofs in \(size)", sourceLocation: sourceLocation)
+    }
+
+    /// 1,300 records: single and multi-stream appends, a rejected multi-stream
+    /// append in the middle of a group, and copied records.
+    static func fill(_ log: any EventStore) async throws {
+        for index in 0..<600 { _ = try await log.append([sampleEvent("a\(index)")], to: "S-\((index * 7) % 13)") }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for writer in 0..<8 {
+                group.addTask {
+                    for index in 0..<50 {
+                        _ = try await log.append([
+                            StreamAppend(stream: "W-\(writer)", events: [sampleEvent("w\(index)")]),
+                            StreamAppend(stream: "S-\(index % 13)", events: [sampleEvent("x\(index)"), sampleEvent("y\(index)")]),
+                        ])
+                    }
+                    // Refused as a whole: the first stream's event must not reach the index.
+                    await #expect(throws: EventLogError.self) {
+                        try await log.append([
+                            StreamAppend(stream: "W-\(writer)", events: [sampleEvent("never")]),
+                            StreamAppend(stream: "S-0", events: [sampleEvent("never")], expected: .noStream),
+                        ])
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        for index in 0..<100 { _ = try await log.append([sampleEvent("b\(index)")], to: "é-\(index % 3)") }
+    }
+
+    @Test("the stored index gives the proofs a pass over the records gives, at sizes around the stored levels, on both backends", arguments: Backend.allCases)
+    func indexEqualsRecords(_ backend: Backend) async throws {
+        try await withFreshLedger(backend) { location in
+            let log = try openLedger(location)
+            defer { log.close() }
+            try await Self.fill(log)
+            let last = try log.lastPosition()
+            #expect(last == 1_900)
+            #expect(try log.proofIndexSize() == last)
+            for size: UInt64 in [1, 2, 255, 256, 257, 511, 512, 700, 1_024, 1_025, 1_899, last] {
+                try Self.expectSameProofs(log, size: size, streams: ["S-3", "W-5", "é-1", "missing"])
+            }
+            // Every stream entry at the head: its version and the history of its records.
+            var versions: [String: UInt64] = [:]
+            try log.forEachStream { versions[$0] = $1 }
+            var entries: [String: UInt64] = [:]
+            try log.forEachStreamEntry(size: last) { entries[$0.streamID] = $0.count }
+            #expect(entries == versions)
+        }
+    }
+
+    @Test("a ledger written without the index: read-only, proofs come from the records; opened for writing, it gains the index and keeps its chain")
+    func upgrade() async throws {
+        try await withTemporaryDirectory { base in
+            let path = base + "/ledger"
+            let buffered = EventLogConfiguration(durability: .buffered)
+            var head: ChainHead
+            do {
+                let log = try EventLog(path: path, configuration: buffered)
+                try await Self.fill(log)
+                head = try log.head()
+                log.close()
+            }
+            try dropProofIndex(ledger: path)
+            do {
+                let log = try EventLog(path: path, configuration: .init(access: .readOnly))
+                defer { log.close() }
+                #expect(try log.proofIndexSize() == 0)
+                #expect(try log.verify().isValid)
+                let proof = try log.prove(size: head.position, positions: [7], streams: ["S-3"])
+                #expect(proof.root == (try log.treeRoot(size: head.position)))
+            }
+            let log = try EventLog(path: path, configuration: buffered)
+            defer { log.close() }
+            #expect(try log.proofIndexSize() == head.position)
+            #expect(try log.head() == head)
+            try Self.expectSameProofs(log, size: head.position, streams: ["S-3", "é-2"])
+            // Appends continue the upgraded tree.
+            _ = try await log.append([sampleEvent("after")], to: "S-3")
+            try Self.expectSameProofs(log, size: head.position + 1, streams: ["S-3"])
+            #expect(try log.verify().isValid)
+        }
+    }
+}
