@@ -18,7 +18,9 @@ extension EventStore {
     /// does not match: a changed byte, a missing or extra record, a wrong position
     /// or length, or a chain head that does not match the last record; then checks
     /// the indexes against the records (``checkIndexes()``), naming the stream or
-    /// the event id an index entry gets wrong.
+    /// the event id an index entry gets wrong, and the proof index
+    /// (``ProofIndex``): every stored tree node, the tree's root and each
+    /// stream's current entry, recomputed from the records.
     ///
     /// It checks the ledger as of one moment: the stored head and the last
     /// position are read together first (``storedHead()``), then the records up to
@@ -31,6 +33,9 @@ extension EventStore {
         var previous = ChainHead.empty.hash
         var expected: UInt64 = 1
         var failure: (UInt64?, String)?
+        // The proof index, recomputed from the records in the same pass, when it covers them.
+        var proof = try proofIndexSize() >= snapshot.lastPosition && snapshot.lastPosition > 0
+            ? try LedgerProof.Builder(size: snapshot.lastPosition) : nil
         do {
             try forEachRecord(from: 1, limit: Int(clamping: snapshot.lastPosition)) { (record: RecordView) throws in
                 // forEachRecord validates lengths and format; a failure there is
@@ -46,6 +51,15 @@ extension EventStore {
                     throw VerificationStop()
                 }
                 previous = computed
+                try proof?.add(record) { level, index, hash in
+                    guard level >= ProofIndex.storedLevel else { return }
+                    let stored = try treeNode(level: level, index: index)
+                    guard let stored, hash.elementsEqual(stored) else {
+                        let records = "\((index << UInt64(level)) + 1)...\((index + 1) << UInt64(level))"
+                        failure = (nil, "the proof index's tree node of records \(records) \(stored == nil ? "is missing" : "does not match the records"): proofs made from it would not verify")
+                        throw VerificationStop()
+                    }
+                }
                 expected += 1
                 if expected & 0xFFFF == 0 { progress?(expected - 1) }
             }
@@ -69,6 +83,15 @@ extension EventStore {
             } else if let mismatch = try checkIndexes() {
                 // The chain holds, but what finds a ticket's events would show another's.
                 failure = (mismatch.position, mismatch.problem)
+            } else if let proof {
+                // The tree's nodes matched as they completed; the root and every stream's entry now.
+                let computed = try proof.finish()
+                let stored = try prove(size: checked, from: .index)
+                if stored.root != computed.root {
+                    failure = (nil, "the proof index's tree of \(checked) records does not match the records: checkpoints made from it would not")
+                } else if stored.mapSize != computed.mapSize || stored.mapRoot != computed.mapRoot {
+                    failure = (nil, "the proof index's stream histories do not match the records (\(stored.mapSize) streams in it, \(computed.mapSize) in the records): a ticket's proof made from it would not verify")
+                }
             }
         }
         progress?(checked)

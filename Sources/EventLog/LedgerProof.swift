@@ -231,6 +231,12 @@ extension LedgerProof {
 
         /// Adds the next record (position 1 first, then 2, ...).
         public mutating func add(_ view: RecordView) {
+            add(view) { _, _, _ in }
+        }
+
+        /// Adds the next record and passes each inner tree node it completes
+        /// (level, index among its level's nodes, hash) to `completed`.
+        mutating func add(_ view: RecordView, completed: (_ level: Int, _ index: UInt64, _ hash: SHA256Digest) throws -> Void) rethrows {
             var hasher = SHA256()
             hasher.update(data: [0x00])
             hasher.update(bufferPointer: view.bytes)
@@ -241,6 +247,8 @@ extension LedgerProof {
                 stack.removeLast()
                 node = (MerkleTree.nodeDigest(last.hash, node.hash), last.range.lowerBound..<node.range.upperBound)
                 if wanted.contains(node.range) { found[node.range] = Array(node.hash) }
+                let level = UInt64(node.range.count).trailingZeroBitCount
+                try completed(level, node.range.lowerBound >> UInt64(level), node.hash)
             }
             stack.append(node)
             let stream = view.streamID

@@ -86,3 +86,46 @@ public func withLedger<T>(_ backend: Backend, _ body: (any EventStore) async thr
         return try await body(log)
     }
 }
+
+/// Removes the proof index of the (closed) ledger at `location`, so that it
+/// looks as a version before 0.3 wrote it: for tests of the upgrade.
+public func removeProofIndex(_ location: String) throws {
+    if PostgresLedgerConfiguration.isPostgresURL(location) {
+        let log = try PostgresEventLog(url: location, access: .readOnly)
+        defer { log.close() }
+        try log.execute(unsafeSQL: "DROP TABLE \(log.schemaName(of: "tree")), \(log.schemaName(of: "histories"))")
+    } else {
+        try dropProofIndex(ledger: location)
+    }
+}
+
+/// A part of the proof index to change behind the ledger's back.
+public enum ProofIndexEntry: Sendable {
+    /// The history stored with the record at this position.
+    case history(position: UInt64)
+    /// The tree node at this level and index.
+    case node(level: Int, index: UInt64)
+}
+
+/// Flips a bit of a stored proof index entry of the (closed) ledger at `location`.
+public func tamperProofIndex(_ location: String, _ entry: ProofIndexEntry) throws {
+    if PostgresLedgerConfiguration.isPostgresURL(location) {
+        let log = try PostgresEventLog(url: location, access: .readOnly)
+        defer { log.close() }
+        let (table, column, condition) =
+            switch entry {
+            case .history(let position): (log.schemaName(of: "histories"), "history", "position = \(position)")
+            case .node(let level, let index): (log.schemaName(of: "tree"), "hash", "level = \(level) AND idx = \(index)")
+            }
+        try log.execute(unsafeSQL: "ALTER TABLE \(table) DISABLE TRIGGER append_only")
+        try log.execute(unsafeSQL: "UPDATE \(table) SET \(column) = set_byte(\(column), 31, get_byte(\(column), 31) # 1) WHERE \(condition)")
+        try log.execute(unsafeSQL: "ALTER TABLE \(table) ENABLE TRIGGER append_only")
+    } else {
+        switch entry {
+        case .history(let position):
+            try rewriteProofIndex(ledger: location, database: "histories", key: withUnsafeBytes(of: position.bigEndian) { Array($0) }) { $0[39] ^= 1 }
+        case .node(let level, let index):
+            try rewriteProofIndex(ledger: location, database: "tree", key: [UInt8(level)] + withUnsafeBytes(of: index.bigEndian) { Array($0) }) { $0[31] ^= 1 }
+        }
+    }
+}

@@ -68,7 +68,8 @@ public final class PostgresEventLog: EventStore {
         self.writer = connections.writer.map {
             PostgresWriter(
                 server: $0, schema: LedgerSchema(name: configuration.schema), lockKey: connections.lockKey,
-                location: configuration.location, notifier: notifier, logger: logger, clock: configuration.clock)
+                location: configuration.location, notifier: notifier, logger: logger, clock: configuration.clock,
+                index: PostgresProofIndex(server: connections.reader, schema: LedgerSchema(name: configuration.schema), location: configuration.location))
         }
         notifier.publish(connections.lastPosition)
     }
@@ -82,12 +83,11 @@ public final class PostgresEventLog: EventStore {
     public static func connect(
         configuration: PostgresLedgerConfiguration, logger: Logger = Logger(label: "TicketLedger.PostgresEventLog")
     ) async throws -> PostgresEventLog {
-        let connections = try await withCheckedThrowingContinuation { continuation in
+        try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(with: Result { try openConnections(configuration, logger: logger) })
+                continuation.resume(with: Result { try PostgresEventLog(configuration: configuration, logger: logger) })
             }
         }
-        return PostgresEventLog(configuration: configuration, connections: connections, logger: logger)
     }
 
     /// Connects to the ledger at a `postgres://` URL (see ``PostgresLedgerConfiguration/init(url:)``).
@@ -111,6 +111,12 @@ public final class PostgresEventLog: EventStore {
     /// Connects, blocking the calling thread.
     public convenience init(configuration: PostgresLedgerConfiguration, logger: Logger = Logger(label: "TicketLedger.PostgresEventLog")) throws {
         self.init(configuration: configuration, connections: try Self.openConnections(configuration, logger: logger), logger: logger)
+        do {
+            try writer?.upgradeIndex()
+        } catch {
+            close()
+            throw error
+        }
     }
 
     private static func openConnections(_ configuration: PostgresLedgerConfiguration, logger: Logger) throws -> Connections {
@@ -121,9 +127,7 @@ public final class PostgresEventLog: EventStore {
         do {
             if configuration.access == .readWrite {
                 writer = ServerConnection(configuration: configuration, id: 2, logger: logger)
-                if configuration.createIfMissing {
-                    try create(schema, on: writer!)
-                }
+                try create(schema, on: writer!, ifMissing: configuration.createIfMissing)
             }
             try checkFormat(schema, on: reader, location: configuration.location)
             let oid = try reader.query(
@@ -138,13 +142,18 @@ public final class PostgresEventLog: EventStore {
         }
     }
 
-    private static func create(_ schema: LedgerSchema, on connection: ServerConnection) throws {
+    /// Creates the ledger's tables when they are missing (with `ifMissing`), or
+    /// the proof index's of a ledger made before it.
+    private static func create(_ schema: LedgerSchema, on connection: ServerConnection, ifMissing: Bool) throws {
         func run(_ query: PostgresQuery) throws -> PostgresQueryResult { try connection.query(query, "creating the ledger's tables", retry: false) }
         // Several processes may create the same ledger at once: one at a time.
         _ = try run("BEGIN")
         do {
             _ = try run("SELECT pg_advisory_xact_lock(\(Int64(0x544C_5343_4845_4D41)))")
-            if try run("SELECT to_regclass(\(schema.meta)) IS NULL").decodeFirst(Bool.self) ?? true {
+            // A new ledger, or one made before the proof index (0.3), which gains its tables here.
+            let exists = try run("SELECT to_regclass(\(schema.meta)) IS NOT NULL").decodeFirst(Bool.self) ?? false
+            let indexed = try run("SELECT to_regclass(\(schema.histories)) IS NOT NULL").decodeFirst(Bool.self) ?? false
+            if exists ? !indexed : ifMissing {
                 for statement in schema.creation {
                     _ = try run(PostgresQuery(unsafeSQL: statement))
                 }
@@ -209,6 +218,9 @@ public final class PostgresEventLog: EventStore {
 
     /// The table holding the records, schema-qualified and quoted.
     package var eventsTable: String { schema.events }
+
+    /// A table of the ledger's schema, qualified and quoted: for the package's tests.
+    package func schemaName(of table: String) -> String { "\"\(schema.name)\".\(table)" }
 
     // MARK: - Appending
 
@@ -367,6 +379,50 @@ public final class PostgresEventLog: EventStore {
             for row in rows {
                 let (stream, version) = try decode(row, as: (String, Int64).self)
                 try body(stream, UInt64(version))
+                count += 1
+                after = stream
+            }
+            if rows.count < 4096 { return count }
+        }
+    }
+
+    /// The proof index's reader, on the reader connection.
+    private var proofIndex: PostgresProofIndex { PostgresProofIndex(server: reader, schema: schema, location: location) }
+
+    /// How many records the proof index covers (the last position of `histories`).
+    public func proofIndexSize() throws -> UInt64 {
+        try checkOpen()
+        return try proofIndex.size()
+    }
+
+    /// A stored tree node of the proof index, or nil.
+    public func treeNode(level: Int, index: UInt64) throws -> MerkleTree.Hash? {
+        try checkOpen()
+        return try proofIndex.node(level: level, index: index)
+    }
+
+    /// Passes each stream's entry in the map of the first `size` records, in
+    /// byte order (`COLLATE "C"`): its last version up to `size` and that
+    /// record's history, a few thousand streams per query.
+    @discardableResult
+    public func forEachStreamEntry(size: UInt64, _ body: (StreamEntry) throws -> Void) throws -> Int {
+        guard try proofIndexSize() >= size else {
+            throw EventLogError(.invalidArgument, "the proof index of '\(location)' does not cover \(size) records; open the ledger for writing once to build it")
+        }
+        var after = ""
+        var count = 0
+        let bound = Int64(clamping: size)
+        while true {
+            let rows = try run(
+                """
+                SELECT DISTINCT ON (e.stream) e.stream, h.version, h.history FROM \(unescaped: schema.events) e
+                JOIN \(unescaped: schema.histories) h ON h.position = e.position
+                WHERE e.position <= \(bound) AND e.stream > \(after)
+                ORDER BY e.stream, e.version DESC LIMIT 4096
+                """, "reading the stream map")
+            for row in rows {
+                let (stream, version, history) = try decode(row, as: (String, Int64, ByteBuffer).self)
+                try body(StreamEntry(streamID: stream, count: UInt64(version), history: Array(buffer: history)))
                 count += 1
                 after = stream
             }

@@ -2,6 +2,7 @@ import EventLog
 import Logging
 import NIOCore
 import PostgresNIO
+import Synchronization
 
 /// Group commit on PostgreSQL: appends queue while the writer commits, and its
 /// next transaction takes all that queued. One transaction:
@@ -26,11 +27,18 @@ final class PostgresWriter: GroupCommitter {
     let notifier: AppendNotifier
     let logger: Logger
     let clock: @Sendable () -> Timestamp
+    /// Reads the proof index (through the log's reader connection).
+    let index: PostgresProofIndex
+    /// The Merkle tree as of this writer's last commit, so that the next
+    /// transaction continues it without reading stored nodes; used only when
+    /// the head has not moved since (no other host appended).
+    private let tree = Mutex<MerkleTree.Builder?>(nil)
 
     init(
         server: ServerConnection, schema: LedgerSchema, lockKey: Int64, location: String, notifier: AppendNotifier, logger: Logger,
-        clock: @escaping @Sendable () -> Timestamp
+        clock: @escaping @Sendable () -> Timestamp, index: PostgresProofIndex
     ) {
+        self.index = index
         self.server = server
         self.schema = schema
         self.lockKey = lockKey
@@ -72,34 +80,79 @@ final class PostgresWriter: GroupCommitter {
         /// Stored ids (before the group, and accepted in it) among the group's.
         var stored: [EventID: (position: UInt64, stream: String, version: UInt64)]
         var versions: [String: UInt64]
-        var positions: [Int64] = []
-        var streams: [String] = []
-        var streamVersions: [Int64] = []
-        var ids: [ByteBuffer] = []
-        var records: [ByteBuffer] = []
+        /// The last position the proof index covers, as the transaction began.
+        var indexed: UInt64 = 0
+        /// Each stream's newest history, for the proof index.
+        var latest: [String: MerkleTree.Hash] = [:]
+        var rows = PostgresProofIndex.Rows()
+        var update = ProofIndex.Update(tree: MerkleTree.Builder())
 
-        /// Adds a record's row; it becomes the head.
-        mutating func add(_ record: RecordView, stream: String) {
-            positions.append(Int64(record.position))
-            streams.append(stream)
-            streamVersions.append(Int64(record.streamVersion))
-            ids.append(ByteBuffer(bytes: record.id.bytes))
-            records.append(ByteBuffer(bytes: record.bytes))
+        /// Adds a record's row and its proof index entry; it becomes the head.
+        mutating func add(_ record: RecordView, stream: String, location: String) throws {
+            try update.add(record) { [latest] in try PostgresProofIndex.history(of: $0, in: latest, location: location) }
+            latest[stream] = update.histories[update.histories.count - 1].history
+            rows.positions.append(Int64(record.position))
+            rows.streams.append(stream)
+            rows.versions.append(Int64(record.streamVersion))
+            rows.ids.append(ByteBuffer(bytes: record.id.bytes))
+            rows.records.append(ByteBuffer(bytes: record.bytes))
             stored[record.id] = (record.position, stream, record.streamVersion)
             versions[stream] = record.streamVersion
             head = ChainHead(position: record.position, hash: Array(record.hashBytes))
         }
 
-        /// The insert of the added rows, which notifies the last position at commit.
+        /// The insert of the added rows with their proof index, which notifies the last position at commit.
         func insertion(into schema: LedgerSchema) -> PostgresQuery {
-            """
-            WITH inserted AS (
-                INSERT INTO \(unescaped: schema.events) (position, stream, version, event_id, record)
-                SELECT * FROM unnest(\(positions)::bigint[], \(streams)::text[], \(streamVersions)::bigint[],
-                                     \(ids)::bytea[], \(records)::bytea[])
-                RETURNING position)
-            SELECT pg_notify(\(schema.channel), max(position)::text) FROM inserted
-            """
+            PostgresProofIndex.insertion(rows, update, into: schema)
+        }
+    }
+
+    /// Starts `plan`'s proof index from the tree at its head: this writer's
+    /// last, continued by the records other hosts appended since when they are
+    /// few; otherwise the stored one, after indexing records the index lacks
+    /// (written by a version before it).
+    private func startIndex(_ plan: inout Plan) throws {
+        if var cached = tree.withLock({ $0 }), cached.size <= plan.head.position, plan.head.position - cached.size <= 4096,
+            plan.indexed == plan.head.position
+        {
+            if cached.size < plan.head.position { try index.extend(&cached, to: plan.head.position) }
+            plan.update = ProofIndex.Update(tree: cached)
+        } else if plan.indexed < plan.head.position {
+            plan.update = try index.catchUp(from: plan.indexed, to: plan.head.position, latest: &plan.latest)
+        } else {
+            plan.update = ProofIndex.Update(tree: try index.tree(size: plan.head.position))
+        }
+    }
+
+    /// Gives a ledger written before the proof index its index, in transactions
+    /// of 65,536 records under the ledger's lock: once, when it is opened for writing.
+    func upgradeIndex() throws {
+        try commitQueue.sync {
+            while true {
+                let connection = try server.connection()
+                func run(_ query: PostgresQuery) throws -> PostgresQueryResult {
+                    try server.wait(connection.query(query, logger: logger), "building the proof index", on: connection)
+                }
+                _ = try run("BEGIN")
+                do {
+                    let plan = try readState(try run(stateQuery(ids: [], streams: [])))
+                    guard plan.indexed < plan.head.position else {
+                        _ = try run("COMMIT")
+                        return
+                    }
+                    if plan.indexed == 0 {
+                        logger.info("building the proof index", metadata: ["location": "\(location)", "records": "\(plan.head.position)"])
+                    }
+                    var latest: [String: MerkleTree.Hash] = [:]
+                    let last = min(plan.head.position, plan.indexed + 65_536)
+                    let update = try index.catchUp(from: plan.indexed, to: last, latest: &latest)
+                    _ = try run(PostgresProofIndex.insertion(.init(), update, into: schema))
+                    _ = try run("COMMIT")
+                } catch {
+                    rollBack(connection)
+                    throw PostgresEventLog.mapError(error, "building the proof index", location: location)
+                }
+            }
         }
     }
 
@@ -125,6 +178,7 @@ final class PostgresWriter: GroupCommitter {
         do {
             _ = try wait(begin)
             var plan = try readState(try wait(state))
+            try startIndex(&plan)
             var results: [Result<[AppendResult], EventLogError>] = []
             var buffer: [UInt8] = []
             for request in group {
@@ -145,7 +199,7 @@ final class PostgresWriter: GroupCommitter {
                     results.append(.success(done))
                 }
             }
-            guard !plan.positions.isEmpty else {
+            guard !plan.rows.positions.isEmpty || !plan.update.histories.isEmpty else {
                 _ = try run("COMMIT")
                 return (results, nil)
             }
@@ -154,8 +208,10 @@ final class PostgresWriter: GroupCommitter {
             let commit = connection.query("COMMIT", logger: logger)
             _ = try wait(insert)
             _ = try wait(commit)
-            return (results, plan.head.position)
+            tree.withLock { $0 = plan.update.tree }
+            return (results, plan.rows.positions.isEmpty ? nil : plan.head.position)
         } catch {
+            tree.withLock { $0 = nil }
             rollBack(connection)
             throw error
         }
@@ -181,6 +237,7 @@ final class PostgresWriter: GroupCommitter {
             _ = try run("BEGIN")
             do {
                 var plan = try readState(try run(stateQuery(ids: ids, streams: streams)))
+                try startIndex(&plan)
                 for bytes in records {
                     try bytes.withUnsafeBytes { raw in
                         let record = try RecordView(validating: raw, position: plan.head.position + 1)
@@ -198,14 +255,16 @@ final class PostgresWriter: GroupCommitter {
                                 .duplicateEventID, "the copied record \(record.position) has event id \(record.id), which '\(location)' stores already",
                                 position: record.position)
                         }
-                        plan.add(record, stream: stream)
+                        try plan.add(record, stream: stream, location: location)
                     }
                 }
-                if !plan.positions.isEmpty { _ = try run(plan.insertion(into: schema)) }
+                if !plan.rows.positions.isEmpty || !plan.update.histories.isEmpty { _ = try run(plan.insertion(into: schema)) }
                 _ = try run("COMMIT")
+                tree.withLock { $0 = plan.update.tree }
                 notifier.publish(plan.head.position)
                 return plan.head
             } catch {
+                tree.withLock { $0 = nil }
                 rollBack(connection)
                 throw PostgresEventLog.mapError(error, "copy", location: location)
             }
@@ -234,12 +293,14 @@ final class PostgresWriter: GroupCommitter {
             switch kind {
             case 0:
                 plan.head = ChainHead(position: UInt64(position ?? 0), hash: hash.map { Array(buffer: $0) } ?? ChainHead.empty.hash)
+                plan.indexed = UInt64(version ?? 0)
             case 1:
                 if let id, let key = EventID(bytes: id.readableBytesView), let position, let stream, let version {
                     plan.stored[key] = (UInt64(position), stream, UInt64(version))
                 }
             default:
                 if let stream, let version { plan.versions[stream] = UInt64(version) }
+                if let stream, let hash { plan.latest[stream] = Array(buffer: hash) }
             }
         }
         return plan
@@ -264,7 +325,7 @@ final class PostgresWriter: GroupCommitter {
                 event, streamID: request.stream, streamVersion: version, position: position,
                 recordedAt: recordedAt, previousHash: plan.head.hash, into: &buffer)
             try buffer.withUnsafeBytes { raw in
-                plan.add(try RecordView(validating: raw, position: position), stream: request.stream)
+                try plan.add(try RecordView(validating: raw, position: position), stream: request.stream, location: location)
             }
         }
         let count = UInt64(request.events.count)

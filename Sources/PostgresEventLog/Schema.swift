@@ -17,6 +17,10 @@ struct LedgerSchema: Sendable {
 
     var events: String { "\"\(name)\".events" }
     var meta: String { "\"\(name)\".meta" }
+    /// The proof index: each position's stream version and history.
+    var histories: String { "\"\(name)\".histories" }
+    /// The proof index: the tree nodes of level 8 and up.
+    var tree: String { "\"\(name)\".tree" }
     /// The LISTEN/NOTIFY channel on which commits announce their last position.
     var channel: String { "ticketledger_\(name)" }
 
@@ -39,6 +43,21 @@ struct LedgerSchema: Sendable {
             )
             """,
             "CREATE TABLE IF NOT EXISTS \(meta) (key text PRIMARY KEY, value text NOT NULL)",
+            """
+            CREATE TABLE IF NOT EXISTS \(histories) (
+                position bigint PRIMARY KEY REFERENCES \(events) (position),
+                version bigint NOT NULL CHECK (version >= 1),
+                history bytea NOT NULL CHECK (octet_length(history) = 32)
+            )
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS \(tree) (
+                level smallint NOT NULL CHECK (level BETWEEN \(ProofIndex.storedLevel) AND 63),
+                idx bigint NOT NULL CHECK (idx >= 0),
+                hash bytea NOT NULL CHECK (octet_length(hash) = 32),
+                PRIMARY KEY (level, idx)
+            )
+            """,
             "INSERT INTO \(meta) (key, value) VALUES ('format', '\(RecordFormat.formatVersion)') ON CONFLICT (key) DO NOTHING",
             """
             CREATE OR REPLACE FUNCTION "\(name)".refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -56,20 +75,29 @@ struct LedgerSchema: Sendable {
                 -- Appends of all hosts, one at a time; each statement below then
                 -- sees every append committed before the lock was granted.
                 PERFORM pg_advisory_xact_lock(lock_key);
+                -- 0: the head, and the last position the proof index covers;
+                -- 1: the stored ids among the append's;
+                -- 2: each stream's version, and its history when indexed.
                 RETURN QUERY
-                    (SELECT 0, e.position, NULL::bytea, substring(e.record FROM octet_length(e.record) - 31), NULL::text, NULL::bigint
+                    (SELECT 0, e.position, NULL::bytea, substring(e.record FROM octet_length(e.record) - 31), NULL::text,
+                            (SELECT coalesce(max(h.position), 0) FROM \(histories) h)
                      FROM \(events) e ORDER BY e.position DESC LIMIT 1)
                     UNION ALL
                     SELECT 1, e.position, e.event_id, NULL::bytea, e.stream, e.version FROM \(events) e WHERE e.event_id = ANY(ids)
                     UNION ALL
-                    SELECT 2, NULL::bigint, NULL::bytea, NULL::bytea, e.stream, max(e.version) FROM \(events) e
-                    WHERE e.stream = ANY(names) GROUP BY e.stream;
+                    (SELECT DISTINCT ON (e.stream) 2, NULL::bigint, NULL::bytea, h.history, e.stream, e.version
+                     FROM \(events) e LEFT JOIN \(histories) h ON h.position = e.position
+                     WHERE e.stream = ANY(names) ORDER BY e.stream, e.version DESC);
             END
             $$
             """,
             "CREATE OR REPLACE TRIGGER append_only BEFORE UPDATE OR DELETE ON \(events) FOR EACH ROW EXECUTE FUNCTION \"\(name)\".refuse_change()",
             "CREATE OR REPLACE TRIGGER no_truncate BEFORE TRUNCATE ON \(events) FOR EACH STATEMENT EXECUTE FUNCTION \"\(name)\".refuse_change()",
             "CREATE OR REPLACE TRIGGER meta_append_only BEFORE UPDATE OR DELETE ON \(meta) FOR EACH ROW EXECUTE FUNCTION \"\(name)\".refuse_change()",
+            "CREATE OR REPLACE TRIGGER append_only BEFORE UPDATE OR DELETE ON \(histories) FOR EACH ROW EXECUTE FUNCTION \"\(name)\".refuse_change()",
+            "CREATE OR REPLACE TRIGGER no_truncate BEFORE TRUNCATE ON \(histories) FOR EACH STATEMENT EXECUTE FUNCTION \"\(name)\".refuse_change()",
+            "CREATE OR REPLACE TRIGGER append_only BEFORE UPDATE OR DELETE ON \(tree) FOR EACH ROW EXECUTE FUNCTION \"\(name)\".refuse_change()",
+            "CREATE OR REPLACE TRIGGER no_truncate BEFORE TRUNCATE ON \(tree) FOR EACH STATEMENT EXECUTE FUNCTION \"\(name)\".refuse_change()",
         ]
     }
 }

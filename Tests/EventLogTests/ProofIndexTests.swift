@@ -67,28 +67,26 @@ struct ProofIndexTests {
         }
     }
 
-    @Test("a ledger written without the index: read-only, proofs come from the records; opened for writing, it gains the index and keeps its chain")
-    func upgrade() async throws {
-        try await withTemporaryDirectory { base in
-            let path = base + "/ledger"
-            let buffered = EventLogConfiguration(durability: .buffered)
+    @Test("a ledger written without the index: read-only, proofs come from the records; opened for writing, it gains the index and keeps its chain, on both backends", arguments: Backend.allCases)
+    func upgrade(_ backend: Backend) async throws {
+        try await withFreshLedger(backend) { location in
             var head: ChainHead
             do {
-                let log = try EventLog(path: path, configuration: buffered)
+                let log = try openLedger(location, durability: .buffered)
                 try await Self.fill(log)
                 head = try log.head()
                 log.close()
             }
-            try dropProofIndex(ledger: path)
+            try removeProofIndex(location)
             do {
-                let log = try EventLog(path: path, configuration: .init(access: .readOnly))
+                let log = try openLedger(location, access: .readOnly)
                 defer { log.close() }
                 #expect(try log.proofIndexSize() == 0)
                 #expect(try log.verify().isValid)
                 let proof = try log.prove(size: head.position, positions: [7], streams: ["S-3"])
                 #expect(proof.root == (try log.treeRoot(size: head.position)))
             }
-            let log = try EventLog(path: path, configuration: buffered)
+            let log = try openLedger(location, durability: .buffered)
             defer { log.close() }
             #expect(try log.proofIndexSize() == head.position)
             #expect(try log.head() == head)
@@ -97,6 +95,32 @@ struct ProofIndexTests {
             _ = try await log.append([sampleEvent("after")], to: "S-3")
             try Self.expectSameProofs(log, size: head.position + 1, streams: ["S-3"])
             #expect(try log.verify().isValid)
+        }
+    }
+
+    @Test("verify finds a stored tree node or stream history that does not match the records, on both backends", arguments: Backend.allCases)
+    func verifyFindsTampering(_ backend: Backend) async throws {
+        let cases: [(ProofIndexEntry, String)] = [
+            (.node(level: 8, index: 2), "tree node of records 513...768 does not match"),
+            (.node(level: 10, index: 0), "tree node of records 1...1024 does not match"),
+            // S-0's last record is the last of the S streams' appends: its history is its stream's entry in the map.
+            (.history(position: 1_800), "stream histories do not match"),
+        ]
+        for (entry, expected) in cases {
+            try await withFreshLedger(backend) { location in
+                do {
+                    let log = try openLedger(location, durability: .buffered)
+                    try await Self.fill(log)
+                    #expect(try log.verify().isValid)
+                    log.close()
+                }
+                try tamperProofIndex(location, entry)
+                let log = try openLedger(location, access: .readOnly)
+                defer { log.close() }
+                let report = try log.verify()
+                #expect(!report.isValid, "\(entry)")
+                #expect(report.problem?.contains(expected) == true, "\(entry): \(report.problem ?? "valid")")
+            }
         }
     }
 }
