@@ -171,9 +171,14 @@ public enum JSONLinesExport {
         }
 
         func contains(_ view: RecordView) -> Bool {
-            if let from, view.occurredAt < from { return false }
-            if let to, view.occurredAt > to { return false }
-            return streams.isEmpty || streams.contains(view.streamID)
+            contains(occurredAt: view.occurredAt) && (streams.isEmpty || streams.contains(view.streamID))
+        }
+
+        /// Whether a time is in the selection's period.
+        func contains(occurredAt time: Timestamp) -> Bool {
+            if let from, time < from { return false }
+            if let to, time > to { return false }
+            return true
         }
     }
 
@@ -184,8 +189,11 @@ public enum JSONLinesExport {
     /// inclusion proofs and a ticket export its tickets' map proofs, so that
     /// ``ExportVerifier`` proves them included and the tickets complete.
     ///
-    /// A full export reads the ledger once; a selection three times (to select,
-    /// to prove, and the span of its events to write). Memory grows with the
+    /// A full export reads the ledger once. A selection of tickets reads their
+    /// events through the stream index, and their proofs from the proof index
+    /// (``ProofIndex``): a few stored hashes per event and one entry per stream,
+    /// no pass over the records. A selection by period alone reads the ledger
+    /// once to select and its events' span to write. Memory grows with the
     /// number of streams and of selected events, not with the ledger.
     ///
     /// - Parameters:
@@ -232,11 +240,21 @@ public enum JSONLinesExport {
             }
             proof = try builder.finish()
         } else {
-            // A selection: find its positions, prove them, then read them once more.
+            // A selection: find its positions (through the stream index when it
+            // names streams, by a pass otherwise), prove them, then read them.
             var positions: [UInt64] = []
-            try log.forEachRecord(from: 1, limit: Int(head.position)) { view in
-                if selection.contains(view) { positions.append(view.position) }
-                if view.position & 0xFFFF == 0 { progress?(view.position / 2) }
+            if selection.streams.isEmpty {
+                try log.forEachRecord(from: 1, limit: Int(head.position)) { view in
+                    if selection.contains(view) { positions.append(view.position) }
+                    if view.position & 0xFFFF == 0 { progress?(view.position / 2) }
+                }
+            } else {
+                for stream in selection.streams {
+                    for event in try log.readStream(stream) where event.position <= head.position && selection.contains(occurredAt: event.event.occurredAt) {
+                        positions.append(event.position)
+                    }
+                }
+                positions.sort()
             }
             proof = try log.prove(size: head.position, positions: positions, streams: selection.streams)
             if !selection.streams.isEmpty {
@@ -254,20 +272,33 @@ public enum JSONLinesExport {
             header.from = selection.from
             header.to = selection.to
             try emitHeader()
-            if let first = positions.first, let last = positions.last {
+            func emitSelected(_ view: RecordView, previous: [UInt8]) throws {
+                var line = ExportedEvent(view, previousHash: previous)
+                line.proof = Data(proof.inclusion[view.position]!.joined()).base64EncodedString()
+                try emit(line.jsonLine)
+                written += 1
+            }
+            if !selection.streams.isEmpty {
+                // A ticket's events are spread over the ledger: each with the record before it.
+                for position in positions {
+                    var previous = ChainHead.empty.hash
+                    try log.forEachRecord(from: max(1, position - 1), limit: position == 1 ? 1 : 2) { view in
+                        if view.position == position { try emitSelected(view, previous: previous) }
+                        previous = Array(view.hashBytes)
+                    }
+                }
+            } else if let first = positions.first, let last = positions.last {
                 // One sequential read from the record before the first selected to the last.
                 let selected = Set(positions)
                 var previous = ChainHead.empty.hash
                 let start = max(1, first - 1)
                 try log.forEachRecord(from: start, limit: Int(last - start + 1)) { view in
-                    if selected.contains(view.position) {
-                        var line = ExportedEvent(view, previousHash: previous)
-                        line.proof = Data(proof.inclusion[view.position]!.joined()).base64EncodedString()
-                        try emit(line.jsonLine)
-                        written += 1
-                    }
+                    if selected.contains(view.position) { try emitSelected(view, previous: previous) }
                     previous = Array(view.hashBytes)
                 }
+            }
+            guard written == positions.count else {
+                throw EventLogError(.corruptRecord, "the ledger at '\(log.location)' lost records of the selection while it was exported")
             }
         }
         let checkpoint = proof.checkpoint(
