@@ -158,13 +158,18 @@ extension EventLog {
                     while let stream = key, scanned < 4096 {
                         scanned += 1
                         after = stream
-                        if let last = try environment.streamPosition(stream, before: size + 1, txn: txn) {
+                        // The stream's last position, and (rarely: a map of fewer records than the ledger) the last up to `size`.
+                        var last = try cursor.get(.lastDup).map { try UInt64(bigEndianBytes: $0.value) }
+                        if let newest = last, newest > size {
+                            last = try environment.streamPosition(stream, before: size + 1, txn: txn)
+                            _ = try stream.withUnsafeBytes { (raw) throws in try cursor.get(.set, key: raw) }
+                        }
+                        if let last {
                             guard let entry = try environment.history(at: last, txn: txn) else {
                                 throw EventLogError(.corruptRecord, "the proof index of '\(path)' has no entry for position \(last)", position: last)
                             }
                             entries.append(StreamEntry(streamID: String(decoding: stream, as: UTF8.self), count: entry.version, history: entry.history))
                         }
-                        _ = try stream.withUnsafeBytes { (raw) throws in try cursor.get(.set, key: raw) }
                         key = try cursor.get(.nextNoDuplicate).map { Array($0.key) }
                     }
                     exhausted = key == nil

@@ -134,8 +134,14 @@ extension MerkleTree {
                 let below = levels[levels.count - 1]
                 var above: [UInt8] = []
                 above.reserveCapacity(below.count / 2)
-                for pair in stride(from: 0, to: below.count - 63, by: 64) {
-                    above += nodeHash(Array(below[pair..<pair + 32]), Array(below[pair + 32..<pair + 64]))
+                below.withUnsafeBytes { bytes in
+                    for pair in stride(from: 0, to: bytes.count - 63, by: 64) {
+                        // SHA-256(0x01 ‖ left ‖ right) of the pair in place: no array per node.
+                        var hasher = SHA256()
+                        withUnsafeBytes(of: UInt8(0x01)) { hasher.update(bufferPointer: $0) }
+                        hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: bytes[pair..<pair + 64]))
+                        above.append(contentsOf: hasher.finalize())
+                    }
                 }
                 levels.append(above)
             }

@@ -10,7 +10,7 @@ struct DeskCommand: AsyncParsableCommand {
         commandName: "desk",
         abstract: "TicketLedger: an ITIL service desk on an append-only, hash-chained event log.",
         version: TicketLedgerVersion.current,
-        subcommands: [Init.self, Generate.self, Import.self, Stats.self, Verify.self, Replay.self, Queues.self, Metrics.self, Problems.self, Flow.self, History.self, Tail.self, Export.self, Report.self, Copy.self, Keygen.self, MakeCheckpoint.self, Demo.self]
+        subcommands: [Init.self, Generate.self, Import.self, Stats.self, Verify.self, Replay.self, Queues.self, Metrics.self, Problems.self, Flow.self, History.self, Tail.self, Export.self, Report.self, Copy.self, Keygen.self, MakeCheckpoint.self, Upgrade.self, Demo.self]
     )
 
     /// Usage errors (what the command line says) print the usage and exit 64;

@@ -20,6 +20,8 @@ struct Stats: ParsableCommand {
         var lastEventAt: Timestamp?
         var lastPosition: UInt64
         var chainHead: String
+        /// How many records the proof index covers: `lastPosition` unless the ledger predates it (`desk upgrade`).
+        var proofIndexRecords: UInt64
         var fileSizeBytes: Int64
         var bytesPerEvent: Double?
         /// The desk's name and model, and the TicketLedger version that created the ledger (`desk init`).
@@ -58,7 +60,7 @@ struct Stats: ParsableCommand {
         let head = try log.head()
         let output = Output(
             events: events, tickets: tickets, problems: problems, firstEventAt: first, lastEventAt: last,
-            lastPosition: head.position, chainHead: head.hashHex, fileSizeBytes: size,
+            lastPosition: head.position, chainHead: head.hashHex, proofIndexRecords: try log.proofIndexSize(), fileSizeBytes: size,
             bytesPerEvent: events == 0 ? nil : Double(size) / Double(events),
             desk: try Desk(log: log).deskDescription().map { DeskInfo(name: $0.name, model: "\($0.model)", createdBy: $0.createdBy) })
         if json {
@@ -74,6 +76,7 @@ struct Stats: ParsableCommand {
                 Last event:      \(last?.description ?? "-")
                 Last position:   \(head.position)
                 Chain head:      \(head.hashHex)
+                Proof index:     \(output.proofIndexRecords == head.position ? "complete" : "\(output.proofIndexRecords) of \(head.position) records (desk upgrade builds the rest; until then proofs read every record)")
                 Storage:         \(size) bytes (\(output.bytesPerEvent.map { String(format: "%.0f", $0) } ?? "-") bytes per event)
                 """)
         }
