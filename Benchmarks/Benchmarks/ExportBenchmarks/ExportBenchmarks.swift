@@ -35,10 +35,11 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("export 1M to JSON Lines") { _ in
         try exportToFile("jsonl") { try JSONLinesExport.export($0, write: $1) }
     }
-    // One ticket with its proofs, signed: a selection pass, then one proof pass
-    // (tree and stream map over every record), then the ticket's records. Read
-    // against "scan 1M, raw LMDB cursor" (ProjectionBenchmarks) and "signed
-    // checkpoint of 1M" (EventLogBenchmarks).
+    // One ticket with its proofs, signed: its events through the stream index,
+    // their inclusion proofs from the proof index's stored nodes, the stream
+    // map from one entry per stream (110,001 here). Read against "scan 1M, raw
+    // LMDB cursor" (ProjectionBenchmarks) and "signed checkpoint of 1M"
+    // (EventLogBenchmarks). A ledger from before 0.3 needs `desk upgrade` first.
     Benchmark("export one ticket of 1M with its proofs, signed") { _ in
         let signer = try NoteSigner(encoded: try NoteSigner.generate(name: "bench").signer)
         try exportToFile("ticket.jsonl") {
