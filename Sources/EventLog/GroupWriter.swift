@@ -149,7 +149,10 @@ extension GroupWriter {
                         }
                         return .success(done)
                     }
-                    if case .failure = result { (head, update.tree) = before }
+                    if case .failure = result {
+                        (head, update.tree) = before
+                        update.forgetHistories()
+                    }
                     results.append(result)
                 }
                 if head.position != start { try writeHead(head, txn: txn) }

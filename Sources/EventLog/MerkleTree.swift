@@ -40,10 +40,54 @@ public enum MerkleTree {
         return Array(hasher.finalize())
     }
 
+    /// A node hash held inline (no heap allocation): what the builders keep.
+    struct Node: Sendable, Hashable {
+        private var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+        init(_ bytes: UnsafeRawBufferPointer) {
+            precondition(bytes.count == 32, "a node hash has 32 bytes")
+            Swift.withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: bytes) }
+        }
+
+        init(_ hash: Hash) {
+            self = hash.withUnsafeBytes { Node($0) }
+        }
+
+        func withUnsafeBytes<T>(_ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+            try Swift.withUnsafeBytes(of: words, body)
+        }
+
+        var hash: Hash { withUnsafeBytes { Array($0) } }
+
+        static func == (a: Node, b: Node) -> Bool { a.words == b.words }
+        func hash(into hasher: inout Hasher) { withUnsafeBytes { hasher.combine(bytes: $0) } }
+
+        /// `SHA-256(0x00 ‖ leaf)`.
+        static func leaf(_ bytes: UnsafeRawBufferPointer) -> Node {
+            var hasher = SHA256()
+            Swift.withUnsafeBytes(of: UInt8(0x00)) { hasher.update(bufferPointer: $0) }
+            hasher.update(bufferPointer: bytes)
+            return Node(digest: hasher.finalize())
+        }
+
+        /// `SHA-256(0x01 ‖ left ‖ right)`.
+        static func parent(_ left: Node, _ right: Node) -> Node {
+            var hasher = SHA256()
+            Swift.withUnsafeBytes(of: UInt8(0x01)) { hasher.update(bufferPointer: $0) }
+            left.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+            right.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+            return Node(digest: hasher.finalize())
+        }
+
+        init(digest: SHA256Digest) {
+            digest.withUnsafeBytes { bytes in Swift.withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: bytes) } }
+        }
+    }
+
     /// The root of a tree grown one leaf at a time, in `O(log n)` memory: the
     /// roots of the perfect subtrees the leaves so far make, biggest first.
     public struct Builder: Sendable {
-        private var subtrees: [(hash: Hash, size: UInt64)] = []
+        private var subtrees: [(hash: Node, size: UInt64)] = []
         /// The leaves added.
         public private(set) var size: UInt64 = 0
 
@@ -52,18 +96,23 @@ public enum MerkleTree {
 
         /// Adds the next leaf, by its leaf hash.
         public mutating func append(leafHash: Hash) {
-            append(leafHash: leafHash) { _, _, _ in }
+            append(leaf: Node(leafHash)) { _, _, _ in }
         }
 
         /// Adds the next leaf and passes each inner node it completes (level,
         /// index among its level's nodes, hash) to `completed`, lowest first.
         public mutating func append(leafHash: Hash, completed: (_ level: Int, _ index: UInt64, _ hash: Hash) throws -> Void) rethrows {
-            subtrees.append((leafHash, 1))
+            try append(leaf: Node(leafHash)) { try completed($0, $1, $2.hash) }
+        }
+
+        /// ``append(leafHash:completed:)`` without allocating.
+        mutating func append(leaf: Node, completed: (_ level: Int, _ index: UInt64, _ hash: Node) throws -> Void) rethrows {
+            subtrees.append((leaf, 1))
             size += 1
             while subtrees.count >= 2, subtrees[subtrees.count - 1].size == subtrees[subtrees.count - 2].size {
                 let right = subtrees.removeLast()
                 let left = subtrees.removeLast()
-                let merged = (hash: nodeHash(left.hash, right.hash), size: left.size * 2)
+                let merged = (hash: Node.parent(left.hash, right.hash), size: left.size * 2)
                 subtrees.append(merged)
                 let level = merged.size.trailingZeroBitCount
                 try completed(level, (size - merged.size) >> UInt64(level), merged.hash)
@@ -73,16 +122,16 @@ public enum MerkleTree {
         /// Sets the tree to `size` leaves made of these perfect subtrees, biggest first.
         mutating func restore(size: UInt64, subtrees: [(hash: Hash, size: UInt64)]) {
             self.size = size
-            self.subtrees = subtrees
+            self.subtrees = subtrees.map { (Node($0.hash), $0.size) }
         }
 
         /// The root of the leaves added so far.
         public var root: Hash {
             guard var root = subtrees.last?.hash else { return MerkleTree.emptyRoot }
             for subtree in subtrees.dropLast().reversed() {
-                root = nodeHash(subtree.hash, root)
+                root = Node.parent(subtree.hash, root)
             }
-            return root
+            return root.hash
         }
     }
 

@@ -81,24 +81,48 @@ public enum ProofIndex {
         package var nodes: [Node] = []
         /// One entry per record added, not yet taken.
         package var histories: [History] = []
+        /// The newest history of each stream added to (or seeded with
+        /// ``know(_:of:)``), so that only a stream's first record in the update
+        /// asks `previous`.
+        private var latest: [String: MerkleTree.Node] = [:]
 
         /// An update continuing `tree`.
         package init(tree: MerkleTree.Builder) {
             self.tree = tree
         }
 
-        /// Adds the next record. `previous` gives its stream's history before it;
-        /// it is not called for a stream's first record.
+        /// Seeds a stream's newest history (read with the state the update starts from).
+        package mutating func know(_ history: MerkleTree.Hash, of stream: String) {
+            latest[stream] = MerkleTree.Node(history)
+        }
+
+        /// Forgets the streams' histories learnt: after records added to the
+        /// update were rolled back with their transaction, `previous` is asked again.
+        package mutating func forgetHistories() {
+            latest.removeAll()
+        }
+
+        /// Adds the next record. `previous` gives its stream's history before it
+        /// when the update does not know it; it is not called for a stream's
+        /// first record.
         package mutating func add(_ record: RecordView, previous: (String) throws -> MerkleTree.Hash) throws {
             guard record.position == tree.size + 1 else {
                 throw EventLogError(.invalidArgument, "the proof index is at position \(tree.size), not \(record.position - 1)", position: record.position)
             }
-            let before = record.streamVersion == 1 ? StreamEntry.emptyHistory : try previous(record.streamID)
-            histories.append(History(
-                position: record.position, version: record.streamVersion,
-                history: Array(StreamEntry.extendDigest(before, recordHash: record.hashBytes))))
-            tree.append(leafHash: MerkleTree.leafHash(record.bytes)) { level, index, hash in
-                if level >= storedLevel { nodes.append(Node(level: level, index: index, hash: hash)) }
+            let stream = record.streamID
+            let before: MerkleTree.Node =
+                if record.streamVersion == 1 {
+                    MerkleTree.Node(StreamEntry.emptyHistory)
+                } else if let known = latest[stream] {
+                    known
+                } else {
+                    MerkleTree.Node(try previous(stream))
+                }
+            let history = MerkleTree.Node(digest: before.withUnsafeBytes { StreamEntry.extendDigest($0, recordHash: record.hashBytes) })
+            latest[stream] = history
+            histories.append(History(position: record.position, version: record.streamVersion, history: history.hash))
+            tree.append(leaf: .leaf(record.bytes)) { level, index, hash in
+                if level >= storedLevel { nodes.append(Node(level: level, index: index, hash: hash.hash)) }
             }
         }
     }

@@ -82,7 +82,7 @@ final class PostgresWriter: GroupCommitter {
         var versions: [String: UInt64]
         /// The last position the proof index covers, as the transaction began.
         var indexed: UInt64 = 0
-        /// Each stream's newest history, for the proof index.
+        /// Each stream's newest history before the group, for the proof index.
         var latest: [String: MerkleTree.Hash] = [:]
         var rows = PostgresProofIndex.Rows()
         var update = ProofIndex.Update(tree: MerkleTree.Builder())
@@ -90,7 +90,6 @@ final class PostgresWriter: GroupCommitter {
         /// Adds a record's row and its proof index entry; it becomes the head.
         mutating func add(_ record: RecordView, stream: String, location: String) throws {
             try update.add(record) { [latest] in try PostgresProofIndex.history(of: $0, in: latest, location: location) }
-            latest[stream] = update.histories[update.histories.count - 1].history
             rows.positions.append(Int64(record.position))
             rows.streams.append(stream)
             rows.versions.append(Int64(record.streamVersion))
@@ -122,6 +121,7 @@ final class PostgresWriter: GroupCommitter {
         } else {
             plan.update = ProofIndex.Update(tree: try index.tree(size: plan.head.position))
         }
+        for (stream, history) in plan.latest { plan.update.know(history, of: stream) }
     }
 
     /// Gives a ledger written before the proof index its index, in transactions

@@ -536,8 +536,13 @@ extension LMDBEnvironment {
     func store(_ update: inout ProofIndex.Update, txn: Txn) throws {
         guard let tree, let histories else { throw EventLogError(.readOnly, "the ledger at '\(path)' is open read-only") }
         for entry in update.histories {
-            try entry.value.withUnsafeBytes { (value) throws in
-                try txn.put(histories, key: entry.position.bigEndianBytes, value: value, flags: MDB_APPEND)
+            // 8 bytes of version, 32 of history, without an array per entry.
+            try withUnsafeTemporaryAllocation(byteCount: 40, alignment: 8) { (value) throws in
+                value.storeBytes(of: entry.version.bigEndian, toByteOffset: 0, as: UInt64.self)
+                entry.history.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: value[8...]).copyMemory(from: $0) }
+                try withUnsafeBytes(of: entry.position.bigEndian) { (key) throws in
+                    try txn.put(histories, key: key, value: UnsafeRawBufferPointer(value), flags: MDB_APPEND)
+                }
             }
         }
         for node in update.nodes {
