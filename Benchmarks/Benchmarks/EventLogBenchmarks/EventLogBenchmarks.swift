@@ -98,6 +98,16 @@ let benchmarks: @Sendable () -> Void = {
         raw.close()
         remove(path)
     }
+    Benchmark("durable single commits x\(singleCommits), raw LMDB with a proof index put") { benchmark in
+        let path = scratch("raw-single-index")
+        let raw = RawLMDB(path: path)
+        let ids = (0..<singleCommits).map { _ in EventID.make() }
+        benchmark.startMeasurement()
+        raw.append(first: 1, ids: ids, perCommit: 1, recordSize: recordSize, proofIndex: true) { "ticket-\($0 % 100)" }
+        benchmark.stopMeasurement()
+        raw.close()
+        remove(path)
+    }
     Benchmark("durable single appends x\(singleCommits), EventLog") { benchmark in
         let path = scratch("single")
         let log = try EventLog(path: path)

@@ -11,6 +11,7 @@ public struct RawLMDB {
     let dbi: MDB_dbi
     let streams: MDB_dbi
     let ids: MDB_dbi
+    let histories: MDB_dbi
 
     /// Opens (creating) an environment at `path` with the log's three databases.
     public init(path: String, database: String = "events", mapSize: Int = 8 << 30) {
@@ -28,7 +29,10 @@ public struct RawLMDB {
         precondition(mdb_dbi_open(txn, "streams", UInt32(MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED), &streams) == 0)
         var ids: MDB_dbi = 0
         precondition(mdb_dbi_open(txn, "ids", UInt32(MDB_CREATE), &ids) == 0)
+        var histories: MDB_dbi = 0
+        precondition(mdb_dbi_open(txn, "histories", UInt32(MDB_CREATE), &histories) == 0)
         mdb_txn_commit(txn)
+        self.histories = histories
         self.env = env!
         self.dbi = dbi
         self.streams = streams
@@ -40,8 +44,13 @@ public struct RawLMDB {
     /// Puts `ids.count` records of `recordSize` bytes at positions from `first`,
     /// `perCommit` per write transaction (each commit synced), each also indexed
     /// under `stream(index)` and its id.
-    public func append(first: UInt64, ids eventIDs: [EventID], perCommit: Int, recordSize: Int, stream: (Int) -> String) {
+    ///
+    /// With `proofIndex`, each record also puts a 40-byte value under its
+    /// position in a fourth database, as the proof index's `histories` does:
+    /// the baseline of what that index costs LMDB itself.
+    public func append(first: UInt64, ids eventIDs: [EventID], perCommit: Int, recordSize: Int, proofIndex: Bool = false, stream: (Int) -> String) {
         var record = [UInt8](repeating: 0x42, count: recordSize)
+        var history = [UInt8](repeating: 0x17, count: 40)
         var index = 0
         while index < eventIDs.count {
             var txn: OpaquePointer?
@@ -66,6 +75,12 @@ public struct RawLMDB {
                         var i = MDB_val(mv_size: 16, mv_data: idBytes.baseAddress)
                         var p = MDB_val(mv_size: 8, mv_data: keyBytes.baseAddress)
                         precondition(mdb_put(txn, ids, &i, &p, UInt32(MDB_NOOVERWRITE)) == 0)
+                    }
+                    if proofIndex {
+                        history.withUnsafeMutableBytes { historyBytes in
+                            var h = MDB_val(mv_size: 40, mv_data: historyBytes.baseAddress)
+                            precondition(mdb_put(txn, histories, &k, &h, UInt32(MDB_APPEND)) == 0)
+                        }
                     }
                 }
                 index += 1
