@@ -87,10 +87,11 @@ struct PostgresProofIndex: Sendable {
         guard !streams.isEmpty else { return [:] }
         let rows = try run(
             """
-            SELECT DISTINCT ON (e.stream) e.stream, h.history FROM \(unescaped: schema.events) e
+            SELECT s.name, h.history FROM unnest(\(streams)::text[]) AS s(name)
+            CROSS JOIN LATERAL (SELECT x.position FROM \(unescaped: schema.events) x
+                                WHERE x.stream = s.name AND x.position <= \(Int64(clamping: position))
+                                ORDER BY x.version DESC LIMIT 1) e
             JOIN \(unescaped: schema.histories) h ON h.position = e.position
-            WHERE e.stream = ANY(\(streams)::text[]) AND e.position <= \(Int64(clamping: position))
-            ORDER BY e.stream, e.version DESC
             """, "reading the proof index")
         var found: [String: MerkleTree.Hash] = [:]
         for row in rows {

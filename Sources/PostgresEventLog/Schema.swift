@@ -85,9 +85,12 @@ struct LedgerSchema: Sendable {
                     UNION ALL
                     SELECT 1, e.position, e.event_id, NULL::bytea, e.stream, e.version FROM \(events) e WHERE e.event_id = ANY(ids)
                     UNION ALL
-                    (SELECT DISTINCT ON (e.stream) 2, NULL::bigint, NULL::bytea, h.history, e.stream, e.version
-                     FROM \(events) e LEFT JOIN \(histories) h ON h.position = e.position
-                     WHERE e.stream = ANY(names) ORDER BY e.stream, e.version DESC);
+                    -- Each stream's last row through the (stream, version) index, not its whole history.
+                    SELECT 2, NULL::bigint, NULL::bytea, h.history, s.name, e.version
+                    FROM unnest(names) AS s(name)
+                    CROSS JOIN LATERAL (SELECT x.position, x.version FROM \(events) x WHERE x.stream = s.name
+                                        ORDER BY x.version DESC LIMIT 1) e
+                    LEFT JOIN \(histories) h ON h.position = e.position;
             END
             $$
             """,
