@@ -191,7 +191,7 @@ public enum JSONLinesExport {
     ///
     /// A full export reads the ledger once. A selection of tickets reads their
     /// events through the stream index, and their proofs from the proof index
-    /// (``ProofIndex``): a few stored hashes per event and one entry per stream,
+    /// (`ProofIndex` in EventLog): a few stored hashes per event and one entry per stream,
     /// no pass over the records. A selection by period alone reads the ledger
     /// once to select and its events' span to write. Memory grows with the
     /// number of streams and of selected events, not with the ledger.

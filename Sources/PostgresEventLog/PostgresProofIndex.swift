@@ -2,7 +2,7 @@ import EventLog
 import NIOCore
 import PostgresNIO
 
-/// The proof index (``ProofIndex``) in PostgreSQL: the tables `tree` (level,
+/// The proof index (`ProofIndex`) in PostgreSQL: the tables `tree` (level,
 /// idx, hash) and `histories` (position, version, history), append-only like
 /// `events` and written in the same transaction as the records they cover.
 /// Reads go through one connection (the log's reader); the writer calls them

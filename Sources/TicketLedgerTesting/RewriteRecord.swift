@@ -12,21 +12,7 @@ public struct RewriteError: Error, CustomStringConvertible {
 /// For tests of tamper evidence: `verify()` must then name `position`. Never use
 /// it on a ledger you care about.
 public func rewriteRecord(ledger path: String, position: UInt64, _ change: (inout [UInt8]) -> Void) throws {
-    try withRawWriteTransaction(path) { txn, open in
-        let dbi = try open("events")
-        var keyValue = position.bigEndian
-        try withUnsafeMutableBytes(of: &keyValue) { keyBytes in
-            var key = MDB_val(mv_size: 8, mv_data: keyBytes.baseAddress)
-            var value = MDB_val()
-            try check(mdb_get(txn, dbi, &key, &value), "reading position \(position)", path)
-            var record = Array(UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size))
-            change(&record)
-            try record.withUnsafeMutableBytes { recordBytes in
-                var newValue = MDB_val(mv_size: recordBytes.count, mv_data: recordBytes.baseAddress)
-                try check(mdb_put(txn, dbi, &key, &newValue, 0), "writing position \(position)", path)
-            }
-        }
-    }
+    try rewriteValue(ledger: path, database: "events", key: withUnsafeBytes(of: position.bigEndian) { Array($0) }, change)
 }
 
 /// One of the ledger's indexes, for ``editIndex(ledger:index:key:remove:add:)``.
@@ -107,6 +93,12 @@ public func dropProofIndex(ledger path: String) throws {
 /// the history entry of a position (`histories`, 40 bytes) or a tree node
 /// (`tree`, key = level byte and big-endian index). For tests of `verify`.
 public func rewriteProofIndex(ledger path: String, database: String, key: [UInt8], _ change: (inout [UInt8]) -> Void) throws {
+    try rewriteValue(ledger: path, database: database, key: key, change)
+}
+
+/// Reads the value under `key` in one of the (closed) ledger's databases,
+/// applies `change`, and writes it back, through LMDB's C API.
+private func rewriteValue(ledger path: String, database: String, key: [UInt8], _ change: (inout [UInt8]) -> Void) throws {
     try withRawWriteTransaction(path) { txn, open in
         let dbi = try open(database)
         var keyBytes = key
