@@ -136,11 +136,9 @@ extension MerkleTree {
                 above.reserveCapacity(below.count / 2)
                 below.withUnsafeBytes { bytes in
                     for pair in stride(from: 0, to: bytes.count - 63, by: 64) {
-                        // SHA-256(0x01 ‖ left ‖ right) of the pair in place: no array per node.
-                        var hasher = SHA256()
-                        withUnsafeBytes(of: UInt8(0x01)) { hasher.update(bufferPointer: $0) }
-                        hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: bytes[pair..<pair + 64]))
-                        above.append(contentsOf: hasher.finalize())
+                        let left = Node(UnsafeRawBufferPointer(rebasing: bytes[pair..<pair + 32]))
+                        let right = Node(UnsafeRawBufferPointer(rebasing: bytes[pair + 32..<pair + 64]))
+                        Node.parent(left, right).withUnsafeBytes { above.append(contentsOf: $0) }
                     }
                 }
                 levels.append(above)

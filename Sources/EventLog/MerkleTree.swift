@@ -20,10 +20,7 @@ public enum MerkleTree {
 
     /// `SHA-256(0x00 ‖ leaf)`.
     public static func leafHash(_ leaf: UnsafeRawBufferPointer) -> Hash {
-        var hasher = SHA256()
-        hasher.update(data: [0x00])
-        hasher.update(bufferPointer: leaf)
-        return Array(hasher.finalize())
+        Node.leaf(leaf).hash
     }
 
     /// `SHA-256(0x00 ‖ leaf)`.
@@ -33,11 +30,7 @@ public enum MerkleTree {
 
     /// `SHA-256(0x01 ‖ left ‖ right)`.
     public static func nodeHash(_ left: Hash, _ right: Hash) -> Hash {
-        var hasher = SHA256()
-        hasher.update(data: [0x01])
-        hasher.update(data: left)
-        hasher.update(data: right)
-        return Array(hasher.finalize())
+        Node.parent(Node(left), Node(right)).hash
     }
 
     /// A node hash held inline (no heap allocation): what the builders keep.

@@ -57,10 +57,7 @@ public enum ProofIndex {
             self.history = history
         }
 
-        /// The 40 bytes a backend stores: the version big-endian, then the history.
-        package var value: [UInt8] { version.bigEndianBytes + history }
-
-        /// An entry read back from its 40 stored bytes.
+        /// An entry read back from its 40 stored bytes: the version big-endian, then the history.
         package init(position: UInt64, value: UnsafeRawBufferPointer) throws {
             guard value.count == 40 else {
                 throw EventLogError(.corruptRecord, "the proof index entry of position \(position) has \(value.count) bytes instead of 40", position: position)
