@@ -98,6 +98,48 @@ struct ProofIndexTests {
         }
     }
 
+    /// A ledger written by TicketLedger 0.3.0, with a checkpoint it signed:
+    /// `Fixtures/ledger-0.3.0`, made with that version's `desk generate
+    /// --tickets 45 --days 5 --seed 3` and `desk checkpoint`. A change to the
+    /// stored layout must keep reading it (or upgrade it) to pass.
+    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/ledger-0.3.0")
+
+    /// The fixture's signed checkpoint, verified with its key.
+    static func fixtureCheckpoint() throws -> Checkpoint {
+        let note = try String(contentsOf: fixture.appendingPathComponent("checkpoint-0.3.note"), encoding: .utf8)
+        let key = try String(contentsOf: fixture.appendingPathComponent("verifier.pub"), encoding: .utf8)
+        return try Checkpoint(parsing: try NoteVerifier(encoded: key.trimmingCharacters(in: .whitespacesAndNewlines)).verify(note))
+    }
+
+    @Test("a ledger written by 0.3.0 reads, verifies and matches the checkpoint 0.3.0 signed, from its records and from its index, read-only and read-write; appends continue it")
+    func ledgerOf030() async throws {
+        try await withTemporaryDirectory { folder in
+            let path = folder + "/ledger"
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: Self.fixture.appendingPathComponent("data.mdb").path, toPath: path + "/data.mdb")
+            let checkpoint = try Self.fixtureCheckpoint()
+            #expect(checkpoint.size == 334)
+            var records: [[UInt8]] = []
+            for access in [EventLogConfiguration.AccessMode.readOnly, .readWrite] {
+                let log = try EventLog(path: path, configuration: EventLogConfiguration(access: access))
+                defer { log.close() }
+                #expect(try log.proofIndexSize() == 334)
+                #expect(try log.verify().isValid)
+                #expect(try log.mismatch(with: checkpoint) == nil)
+                let indexed = try log.prove(size: checkpoint.size, from: .index).checkpoint(origin: checkpoint.origin, time: try #require(checkpoint.time))
+                #expect(indexed == checkpoint)
+                var read: [[UInt8]] = []
+                try log.forEachRecord(from: 1) { read.append(Array($0.bytes)) }
+                if records.isEmpty { records = read } else { #expect(read == records) }
+            }
+            let log = try EventLog(path: path)
+            defer { log.close() }
+            _ = try await log.append([sampleEvent("after")], to: "INC-000007")
+            try Self.expectSameProofs(log, size: 335, streams: ["INC-000007", "INC-000045"])
+            #expect(try log.verify().isValid)
+        }
+    }
+
     @Test("verify finds a stored tree node or stream history that does not match the records, on both backends", arguments: Backend.allCases)
     func verifyFindsTampering(_ backend: Backend) async throws {
         let cases: [(ProofIndexEntry, String)] = [
