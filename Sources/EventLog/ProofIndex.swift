@@ -47,14 +47,23 @@ public enum ProofIndex {
         public var position: UInt64
         /// Its stream version (the stream's event count with it).
         public var version: UInt64
+        /// The stream's history hash with it, held inline (the append path makes one per record).
+        var node: MerkleTree.Node
         /// The stream's history hash with it.
-        public var history: MerkleTree.Hash
+        public var history: MerkleTree.Hash {
+            get { node.hash }
+            set { node = MerkleTree.Node(newValue) }
+        }
 
         /// An entry from its parts.
         public init(position: UInt64, version: UInt64, history: MerkleTree.Hash) {
+            self.init(position: position, version: version, node: MerkleTree.Node(history))
+        }
+
+        init(position: UInt64, version: UInt64, node: MerkleTree.Node) {
             self.position = position
             self.version = version
-            self.history = history
+            self.node = node
         }
 
         /// An entry read back from its 40 stored bytes: the version big-endian, then the history.
@@ -78,25 +87,55 @@ public enum ProofIndex {
         package var nodes: [Node] = []
         /// One entry per record added, not yet taken.
         package var histories: [History] = []
-        /// The newest history of each stream added to (or seeded with
-        /// ``know(_:of:)``), so that only a stream's first record in the update
-        /// asks `previous`.
-        private var latest: [String: MerkleTree.Node] = [:]
+        /// The newest version and history of each stream added to (or seeded
+        /// with ``know(_:of:)``), so that only a stream's first record in the
+        /// update asks `previous`. A writer may carry them to its next
+        /// transaction (``init(tree:streams:)``, ``takeStreams()``) while nobody
+        /// else writes.
+        private var latest: [String: StreamHead] = [:]
+
+        /// A stream's newest version and history, as an update knows them.
+        struct StreamHead: Sendable {
+            /// Its version; 0 when only the history was given (``know(_:of:)``).
+            var version: UInt64
+            var history: MerkleTree.Node
+        }
 
         /// An update continuing `tree`.
         package init(tree: MerkleTree.Builder) {
             self.tree = tree
         }
 
+        /// An update continuing `tree`, knowing the newest version and history
+        /// of `streams` as they are at the end of `tree` (what ``takeStreams()``
+        /// took from the update of the transaction before).
+        init(tree: MerkleTree.Builder, streams: [String: StreamHead]) {
+            self.tree = tree
+            self.latest = streams
+        }
+
         /// Seeds a stream's newest history (read with the state the update starts from).
         package mutating func know(_ history: MerkleTree.Hash, of stream: String) {
-            latest[stream] = MerkleTree.Node(history)
+            latest[stream] = StreamHead(version: 0, history: MerkleTree.Node(history))
+        }
+
+        /// The version of `stream` after the records added, if the update knows it.
+        func version(of stream: String) -> UInt64? {
+            guard let head = latest[stream], head.version > 0 else { return nil }
+            return head.version
         }
 
         /// Forgets the streams' histories learnt: after records added to the
         /// update were rolled back with their transaction, `previous` is asked again.
         package mutating func forgetHistories() {
             latest.removeAll()
+        }
+
+        /// The streams' newest versions and histories, moved out (the update
+        /// forgets them): for the next transaction of the same writer.
+        mutating func takeStreams() -> [String: StreamHead] {
+            defer { latest = [:] }
+            return latest
         }
 
         /// Adds the next record. `previous` gives its stream's history before it
@@ -110,14 +149,14 @@ public enum ProofIndex {
             let before: MerkleTree.Node =
                 if record.streamVersion == 1 {
                     MerkleTree.Node(StreamEntry.emptyHistory)
-                } else if let known = latest[stream] {
-                    known
+                } else if let known = latest[stream], known.version == 0 || known.version == record.streamVersion - 1 {
+                    known.history
                 } else {
                     MerkleTree.Node(try previous(stream))
                 }
             let history = MerkleTree.Node(digest: before.withUnsafeBytes { StreamEntry.extendDigest($0, recordHash: record.hashBytes) })
-            latest[stream] = history
-            histories.append(History(position: record.position, version: record.streamVersion, history: history.hash))
+            latest[stream] = StreamHead(version: record.streamVersion, history: history)
+            histories.append(History(position: record.position, version: record.streamVersion, node: history))
             tree.append(leaf: .leaf(record.bytes)) { level, index, hash in
                 if level >= storedLevel { nodes.append(Node(level: level, index: index, hash: hash.hash)) }
             }

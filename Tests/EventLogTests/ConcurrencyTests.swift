@@ -74,4 +74,31 @@ struct ConcurrencyTests {
             #expect(Set(acked).count == 20_000)
         }
     }
+
+    /// Each writer keeps what it knows of the streams it appends to (their
+    /// versions and histories) from one commit to the next; another process's
+    /// appends to the same streams must make it read them again.
+    @Test("two processes appending to the same streams keep every stream's versions gapless and the proof index equal to the records", arguments: Backend.allCases)
+    func twoProcessesOneStreamSet(backend: Backend) async throws {
+        try await withFreshLedger(backend) { path in
+            let helpers = try (0..<2).map { _ in try HelperProcess(["append", path, "shared", "2000", "buffered"]) }
+            for helper in helpers {
+                #expect(helper.waitUntilExit() == 0)
+                #expect(helper.output.last == "done")
+            }
+            let log = try openLedger(path)
+            defer { log.close() }
+            #expect(try log.lastPosition() == 4_000)
+            let report = try log.verify()
+            #expect(report.isValid, "\(report)")
+            #expect(try log.checkIndexes() == nil)
+            var versions: [String: UInt64] = [:]
+            try log.forEachStream { versions[$0] = $1 }
+            #expect(versions.count == 7 && versions.values.reduce(0, +) == 4_000)
+            for (stream, version) in versions {
+                #expect(try log.readStream(stream).map(\.streamVersion) == Array(1...version))
+            }
+            try ProofIndexTests.expectSameProofs(log, size: 4_000, streams: Set(versions.keys))
+        }
+    }
 }
