@@ -87,7 +87,8 @@ public struct NoteSigner: Sendable {
     public let keyID: UInt32
     /// The 32-byte seed (kept as bytes: Crypto's key types are not `Sendable`).
     private let seed: [UInt8]
-    private var key: Curve25519.Signing.PrivateKey { try! Curve25519.Signing.PrivateKey(rawRepresentation: seed) }
+    /// Its 32-byte public key.
+    private let publicKey: [UInt8]
 
     /// Decodes a signer key.
     public init(encoded: String) throws {
@@ -102,6 +103,7 @@ public struct NoteSigner: Sendable {
         try NoteVerifier.checkName(parts[2])
         self.name = parts[2]
         self.seed = Array(key.rawRepresentation)
+        self.publicKey = Array(key.publicKey.rawRepresentation)
         self.keyID = NoteVerifier.keyID(name: parts[2], publicKey: Array(key.publicKey.rawRepresentation))
         guard String(format: "%08x", keyID) == parts[3].lowercased() else {
             throw SignedNoteError("the signer key '\(name)' says key id \(parts[3]), but its key's id is \(String(format: "%08x", keyID))")
@@ -120,14 +122,14 @@ public struct NoteSigner: Sendable {
 
     /// The verifier key of this signer, encoded.
     public var verifierKey: String {
-        "\(name)+\(String(format: "%08x", keyID))+" + Data([0x01] + key.publicKey.rawRepresentation).base64EncodedString()
+        "\(name)+\(String(format: "%08x", keyID))+" + Data([0x01] + publicKey).base64EncodedString()
     }
 
     /// `text` signed: the text, a blank line, and the signature line
     /// `— NAME BASE64(key id ‖ signature)`.
     public func sign(_ text: String) throws -> String {
         guard text.hasSuffix("\n") else { throw SignedNoteError("a note's text ends with a newline") }
-        let signature = try key.signature(for: Data(text.utf8))
+        let signature = try Curve25519.Signing.PrivateKey(rawRepresentation: seed).signature(for: Data(text.utf8))
         let id = withUnsafeBytes(of: keyID.bigEndian) { Array($0) }
         return text + "\n" + "\u{2014} \(name) " + Data(id + signature).base64EncodedString() + "\n"
     }
@@ -143,7 +145,6 @@ public struct NoteVerifier: Sendable {
     public let keyID: UInt32
     /// The 32-byte public key (kept as bytes: Crypto's key types are not `Sendable`).
     private let publicKey: [UInt8]
-    private var key: Curve25519.Signing.PublicKey { try! Curve25519.Signing.PublicKey(rawRepresentation: publicKey) }
 
     /// Decodes a verifier key.
     public init(encoded: String) throws {
@@ -172,6 +173,7 @@ public struct NoteVerifier: Sendable {
         let text = String(note[..<split.lowerBound]) + "\n"
         let lines = note[split.upperBound...].split(separator: "\n", omittingEmptySubsequences: false)
         guard note.hasSuffix("\n"), lines.last == "" else { throw SignedNoteError("a signed note ends with a newline") }
+        let key = try Curve25519.Signing.PublicKey(rawRepresentation: publicKey)
         var ownLines = 0
         for line in lines.dropLast() {
             let fields = line.split(separator: " ", omittingEmptySubsequences: false)

@@ -166,7 +166,7 @@ extension MerkleTree {
         }
 
         func inclusionProof(index: UInt64) -> [Hash] {
-            MerkleTree.inclusionProof(index: index, size: size) { rangeRoot($0) }
+            MerkleTree.path(index: index, size: size) { rangeRoot($0) }
         }
     }
 
@@ -222,7 +222,7 @@ extension LedgerProof {
                     throw EventLogError(.invalidArgument, "position \(position) is not among the first \(size) records")
                 }
                 var ranges: [Range<UInt64>] = []
-                _ = MerkleTree.inclusionProof(index: position - 1, size: size) { range in
+                _ = MerkleTree.path(index: position - 1, size: size) { range in
                     ranges.append(range)
                     return []
                 }

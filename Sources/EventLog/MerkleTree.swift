@@ -137,8 +137,17 @@ public enum MerkleTree {
     /// `size` leaves, leaf side first. `rangeRoot` gives the root of the leaves
     /// in a range; the ranges it is asked for are disjoint, so a caller that
     /// reads leaves to answer reads each at most once.
-    public static func inclusionProof(index: UInt64, size: UInt64, rangeRoot: (Range<UInt64>) throws -> Hash) rethrows -> [Hash] {
-        precondition(index < size, "leaf \(index) is not in a tree of \(size)")
+    ///
+    /// - Throws: ``EventLogError/Code/invalidArgument`` when `index` is not below
+    ///   `size`, and what `rangeRoot` throws.
+    public static func inclusionProof(index: UInt64, size: UInt64, rangeRoot: (Range<UInt64>) throws -> Hash) throws -> [Hash] {
+        guard index < size else { throw EventLogError(.invalidArgument, "leaf \(index) is not in a tree of \(size) leaves") }
+        return try path(index: index, size: size, rangeRoot: rangeRoot)
+    }
+
+    /// ``inclusionProof(index:size:rangeRoot:)`` for an `index` below `size`, which the caller has checked.
+    static func path(index: UInt64, size: UInt64, rangeRoot: (Range<UInt64>) throws -> Hash) rethrows -> [Hash] {
+        assert(index < size, "leaf \(index) is not in a tree of \(size)")
         var proof: [Hash] = []
         var range = 0..<size
         // From the root down: the sibling of the side that holds the leaf.
@@ -158,8 +167,11 @@ public enum MerkleTree {
 
     /// The consistency proof (RFC 9162's `PROOF`) that the tree of `oldSize`
     /// leaves is a prefix of the tree of `newSize` (`oldSize` at most `newSize`).
-    public static func consistencyProof(from oldSize: UInt64, to newSize: UInt64, rangeRoot: (Range<UInt64>) throws -> Hash) rethrows -> [Hash] {
-        precondition(oldSize <= newSize, "a tree of \(oldSize) is not a prefix of one of \(newSize)")
+    ///
+    /// - Throws: ``EventLogError/Code/invalidArgument`` when `oldSize` is above
+    ///   `newSize`, and what `rangeRoot` throws.
+    public static func consistencyProof(from oldSize: UInt64, to newSize: UInt64, rangeRoot: (Range<UInt64>) throws -> Hash) throws -> [Hash] {
+        guard oldSize <= newSize else { throw EventLogError(.invalidArgument, "a tree of \(oldSize) leaves is not a prefix of one of \(newSize)") }
         guard oldSize > 0, oldSize < newSize else { return [] }
         var proof: [Hash] = []
         var range = 0..<newSize

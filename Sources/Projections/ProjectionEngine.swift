@@ -3,6 +3,7 @@ public import Foundation
 public import Logging
 public import ServiceLifecycle
 import Synchronization
+import TicketLedger
 
 extension DeskProjector {
     /// Snapshots are JSON with sorted keys: the same state gives the same bytes.
@@ -36,7 +37,9 @@ public enum ProjectionEngine {
         progress: ((UInt64) -> Void)? = nil, alongside: ((RecordView) throws -> Void)? = nil
     ) throws -> DeskProjector {
         var projector = snapshot ?? DeskProjector(options: options)
-        precondition(projector.options == options, "a snapshot is only resumed with the options it was made with")
+        guard projector.options == options else {
+            throw DeskError(.invalidArgument, "a snapshot is only resumed with the options it was made with (\(projector.options), not \(options))")
+        }
         guard projector.position < options.asOfPosition ?? .max else { return projector }
         try pass(log, from: projector.position + 1, upTo: options.asOfPosition, progress: nil) { record in
             try projector.apply(record)

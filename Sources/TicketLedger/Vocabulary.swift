@@ -154,15 +154,23 @@ public struct PriorityMatrix: Sendable, Hashable {
     /// `table[impact - 1][urgency - 1]`.
     public var table: [[Priority]]
 
-    /// A matrix; `table` must be 3 × 3 with priorities from 1.
-    public init(version: UInt16, table: [[Priority]]) {
-        precondition(table.count == 3 && table.allSatisfy { $0.count == 3 }, "a priority matrix is 3 × 3")
+    /// A matrix; `table` must be 3 × 3 (impact by urgency).
+    ///
+    /// - Throws: ``DeskError/Code/invalidArgument`` when it is not.
+    public init(version: UInt16, table: [[Priority]]) throws(DeskError) {
+        guard table.count == 3, table.allSatisfy({ $0.count == 3 }) else {
+            throw DeskError(.invalidArgument, "a priority matrix is 3 × 3 (impact by urgency); this one has rows of \(table.map(\.count))")
+        }
+        self.init(checked: version, table)
+    }
+
+    private init(checked version: UInt16, _ table: [[Priority]]) {
         self.version = version
         self.table = table
     }
 
     /// ITIL's matrix: impact and urgency both high give 1; both low give 5.
-    public static let itil = PriorityMatrix(version: 1, table: [[1, 2, 3], [2, 3, 4], [3, 4, 5]])
+    public static let itil = PriorityMatrix(checked: 1, [[1, 2, 3], [2, 3, 4], [3, 4, 5]])
 
     /// The priority of an impact and an urgency.
     public func priority(impact: Impact, urgency: Urgency) -> Priority {

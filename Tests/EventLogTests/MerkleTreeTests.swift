@@ -47,12 +47,27 @@ struct MerkleTreeTests {
         #expect(MerkleTree.emptyRoot == Self.bytes(Self.vectors.roots[0]))
     }
 
+    @Test("a proof asked for a leaf outside the tree, or from a bigger tree to a smaller, is refused with an error, not a crash")
+    func proofArgumentsChecked() {
+        for (index, size) in [(5, 5), (0, 0), (9, 3)] as [(UInt64, UInt64)] {
+            #expect(throws: EventLogError.self, "leaf \(index) of \(size)") { _ = try MerkleTree.inclusionProof(index: index, size: size, rangeRoot: rangeRoot) }
+        }
+        do {
+            _ = try MerkleTree.consistencyProof(from: 6, to: 5, rangeRoot: rangeRoot)
+            Issue.record("a consistency proof from 6 to 5 was made")
+        } catch let error as EventLogError {
+            #expect(error.code == .invalidArgument && error.message.contains("not a prefix"), "\(error)")
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
     @Test("inclusion proofs equal the reference's, verify, and every tampered variant fails")
-    func inclusion() {
+    func inclusion() throws {
         for vector in Self.vectors.inclusion {
             let index = vector.leaf - 1
             let expected = vector.proof.map(Self.bytes)
-            let proof = MerkleTree.inclusionProof(index: index, size: vector.size, rangeRoot: rangeRoot)
+            let proof = try MerkleTree.inclusionProof(index: index, size: vector.size, rangeRoot: rangeRoot)
             #expect(proof == expected, "leaf \(vector.leaf) of \(vector.size)")
             let root = Self.bytes(Self.vectors.roots[Int(vector.size)])
             let leaf = leafHashes[Int(index)]
@@ -80,10 +95,10 @@ struct MerkleTreeTests {
     }
 
     @Test("consistency proofs equal the reference's, verify, and every tampered variant fails")
-    func consistency() {
+    func consistency() throws {
         for vector in Self.vectors.consistency {
             let expected = vector.proof.map(Self.bytes)
-            let proof = MerkleTree.consistencyProof(from: vector.size1, to: vector.size2, rangeRoot: rangeRoot)
+            let proof = try MerkleTree.consistencyProof(from: vector.size1, to: vector.size2, rangeRoot: rangeRoot)
             #expect(proof == expected, "\(vector.size1) to \(vector.size2)")
             let old = Self.bytes(Self.vectors.roots[Int(vector.size1)])
             let new = Self.bytes(Self.vectors.roots[Int(vector.size2)])
@@ -111,7 +126,7 @@ struct MerkleTreeTests {
     }
 
     @Test("every inclusion and consistency proof of trees up to 70 leaves verifies, and the built proofs match a recursive reading of RFC 9162")
-    func allSmallTrees() {
+    func allSmallTrees() throws {
         let leaves = (0..<70).map { MerkleTree.leafHash([UInt8($0)]) }
         func mth(_ range: Range<Int>) -> MerkleTree.Hash {
             if range.isEmpty { return MerkleTree.emptyRoot }
@@ -127,11 +142,11 @@ struct MerkleTreeTests {
             for leaf in leaves[0..<size] { builder.append(leafHash: leaf) }
             #expect(builder.root == root)
             for index in 0..<size {
-                let proof = MerkleTree.inclusionProof(index: UInt64(index), size: UInt64(size), rangeRoot: rangeRoot)
+                let proof = try MerkleTree.inclusionProof(index: UInt64(index), size: UInt64(size), rangeRoot: rangeRoot)
                 #expect(MerkleTree.root(fromInclusionProof: proof, index: UInt64(index), size: UInt64(size), leafHash: leaves[index]) == root)
             }
             for old in 0...size {
-                let proof = MerkleTree.consistencyProof(from: UInt64(old), to: UInt64(size), rangeRoot: rangeRoot)
+                let proof = try MerkleTree.consistencyProof(from: UInt64(old), to: UInt64(size), rangeRoot: rangeRoot)
                 #expect(MerkleTree.verifyConsistency(proof: proof, oldSize: UInt64(old), newSize: UInt64(size), oldRoot: mth(0..<old), newRoot: root), "\(old) to \(size)")
                 if old > 0, old < size {
                     #expect(!MerkleTree.verifyConsistency(proof: proof, oldSize: UInt64(old), newSize: UInt64(size), oldRoot: mth(1..<old + 1), newRoot: root))

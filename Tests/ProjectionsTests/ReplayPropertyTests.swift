@@ -63,6 +63,8 @@ struct ReplayPropertyTests {
             let loaded = try #require(store.load(options: options, log: log))
             #expect(loaded.position == n)
             let resumed = try ProjectionEngine.replay(log, options: options, from: loaded)
+            // A snapshot made with other options is refused, not misread and not a crash.
+            #expect(throws: DeskError.self) { _ = try ProjectionEngine.replay(log, options: ProjectionOptions(groupBy: .group), from: loaded) }
             let now = full.lastEventTime!
             #expect(Views(resumed, now: now) == Views(full, now: now))
             #expect(try encoded(resumed) == encoded(full))

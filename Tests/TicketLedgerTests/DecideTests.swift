@@ -29,6 +29,14 @@ struct DecideTests {
         #expect(PriorityMatrix.itil.priority(impact: .low, urgency: .low) == 5)
     }
 
+    @Test("a priority matrix that is not 3 × 3 is refused with an error, not a crash")
+    func priorityMatrixShape() throws {
+        #expect(try PriorityMatrix(version: 2, table: [[1, 1, 2], [2, 3, 4], [3, 4, 5]]).priority(impact: .high, urgency: .high) == 1)
+        for table: [[Priority]] in [[[1, 2], [3, 4]], [[1, 2, 3], [2, 3, 4]], [[1, 2, 3], [2, 3], [3, 4, 5]], []] {
+            #expect(throws: DeskError.self, "\(table)") { _ = try PriorityMatrix(version: 2, table: table) }
+        }
+    }
+
     @Test("a ticket's life: escalations, suspension, resolution, reopening, closure")
     func life() throws {
         let ticket = try #require(try replay([
