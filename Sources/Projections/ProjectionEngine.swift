@@ -102,6 +102,9 @@ public struct SnapshotStore: Sendable {
     }
 
     /// Writes `projector` atomically (a temporary file renamed over the old one).
+    ///
+    /// - Throws: when the file cannot be written or renamed into place (the
+    ///   snapshot before, if any, is then left as it was).
     public func save(_ projector: DeskProjector, log: any EventStore) throws {
         guard projector.position > 0, let record = try log.event(at: projector.position) else { return }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -109,7 +112,11 @@ public struct SnapshotStore: Sendable {
         let path = file(for: projector.options)
         let temporary = path + ".tmp"
         try data.write(to: URL(fileURLWithPath: temporary))
-        _ = rename(temporary, path)
+        if rename(temporary, path) != 0 {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw DeskError(.storage, "cannot put the snapshot in place at '\(path)': \(reason)")
+        }
     }
 
     /// The latest usable snapshot for `options` on `log`, or `nil`.

@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import Logging
 import Testing
 import TicketLedgerTesting
 
@@ -92,6 +93,28 @@ struct StorageFailureTests {
         }
     }
 
+    @Test("a sync that fails while a buffered ledger closes is logged at error level with the path, and the ledger reopens valid")
+    func failedSyncOnClose() async throws {
+        try await withTemporaryDirectory { folder in
+            let path = folder + "/ledger"
+            let captured = CapturedLog()
+            let log = try EventLog(
+                path: path, configuration: EventLogConfiguration(durability: .buffered),
+                logger: Logger(label: "test") { _ in captured })
+            for index in 0..<5 { _ = try log.append([sampleEvent("event \(index)")], to: "s") }
+            LMDBFaultInjection.arm(path: path, .sync, code: Failure.ioError.code)
+            defer { LMDBFaultInjection.disarm() }
+            log.close()
+            #expect(!LMDBFaultInjection.isPending)
+            let errors = captured.entries.filter { $0.level == .error }
+            #expect(errors.count == 1)
+            #expect(errors.first?.text.contains("sync on close failed") == true && errors.first?.text.contains(path) == true, "\(errors)")
+            let reopened = try EventLog(path: path, configuration: EventLogConfiguration(access: .readOnly))
+            defer { reopened.close() }
+            #expect(try reopened.verify().isValid)
+        }
+    }
+
     @Test("a device that fills up: appends fail with 'no space left' in both durability modes, and every acknowledged event stays", arguments: [EventLogConfiguration.Durability.durable, .buffered])
     func fullDevice(durability: EventLogConfiguration.Durability) async throws {
         guard getuid() == 0 else {
@@ -138,5 +161,26 @@ struct StorageFailureTests {
             }
             #expect(try reopened.lastPosition() == UInt64(acknowledged.count))
         }
+    }
+}
+
+/// A log handler that keeps what it is given, for tests of what the library logs.
+final class CapturedLog: LogHandler, @unchecked Sendable {
+    // Safety: `lock` guards `stored`; the other properties are only set before use.
+    private let lock = NSLock()
+    private var stored: [(level: Logger.Level, text: String)] = []
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    var entries: [(level: Logger.Level, text: String)] { lock.withLock { stored } }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let details = (event.metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        lock.withLock { stored.append((event.level, "\(event.message) \(details)")) }
     }
 }

@@ -63,6 +63,12 @@ struct ReplayPropertyTests {
             let loaded = try #require(store.load(options: options, log: log))
             #expect(loaded.position == n)
             let resumed = try ProjectionEngine.replay(log, options: options, from: loaded)
+            // A snapshot that cannot be put in place is an error, and leaves no temporary file.
+            let file = try #require(try FileManager.default.contentsOfDirectory(atPath: path + "/snapshots").first)
+            try FileManager.default.removeItem(atPath: path + "/snapshots/" + file)
+            try FileManager.default.createDirectory(atPath: path + "/snapshots/" + file + "/in-the-way", withIntermediateDirectories: true)
+            #expect(throws: DeskError.self) { try store.save(full, log: log) }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: path + "/snapshots") == [file])
             // A snapshot made with other options is refused, not misread and not a crash.
             #expect(throws: DeskError.self) { _ = try ProjectionEngine.replay(log, options: ProjectionOptions(groupBy: .group), from: loaded) }
             let now = full.lastEventTime!

@@ -250,11 +250,20 @@ final class LMDBEnvironment: @unchecked Sendable {
     }
 
     /// Closes the environment once; later transactions fail with `.closed`.
+    /// A ledger opened for writing is synced first; a sync that fails (the
+    /// commits of a buffered ledger since its last sync may be lost if the
+    /// machine stops now) is logged at error level, since closing cannot throw.
     func close() {
         let key: String? = lock.withExclusive {
             guard !isClosed else { return nil }
             isClosed = true
-            if !isReadOnly { mdb_env_sync(env, 1) }
+            if !isReadOnly {
+                let rc = LMDBFaultInjection.failure(.sync, path: path) ?? mdb_env_sync(env, 1)
+                if rc != 0 {
+                    let error = diagnosed(Self.error(rc, "cannot sync the ledger at '\(path)' while closing it; buffered commits since the last sync may not be on disk"))
+                    logger.error("sync on close failed", metadata: ["path": "\(path)", "error": "\(error)"])
+                }
+            }
             mdb_env_close(env)
             return registryKey
         }
