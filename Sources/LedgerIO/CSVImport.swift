@@ -287,11 +287,14 @@ public enum CSVImport {
     /// Appends the events in time order (a case's own order among equal times),
     /// in atomic batches of about `batchSize`. A batch of which only some events
     /// are stored (an export that repeats rows of one imported before) goes in
-    /// without those.
+    /// without those. Each batch is appended on a queue of its own while the
+    /// next one is made from the file (two cores: parsing and writing overlap);
+    /// at most one batch is in flight, and nothing is left running when this
+    /// returns or throws.
     static func append(
         _ total: Int, batchSize: Int, to log: any EventStore, progress: ((Int, Int) -> Void)? = nil, _ events: (Range<Int>) throws -> [DerivedEvent]
     ) throws -> Int {
-        func appends(_ batch: some Sequence<DerivedEvent>) -> [StreamAppend] {
+        @Sendable func appends(_ batch: [DerivedEvent]) -> [StreamAppend] {
             var appends: [StreamAppend] = []
             for derived in batch {
                 if appends.last?.stream == derived.stream {
@@ -302,20 +305,54 @@ public enum CSVImport {
             }
             return appends
         }
-        var appended = 0
-        var start = 0
-        while start < total {
-            let batch = try events(start..<min(start + batchSize, total))
+        @Sendable func append(_ batch: [DerivedEvent]) throws -> Int {
             do {
-                appended += try log.append(appends(batch)).filter { !$0.wasAlreadyStored }.map(\.positions.count).reduce(0, +)
+                return try log.append(appends(batch)).filter { !$0.wasAlreadyStored }.map(\.positions.count).reduce(0, +)
             } catch let error as EventLogError where error.code == .duplicateEventID {
                 let new = try batch.filter { try log.event(id: $0.event.id) == nil }
-                if !new.isEmpty { appended += try log.append(appends(new)).map(\.positions.count).reduce(0, +) }
+                return new.isEmpty ? 0 : try log.append(appends(new)).map(\.positions.count).reduce(0, +)
             }
-            start += batchSize
-            progress?(min(start, total), total)
+        }
+        let writer = DispatchQueue(label: "TicketLedger.import.append")
+        var inFlight: (done: DispatchGroup, result: AppendOutcome, end: Int)?
+        var appended = 0
+        /// Waits for the batch in flight and counts it.
+        func settle() throws {
+            guard let (done, result, end) = inFlight else { return }
+            inFlight = nil
+            done.wait()
+            appended += try result.value.get()
+            progress?(end, total)
+        }
+        var start = 0
+        do {
+            while start < total {
+                let end = min(start + batchSize, total)
+                let batch = try events(start..<end)
+                try settle()
+                let done = DispatchGroup()
+                let result = AppendOutcome()
+                done.enter()
+                writer.async {
+                    result.value = Result { try append(batch) }
+                    done.leave()
+                }
+                inFlight = (done, result, end)
+                start = end
+            }
+            try settle()
+        } catch {
+            // Whatever failed, the batch in flight ends before this returns.
+            inFlight?.done.wait()
+            throw error
         }
         return appended
+    }
+
+    /// The outcome of a batch appended on the import's writer queue: set there
+    /// before the batch's group is left, read after waiting for the group.
+    final class AppendOutcome: @unchecked Sendable {
+        var value: Result<Int, any Error> = .success(0)
     }
 
     /// The columns a mapping names, resolved against the header.
@@ -428,7 +465,7 @@ public enum CSVImport {
     }
 
     /// One event to append, with what orders it.
-    struct DerivedEvent {
+    struct DerivedEvent: Sendable {
         var time: Int64
         var caseNumber: Int32
         var stream: String

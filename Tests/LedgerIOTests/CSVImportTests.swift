@@ -67,6 +67,30 @@ struct CSVImportTests {
         }
     }
 
+    @Test("batches are appended while the next is read: small batches land whole and in order with progress after each, and a batch that cannot be written stops the import with its error")
+    func batchesOverlap() async throws {
+        let path = fixtures.appendingPathComponent("helpdesk-excerpt.csv").path
+        let mapping = try ImportMapping.preset("helpdesk")
+        try await withTemporaryLedger { reference in
+            let whole = try CSVImport.importFile(path, mapping: mapping, into: reference)
+            try await withTemporaryLedger { log in
+                var reported: [Int] = []
+                let result = try CSVImport.importFile(path, mapping: mapping, into: log, batchSize: 7) { done, total in
+                    #expect(total == whole.events)
+                    reported.append(done)
+                }
+                #expect(result.appended == whole.events)
+                #expect(reported == Array(stride(from: 7, to: whole.events, by: 7)) + [whole.events])
+                // The same records, byte for byte but for the append times: the same events in the same order.
+                #expect(try log.read(from: 1, limit: .max).map(\.event) == reference.read(from: 1, limit: .max).map(\.event))
+            }
+        }
+        try await withTemporaryLedger { log in
+            log.close()
+            #expect(throws: EventLogError.self) { try CSVImport.importFile(path, mapping: mapping, into: log, batchSize: 7) }
+        }
+    }
+
     @Test("times in a layout, with fractions and offsets")
     func timeLayouts() {
         func parse(_ text: String, _ format: String?) -> String? {
