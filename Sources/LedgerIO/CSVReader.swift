@@ -42,58 +42,100 @@ struct CSVScanner {
 
     /// The next row: its fields, the line and the offset it starts at; nil at
     /// the end. Throws for a quote left open at the end of the file.
+    ///
+    /// A field without quotes or lone carriage returns (most fields) is read
+    /// in place; one with them byte by byte (a quote toggles quoting anywhere
+    /// in a field, `""` in quotes is a quote, a carriage return outside quotes
+    /// is dropped).
     mutating func next() throws -> (fields: [String], line: Int, offset: Int)? {
         guard offset < bytes.count else { return nil }
         let startLine = line
         let startOffset = offset
         var fields: [String] = []
-        var field: [UInt8] = []
-        var quoted = false
         invalidUTF8Field = nil
-        func finish() {
-            if let text = String(validating: field, as: UTF8.self) {
-                fields.append(text)
-            } else {
-                if invalidUTF8Field == nil { invalidUTF8Field = fields.count }
-                fields.append(String(decoding: field, as: UTF8.self))
-            }
-            field.removeAll(keepingCapacity: true)
+        func add(_ raw: UnsafeRawBufferPointer, ascii: Bool) {
+            let text = String(decoding: raw, as: UTF8.self)
+            // Decoding keeps valid UTF-8 byte for byte and replaces what is not.
+            if !ascii, invalidUTF8Field == nil, !text.utf8.elementsEqual(raw) { invalidUTF8Field = fields.count }
+            fields.append(text)
         }
-        while offset < bytes.count {
-            let byte = bytes[offset]
-            offset += 1
-            if quoted {
-                if byte == UInt8(ascii: "\"") {
-                    if offset < bytes.count, bytes[offset] == UInt8(ascii: "\"") {
-                        offset += 1
-                        field.append(byte)
-                    } else {
-                        quoted = false
-                    }
-                } else {
-                    if byte == UInt8(ascii: "\n") { line += 1 }
-                    field.append(byte)
-                }
-                continue
+        let quote = UInt8(ascii: "\""), newline = UInt8(ascii: "\n"), carriageReturn = UInt8(ascii: "\r")
+        while true {
+            var end = offset
+            var high: UInt8 = 0
+            while end < bytes.count {
+                let byte = bytes[end]
+                if byte == delimiter || byte == newline || byte == carriageReturn || byte == quote { break }
+                high |= byte
+                end += 1
             }
-            switch byte {
-            case UInt8(ascii: "\""):
-                quoted = true
+            let plain = UnsafeRawBufferPointer(rebasing: bytes[offset..<end])
+            if end == bytes.count {
+                offset = end
+                add(plain, ascii: high < 0x80)
+                return (fields, startLine, startOffset)
+            }
+            switch bytes[end] {
             case delimiter:
-                finish()
-            case UInt8(ascii: "\r"):
+                add(plain, ascii: high < 0x80)
+                offset = end + 1
                 continue
-            case UInt8(ascii: "\n"):
+            case newline:
+                add(plain, ascii: high < 0x80)
+                offset = end + 1
                 line += 1
-                finish()
+                return (fields, startLine, startOffset)
+            case carriageReturn where end + 1 < bytes.count && bytes[end + 1] == newline:
+                add(plain, ascii: high < 0x80)
+                offset = end + 2
+                line += 1
                 return (fields, startLine, startOffset)
             default:
-                field.append(byte)
+                break
             }
+            // A quote or a lone carriage return: this field byte by byte.
+            var field = Array(plain)
+            offset = end
+            var quoted = false
+            var atDelimiter = false
+            scan: while offset < bytes.count {
+                let byte = bytes[offset]
+                offset += 1
+                if quoted {
+                    if byte == quote {
+                        if offset < bytes.count, bytes[offset] == quote {
+                            offset += 1
+                            field.append(byte)
+                        } else {
+                            quoted = false
+                        }
+                    } else {
+                        if byte == newline { line += 1 }
+                        field.append(byte)
+                    }
+                    continue
+                }
+                switch byte {
+                case quote:
+                    quoted = true
+                case delimiter:
+                    atDelimiter = true
+                    break scan
+                case carriageReturn:
+                    continue
+                case newline:
+                    line += 1
+                    break scan
+                default:
+                    field.append(byte)
+                }
+            }
+            if quoted { throw ImportError(description: "line \(startLine): a quoted field is not closed before the end of the file") }
+            field.withUnsafeBytes { add($0, ascii: false) }
+            if atDelimiter { continue }
+            // The row ends here: at a newline, or at the end of the file.
+            return (fields, startLine, startOffset)
         }
-        if quoted { throw ImportError(description: "line \(startLine): a quoted field is not closed before the end of the file") }
-        finish()
-        return (fields, startLine, startOffset)
     }
 
     /// The row that starts at `offset` (on `line`).
