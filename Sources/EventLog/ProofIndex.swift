@@ -47,23 +47,14 @@ public enum ProofIndex {
         public var position: UInt64
         /// Its stream version (the stream's event count with it).
         public var version: UInt64
-        /// The stream's history hash with it, held inline (the append path makes one per record).
-        var node: MerkleTree.Node
         /// The stream's history hash with it.
-        public var history: MerkleTree.Hash {
-            get { node.hash }
-            set { node = MerkleTree.Node(newValue) }
-        }
+        public var history: MerkleTree.Hash
 
         /// An entry from its parts.
         public init(position: UInt64, version: UInt64, history: MerkleTree.Hash) {
-            self.init(position: position, version: version, node: MerkleTree.Node(history))
-        }
-
-        init(position: UInt64, version: UInt64, node: MerkleTree.Node) {
             self.position = position
             self.version = version
-            self.node = node
+            self.history = history
         }
 
         /// An entry read back from its 40 stored bytes: the version big-endian, then the history.
@@ -156,7 +147,7 @@ public enum ProofIndex {
                 }
             let history = MerkleTree.Node(digest: before.withUnsafeBytes { StreamEntry.extendDigest($0, recordHash: record.hashBytes) })
             latest[stream] = StreamHead(version: record.streamVersion, history: history)
-            histories.append(History(position: record.position, version: record.streamVersion, node: history))
+            histories.append(History(position: record.position, version: record.streamVersion, history: history.hash))
             tree.append(leaf: .leaf(record.bytes)) { level, index, hash in
                 if level >= storedLevel { nodes.append(Node(level: level, index: index, hash: hash.hash)) }
             }

@@ -548,7 +548,7 @@ extension LMDBEnvironment {
             // 8 bytes of version, 32 of history, without an array per entry.
             try withUnsafeTemporaryAllocation(byteCount: 40, alignment: 8) { (value) throws in
                 value.storeBytes(of: entry.version.bigEndian, toByteOffset: 0, as: UInt64.self)
-                entry.node.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: value[8...]).copyMemory(from: $0) }
+                entry.history.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: value[8...]).copyMemory(from: $0) }
                 try withUnsafeBytes(of: entry.position.bigEndian) { (key) throws in
                     try txn.put(histories, key: key, value: UnsafeRawBufferPointer(value), flags: MDB_APPEND)
                 }
