@@ -1,6 +1,7 @@
 import ArgumentParser
 import EventLog
 import Foundation
+import Logging
 import PostgresEventLog
 import TicketLedger
 
@@ -18,6 +19,7 @@ struct DeskCommand: AsyncParsableCommand {
     /// unwritable file) print one line naming what and where, and exit 1.
     static func main() async {
         reportMappedFileFaults()
+        bootstrapLogging()
         let arguments = Array(CommandLine.arguments.dropFirst())
         checkHelpTopic(arguments)
         let command = parsed(arguments)
@@ -25,6 +27,18 @@ struct DeskCommand: AsyncParsableCommand {
             try await run(command)
         } catch {
             fail(error)
+        }
+    }
+
+    /// The library's log lines go to standard error from `warning` up (what
+    /// desk itself says is on standard output or in its error line), or from
+    /// the level `DESK_LOG_LEVEL` names (`trace` … `critical`).
+    static func bootstrapLogging() {
+        let named = ProcessInfo.processInfo.environment["DESK_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = named ?? .warning
+            return handler
         }
     }
 
