@@ -104,7 +104,7 @@ public struct NoteSigner: Sendable {
         self.name = parts[2]
         self.seed = Array(key.rawRepresentation)
         self.publicKey = Array(key.publicKey.rawRepresentation)
-        self.keyID = NoteVerifier.keyID(name: parts[2], publicKey: Array(key.publicKey.rawRepresentation))
+        self.keyID = NoteVerifier.keyID(name: parts[2], publicKey: publicKey)
         guard String(format: "%08x", keyID) == parts[3].lowercased() else {
             throw SignedNoteError("the signer key '\(name)' says key id \(parts[3]), but its key's id is \(String(format: "%08x", keyID))")
         }

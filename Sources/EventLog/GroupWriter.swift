@@ -88,15 +88,11 @@ final class GroupWriter: GroupCommitter {
     let notifier: AppendNotifier
     let logger: Logger
     let clock: @Sendable () -> Timestamp
-    /// What this writer knows of the ledger as of its last commit: the Merkle
-    /// tree, and the newest version and history of the streams it appended to
-    /// (at most ``cachedStreams``), so that the next transaction continues the
-    /// tree without reading stored nodes and checks a known stream's version
-    /// without a look-up. Used only when the stored head is still at the tree's
-    /// size: another process that appended since moves the head.
-    private let cache = Mutex<(tree: MerkleTree.Builder, streams: [String: ProofIndex.Update.StreamHead])?>(nil)
-    /// How many streams ``cache`` keeps; it starts again empty past that.
-    static let cachedStreams = 65_536
+    /// The Merkle tree as of the last commit of this writer, so that the next
+    /// transaction continues it without reading stored nodes; used only when
+    /// the stored head is still at its size (another process that appended
+    /// since moves the head).
+    private let tree = Mutex<MerkleTree.Builder?>(nil)
 
     init(environment: LMDBEnvironment, notifier: AppendNotifier, logger: Logger, clock: @escaping @Sendable () -> Timestamp) {
         self.clock = clock
@@ -131,7 +127,7 @@ extension GroupWriter {
         do {
             let (results, committed) = try environment.write { (txn) throws in
                 var head = try environment.readHead(txn)
-                var update = try startUpdate(head: head, txn: txn)
+                var update = ProofIndex.Update(tree: try currentTree(head: head, txn: txn))
                 let start = head.position
                 var buffer: [UInt8] = []
                 var results: [Result<[AppendResult], EventLogError>] = []
@@ -161,15 +157,15 @@ extension GroupWriter {
                     results.append(result)
                 }
                 if head.position != start { try writeHead(head, txn: txn) }
-                return (results, (head, update))
+                return (results, (head, update.tree))
             }
-            keep(committed.1)
+            tree.withLock { $0 = committed.1 }
             notifier.publish(committed.0.position)
             for (request, result) in zip(group, results) {
                 request.completion.resume(with: result)
             }
         } catch {
-            cache.withLock { $0 = nil }
+            tree.withLock { $0 = nil }
             let failure = error as? EventLogError ?? EventLogError(.storage, "append to '\(environment.path)' failed: \(error)")
             logger.error("append failed", metadata: ["path": "\(environment.path)", "error": "\(failure)"])
             for request in group {
@@ -178,24 +174,16 @@ extension GroupWriter {
         }
     }
 
-    /// The proof index update this transaction continues: with this writer's
-    /// cache (moved out of it: a failed transaction leaves none) when nobody
-    /// wrote since its last commit; otherwise the tree read from the stored
-    /// nodes, after indexing any records the index lacks (written by a version
-    /// before it, or by another process that was stopped), and no streams known.
-    private func startUpdate(head: ChainHead, txn: Txn) throws -> ProofIndex.Update {
-        if let cached = cache.withLock({ $0.take() }), cached.tree.size == head.position {
-            return ProofIndex.Update(tree: cached.tree, streams: cached.streams.count > Self.cachedStreams ? [:] : cached.streams)
+    /// The tree of the records up to `head`, which this transaction continues:
+    /// the one of this writer's last commit when nobody wrote since; otherwise
+    /// read from the stored nodes, after indexing any records the index lacks
+    /// (written by a version before it, or by another process that was stopped).
+    private func currentTree(head: ChainHead, txn: Txn) throws -> MerkleTree.Builder {
+        if let cached = tree.withLock({ $0 }), cached.size == head.position {
+            return cached
         }
         try extendIndex(to: head.position, txn: txn)
-        return ProofIndex.Update(tree: try environment.storedTree(size: head.position, txn: txn))
-    }
-
-    /// Keeps what a committed transaction's update knows for the next one.
-    private func keep(_ update: consuming ProofIndex.Update) {
-        let streams = update.takeStreams()
-        let tree = update.tree
-        cache.withLock { $0 = (tree, streams) }
+        return try environment.storedTree(size: head.position, txn: txn)
     }
 
     /// Indexes the records after the proof index's last, up to position `last`, in `txn`.
@@ -266,9 +254,9 @@ extension GroupWriter {
     func copy(_ records: [[UInt8]]) throws -> ChainHead {
         let env = environment
         let head = try commitQueue.sync {
-            try env.write { (txn) throws -> (ChainHead, ProofIndex.Update) in
+            try env.write { (txn) throws -> (ChainHead, MerkleTree.Builder) in
                 var head = try env.readHead(txn)
-                var update = try startUpdate(head: head, txn: txn)
+                var update = ProofIndex.Update(tree: try currentTree(head: head, txn: txn))
                 for bytes in records {
                     try bytes.withUnsafeBytes { (raw) throws in
                         let record = try RecordView(validating: raw, position: head.position + 1)
@@ -293,10 +281,10 @@ extension GroupWriter {
                     }
                 }
                 if !records.isEmpty { try writeHead(head, txn: txn) }
-                return (head, update)
+                return (head, update.tree)
             }
         }
-        keep(head.1)
+        tree.withLock { $0 = head.1 }
         notifier.publish(head.0.position)
         return head.0
     }
@@ -318,7 +306,7 @@ extension GroupWriter {
         if !stored.isEmpty {
             return try alreadyStored(request, stored: stored, txn: txn)
         }
-        let current = try update.version(of: request.stream) ?? environment.streamVersion(request.stream, txn: txn)
+        let current = try environment.streamVersion(request.stream, txn: txn)
         if let mismatch = request.versionMismatch(current: current) { return .failure(mismatch) }
         let streamKey = Array(request.stream.utf8)
         let firstPosition = head.position + 1

@@ -78,55 +78,25 @@ public enum ProofIndex {
         package var nodes: [Node] = []
         /// One entry per record added, not yet taken.
         package var histories: [History] = []
-        /// The newest version and history of each stream added to (or seeded
-        /// with ``know(_:of:)``), so that only a stream's first record in the
-        /// update asks `previous`. A writer may carry them to its next
-        /// transaction (``init(tree:streams:)``, ``takeStreams()``) while nobody
-        /// else writes.
-        private var latest: [String: StreamHead] = [:]
-
-        /// A stream's newest version and history, as an update knows them.
-        struct StreamHead: Sendable {
-            /// Its version; 0 when only the history was given (``know(_:of:)``).
-            var version: UInt64
-            var history: MerkleTree.Node
-        }
+        /// The newest history of each stream added to (or seeded with
+        /// ``know(_:of:)``), so that only a stream's first record in the update
+        /// asks `previous`.
+        private var latest: [String: MerkleTree.Node] = [:]
 
         /// An update continuing `tree`.
         package init(tree: MerkleTree.Builder) {
             self.tree = tree
         }
 
-        /// An update continuing `tree`, knowing the newest version and history
-        /// of `streams` as they are at the end of `tree` (what ``takeStreams()``
-        /// took from the update of the transaction before).
-        init(tree: MerkleTree.Builder, streams: [String: StreamHead]) {
-            self.tree = tree
-            self.latest = streams
-        }
-
         /// Seeds a stream's newest history (read with the state the update starts from).
         package mutating func know(_ history: MerkleTree.Hash, of stream: String) {
-            latest[stream] = StreamHead(version: 0, history: MerkleTree.Node(history))
-        }
-
-        /// The version of `stream` after the records added, if the update knows it.
-        func version(of stream: String) -> UInt64? {
-            guard let head = latest[stream], head.version > 0 else { return nil }
-            return head.version
+            latest[stream] = MerkleTree.Node(history)
         }
 
         /// Forgets the streams' histories learnt: after records added to the
         /// update were rolled back with their transaction, `previous` is asked again.
         package mutating func forgetHistories() {
             latest.removeAll()
-        }
-
-        /// The streams' newest versions and histories, moved out (the update
-        /// forgets them): for the next transaction of the same writer.
-        mutating func takeStreams() -> [String: StreamHead] {
-            defer { latest = [:] }
-            return latest
         }
 
         /// Adds the next record. `previous` gives its stream's history before it
@@ -140,13 +110,13 @@ public enum ProofIndex {
             let before: MerkleTree.Node =
                 if record.streamVersion == 1 {
                     MerkleTree.Node(StreamEntry.emptyHistory)
-                } else if let known = latest[stream], known.version == 0 || known.version == record.streamVersion - 1 {
-                    known.history
+                } else if let known = latest[stream] {
+                    known
                 } else {
                     MerkleTree.Node(try previous(stream))
                 }
             let history = MerkleTree.Node(digest: before.withUnsafeBytes { StreamEntry.extendDigest($0, recordHash: record.hashBytes) })
-            latest[stream] = StreamHead(version: record.streamVersion, history: history)
+            latest[stream] = history
             histories.append(History(position: record.position, version: record.streamVersion, history: history.hash))
             tree.append(leaf: .leaf(record.bytes)) { level, index, hash in
                 if level >= storedLevel { nodes.append(Node(level: level, index: index, hash: hash.hash)) }

@@ -305,7 +305,7 @@ public enum CSVImport {
             }
             return appends
         }
-        @Sendable func append(_ batch: [DerivedEvent]) throws -> Int {
+        @Sendable func appendBatch(_ batch: [DerivedEvent]) throws -> Int {
             do {
                 return try log.append(appends(batch)).filter { !$0.wasAlreadyStored }.map(\.positions.count).reduce(0, +)
             } catch let error as EventLogError where error.code == .duplicateEventID {
@@ -334,7 +334,7 @@ public enum CSVImport {
                 let result = AppendOutcome()
                 done.enter()
                 writer.async {
-                    result.value = Result { try append(batch) }
+                    result.value = Result { try appendBatch(batch) }
                     done.leave()
                 }
                 inFlight = (done, result, end)

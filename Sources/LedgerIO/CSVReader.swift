@@ -70,28 +70,19 @@ struct CSVScanner {
                 end += 1
             }
             let plain = UnsafeRawBufferPointer(rebasing: bytes[offset..<end])
-            if end == bytes.count {
-                offset = end
+            // What ends the field: how many bytes to pass over, and whether the row ends too.
+            let ending: (skip: Int, endsRow: Bool)? =
+                if end == bytes.count { (0, true) }
+                else if bytes[end] == delimiter { (1, false) }
+                else if bytes[end] == newline { (1, true) }
+                else if bytes[end] == carriageReturn, end + 1 < bytes.count, bytes[end + 1] == newline { (2, true) }
+                else { nil }
+            if let (skip, endsRow) = ending {
                 add(plain, ascii: high < 0x80)
+                offset = end + skip
+                guard endsRow else { continue }
+                if skip > 0 { line += 1 }
                 return (fields, startLine, startOffset)
-            }
-            switch bytes[end] {
-            case delimiter:
-                add(plain, ascii: high < 0x80)
-                offset = end + 1
-                continue
-            case newline:
-                add(plain, ascii: high < 0x80)
-                offset = end + 1
-                line += 1
-                return (fields, startLine, startOffset)
-            case carriageReturn where end + 1 < bytes.count && bytes[end + 1] == newline:
-                add(plain, ascii: high < 0x80)
-                offset = end + 2
-                line += 1
-                return (fields, startLine, startOffset)
-            default:
-                break
             }
             // A quote or a lone carriage return: this field byte by byte.
             var field = Array(plain)

@@ -156,6 +156,10 @@ struct CheckpointTests {
             // The library's info line is not printed beside desk's own (DESK_LOG_LEVEL=info shows it).
             #expect(!upgraded.err.contains("building the proof index"), "\(upgraded.err)")
             #expect(try desk("upgrade", "--ledger", ledger).out.contains("proof index: complete, \(events) records; nothing to do"))
+            // DESK_LOG_LEVEL=info shows the library's info lines.
+            try dropProofIndex(ledger: ledger)
+            let verbose = try desk("upgrade", "--ledger", ledger, environment: ["DESK_LOG_LEVEL": "info"])
+            #expect(verbose.status == 0 && verbose.err.contains("building the proof index"), "\(verbose.err)")
             #expect(try desk("stats", "--ledger", ledger).out.contains("Proof index:     complete"))
             #expect(try desk("verify", "--ledger", ledger).status == 0)
             let after = try desk("checkpoint", "--ledger", ledger, "--key", key).out
