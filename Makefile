@@ -32,13 +32,15 @@ demo: deps
 	$(SWIFT) build --product desk
 	$$($(SWIFT) build --show-bin-path)/desk demo --ledger $(LEDGER)
 
-# The documentation and the EmbeddedDesk example first, the main suite last (its
-# summary closes the output), beside a throwaway PostgreSQL cluster.
+# The documentation and the EmbeddedDesk example first, then the main suite
+# beside a throwaway PostgreSQL cluster, then the LMDB-only desk (the package
+# without its default trait PostgreSQL).
 test: deps postgres test-tools
 	bash scripts/check-docs.sh
 	$(SWIFT) test --package-path Examples/EmbeddedDesk
 	bash scripts/fuzz.sh --debug 10
 	bash scripts/with-postgres.sh $(SWIFT) test
+	bash scripts/check-lmdb-only.sh
 
 # The DocC documentation of every library module, built with the toolchain's docc: no warning allowed.
 docs-check:

@@ -15,9 +15,14 @@ let package = Package(
         .library(name: "TicketLedgerTesting", targets: ["TicketLedgerTesting"]),
         .executable(name: "desk", targets: ["desk"]),
     ],
+    traits: [
+        .trait(name: "PostgreSQL", description: "desk opens postgres:// ledgers (builds postgres-nio and SwiftNIO); without it desk is LMDB-only"),
+        .default(enabledTraits: ["PostgreSQL"]),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
@@ -39,11 +44,13 @@ let package = Package(
                 "CLMDB",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         .target(
             name: "TicketLedger",
             dependencies: [
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 "EventLog",
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -51,6 +58,7 @@ let package = Package(
         .target(
             name: "Projections",
             dependencies: [
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 "EventLog",
                 "TicketLedger",
                 .product(name: "Logging", package: "swift-log"),
@@ -63,6 +71,7 @@ let package = Package(
         .target(
             name: "LedgerIO",
             dependencies: [
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 "EventLog",
                 "TicketLedger",
                 "Projections",
@@ -73,6 +82,7 @@ let package = Package(
         .target(
             name: "PostgresEventLog",
             dependencies: [
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 "EventLog",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -96,7 +106,7 @@ let package = Package(
                 "TicketLedger",
                 "Projections",
                 "LedgerIO",
-                "PostgresEventLog",
+                .target(name: "PostgresEventLog", condition: .when(traits: ["PostgreSQL"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -123,11 +133,18 @@ let package = Package(
         ),
         .testTarget(
             name: "TicketLedgerTests",
-            dependencies: ["TicketLedger", "EventLog", "TicketLedgerTesting", "LedgerBackendsTesting"]
+            dependencies: [
+                "TicketLedger", "EventLog", "TicketLedgerTesting", "LedgerBackendsTesting",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
         ),
         .testTarget(
             name: "LedgerIOTests",
-            dependencies: ["LedgerIO", "EventLog", "TicketLedger", "Projections", "TicketLedgerTesting", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "LedgerIO", "EventLog", "TicketLedger", "Projections", "TicketLedgerTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             exclude: ["Golden", "Fixtures"]
         ),
         .testTarget(
@@ -137,11 +154,15 @@ let package = Package(
         ),
         .testTarget(
             name: "ProjectionsTests",
-            dependencies: ["Projections", "TicketLedger", "EventLog", "TicketLedgerTesting", "LedgerBackendsTesting"]
+            dependencies: [
+                "Projections", "TicketLedger", "EventLog", "TicketLedgerTesting", "LedgerBackendsTesting",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
         ),
         .testTarget(
             name: "EventLogTests",
             dependencies: [
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
                 "EventLog", "PostgresEventLog", "TicketLedgerTesting", "LedgerBackendsTesting", "ledger-test-helper", "log-quickstart",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -43,7 +43,7 @@ public final class EventLog: EventStore {
         self.configuration = configuration
         self.logger = logger
         self.environment = try LMDBEnvironment(path: path, configuration: configuration, logger: logger)
-        self.writer = GroupWriter(environment: environment, notifier: notifier, logger: logger, clock: configuration.clock)
+        self.writer = GroupWriter(environment: environment, notifier: notifier, logger: logger, clock: configuration.clock, metrics: configuration.metricsFactory)
         if !environment.isReadOnly { try writer.upgradeIndex() }
         notifier.publish(try lastPosition())
     }

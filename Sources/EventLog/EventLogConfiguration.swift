@@ -1,3 +1,5 @@
+public import CoreMetrics
+
 /// How to open a ledger. Every property has a default that suits a service desk.
 public struct EventLogConfiguration: Sendable {
     /// Whether an acknowledged append must survive a crash of the process and of the machine.
@@ -45,6 +47,10 @@ public struct EventLogConfiguration: Sendable {
     /// Where `recordedAt` comes from: the system's wall clock unless set. A
     /// simulation or a test sets it to make ledgers byte-identical from run to run.
     public var clock: @Sendable () -> Timestamp = { Timestamp.now() }
+
+    /// Where the ledger's metrics go (<doc:Metrics>): the factory bootstrapped
+    /// with `MetricsSystem` when nil (so a service bootstraps once, before opening).
+    public var metricsFactory: (any MetricsFactory)?
 
     /// The defaults: read-write, durable, 64 MiB initial map.
     public init() {}

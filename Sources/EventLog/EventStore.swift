@@ -15,6 +15,7 @@
 ///   result (``AppendResult/wasAlreadyStored``), a batch of which only some ids
 ///   are stored fails with ``EventLogError/Code/duplicateEventID``;
 /// - an append of several streams lands whole or not at all;
+/// - reads only move forward: a read begun after another never shows fewer records;
 /// - every record is the ``RecordFormat`` encoding with its chain hash, so a
 ///   ledger copied between backends keeps its chain head.
 public protocol EventStore: AnyObject, Sendable {
@@ -298,5 +299,15 @@ public struct EventSubscription: AsyncSequence, Sendable {
                 }
             }
         }
+    }
+}
+
+/// How a ledger's location names its backend: the one rule that every opener
+/// (`openEventStore(at:configuration:)`, `desk --ledger`) follows.
+public enum LedgerLocation {
+    /// Whether `location` names a PostgreSQL ledger (it starts with `postgres://`
+    /// or `postgresql://`); anything else is an LMDB folder.
+    public static func isPostgresURL(_ location: String) -> Bool {
+        location.hasPrefix("postgres://") || location.hasPrefix("postgresql://")
     }
 }

@@ -2,6 +2,7 @@ internal import CLMDB
 import Dispatch
 import Logging
 import Synchronization
+import CoreMetrics
 
 /// One append waiting for the writer.
 package struct PendingAppend: Sendable {
@@ -22,6 +23,8 @@ package struct PendingAppend: Sendable {
     package var appends: [StreamAppend]
     /// Who is told the outcome.
     package var completion: Completion
+    /// When it was queued (its append's duration is measured from here).
+    package let queuedAt = ContinuousClock.now
 
     package init(appends: [StreamAppend], completion: Completion) {
         self.appends = appends
@@ -38,9 +41,11 @@ package struct PendingAppend: Sendable {
 package final class GroupCommitQueue: Sendable {
     private let pending = Mutex<[PendingAppend]>([])
     private let queue: DispatchQueue
+    private let metrics: AppendMetrics
 
-    package init(label: String) {
+    package init(label: String, metrics: AppendMetrics) {
         queue = DispatchQueue(label: label)
+        self.metrics = metrics
     }
 
     /// Runs `body` on the writer's queue, after everything queued before.
@@ -48,14 +53,21 @@ package final class GroupCommitQueue: Sendable {
         try queue.sync(execute: body)
     }
 
-    fileprivate func enqueue(_ request: PendingAppend, then commit: @escaping @Sendable ([PendingAppend]) -> Void) {
+    /// Queues `request`; the next run of the writer's queue commits it with
+    /// whatever queued meanwhile, records the group's metrics and answers each append.
+    fileprivate func enqueue(_ request: PendingAppend, then commit: @escaping @Sendable ([PendingAppend]) -> [AppendOutcome]) {
         pending.withLock { $0.append(request) }
         queue.async {
             let group = self.pending.withLock { queued -> [PendingAppend] in
                 defer { queued.removeAll(keepingCapacity: true) }
                 return queued
             }
-            if !group.isEmpty { commit(group) }
+            guard !group.isEmpty else { return }
+            let outcomes = commit(group)
+            self.metrics.record(group, outcomes: outcomes)
+            for (request, outcome) in zip(group, outcomes) {
+                request.completion.resume(with: outcome)
+            }
         }
     }
 }
@@ -64,9 +76,13 @@ package final class GroupCommitQueue: Sendable {
 package protocol GroupCommitter: AnyObject, Sendable {
     /// Where appends wait for the next commit.
     var commitQueue: GroupCommitQueue { get }
-    /// Commits `group` in one transaction and answers each append (on the writer's queue).
-    func commit(_ group: [PendingAppend])
+    /// Commits `group` in one transaction (on the writer's queue) and returns
+    /// each append's outcome, in order.
+    func commit(_ group: [PendingAppend]) -> [AppendOutcome]
 }
+
+/// What one queued append is answered with.
+package typealias AppendOutcome = Result<[AppendResult], EventLogError>
 
 extension GroupCommitter {
     /// Queues `request`; it is committed with whatever else queues meanwhile.
@@ -83,7 +99,7 @@ extension GroupCommitter {
 /// The LMDB writer. It holds no reference to its `EventLog`, so the log's
 /// lifetime is its users'.
 final class GroupWriter: GroupCommitter {
-    let commitQueue = GroupCommitQueue(label: "TicketLedger.EventLog.writer")
+    let commitQueue: GroupCommitQueue
     let environment: LMDBEnvironment
     let notifier: AppendNotifier
     let logger: Logger
@@ -93,8 +109,14 @@ final class GroupWriter: GroupCommitter {
     /// the stored head is still at its size (another process that appended
     /// since moves the head).
     private let tree = Mutex<MerkleTree.Builder?>(nil)
+    /// The map's size and use, set after each commit.
+    private let mapSize: Gauge
+    private let mapUsed: Gauge
 
-    init(environment: LMDBEnvironment, notifier: AppendNotifier, logger: Logger, clock: @escaping @Sendable () -> Timestamp) {
+    init(environment: LMDBEnvironment, notifier: AppendNotifier, logger: Logger, clock: @escaping @Sendable () -> Timestamp, metrics: (any MetricsFactory)?) {
+        commitQueue = GroupCommitQueue(label: "TicketLedger.EventLog.writer", metrics: AppendMetrics(backend: "lmdb", factory: metrics))
+        mapSize = Gauge(label: LedgerMetricLabel.mapSize, factory: metrics ?? MetricsSystem.factory)
+        mapUsed = Gauge(label: LedgerMetricLabel.mapUsed, factory: metrics ?? MetricsSystem.factory)
         self.clock = clock
         self.environment = environment
         self.notifier = notifier
@@ -122,7 +144,7 @@ package final class SyncWaiter: Sendable {
 
 extension GroupWriter {
     /// Commits a group of appends in one write transaction (on the writer's queue).
-    func commit(_ group: [PendingAppend]) {
+    func commit(_ group: [PendingAppend]) -> [AppendOutcome] {
         let recordedAt = clock()
         do {
             let (results, committed) = try environment.write { (txn) throws in
@@ -161,16 +183,15 @@ extension GroupWriter {
             }
             tree.withLock { $0 = committed.1 }
             notifier.publish(committed.0.position)
-            for (request, result) in zip(group, results) {
-                request.completion.resume(with: result)
-            }
+            let usage = environment.usage
+            mapSize.record(usage.mapSize)
+            mapUsed.record(usage.used)
+            return results
         } catch {
             tree.withLock { $0 = nil }
             let failure = error as? EventLogError ?? EventLogError(.storage, "append to '\(environment.path)' failed: \(error)")
             logger.error("append failed", metadata: ["path": "\(environment.path)", "error": "\(failure)"])
-            for request in group {
-                request.completion.resume(with: .failure(failure))
-            }
+            return group.map { _ in .failure(failure) }
         }
     }
 

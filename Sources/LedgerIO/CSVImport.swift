@@ -1,3 +1,4 @@
+public import CoreMetrics
 import Crypto
 public import EventLog
 import Foundation
@@ -66,9 +67,11 @@ public enum CSVImport {
     ///   - batchSize: events per atomic append.
     ///   - progress: called after each batch with the events appended (or found
     ///     already stored) so far and the total, once every row has been checked.
+    ///   - metricsFactory: where the rows imported and skipped are counted
+    ///     (the Metrics article of `EventLog`); the bootstrapped factory when nil.
     public static func importFile(
         _ file: String, mapping: ImportMapping, into log: any EventStore, skipInvalid: Bool = false, skippedFile: String? = nil,
-        batchSize: Int = 10_000, progress: ((_ done: Int, _ total: Int) -> Void)? = nil
+        batchSize: Int = 10_000, progress: ((_ done: Int, _ total: Int) -> Void)? = nil, metricsFactory: (any MetricsFactory)? = nil
     ) throws -> ImportResult {
         let name = URL(fileURLWithPath: file).lastPathComponent
         let data: Data
@@ -83,11 +86,13 @@ public enum CSVImport {
         case "\t"?, "tab"?: 0x09
         default: nil
         }
-        return try data.withUnsafeBytes { bytes in
+        let result = try data.withUnsafeBytes { bytes in
             try importRows(
                 CSVScanner(bytes, delimiter: delimiter), file: file, name: name, mapping: mapping, into: log, skipInvalid: skipInvalid,
                 skippedFile: skippedFile, batchSize: batchSize, progress: progress)
         }
+        result.count(format: "csv", in: metricsFactory)
+        return result
     }
 
     static func importRows(
@@ -567,5 +572,14 @@ extension SupportLine {
         else if text.contains("2nd") || text.contains("second") { self = .secondLine }
         else if text.contains("3rd") || text.contains("special") { self = .specialist }
         else { return nil }
+    }
+}
+
+extension ImportResult {
+    /// Counts this import's rows (events read, and rows passed over) as `LedgerMetricLabel.importRows`.
+    func count(format: String, in factory: (any MetricsFactory)?) {
+        let factory = factory ?? MetricsSystem.factory
+        Counter(label: LedgerMetricLabel.importRows, dimensions: [("format", format), ("outcome", "imported")], factory: factory).increment(by: events)
+        Counter(label: LedgerMetricLabel.importRows, dimensions: [("format", format), ("outcome", "skipped")], factory: factory).increment(by: skipped)
     }
 }

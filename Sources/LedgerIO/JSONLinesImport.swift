@@ -1,3 +1,4 @@
+public import CoreMetrics
 public import EventLog
 public import Foundation
 
@@ -7,8 +8,9 @@ public import Foundation
 /// new ledger's positions and hashes are its own; importing the same export
 /// twice writes nothing new (the event ids are kept).
 public enum JSONLinesImport {
-    /// Checks and imports `file`.
-    public static func importFile(_ file: String, into log: any EventStore, batchSize: Int = 10_000) throws -> ImportResult {
+    /// Checks and imports `file`, counting its rows in `metricsFactory`
+    /// (the Metrics article of `EventLog`; the bootstrapped factory when nil).
+    public static func importFile(_ file: String, into log: any EventStore, batchSize: Int = 10_000, metricsFactory: (any MetricsFactory)? = nil) throws -> ImportResult {
         guard let data = FileManager.default.contents(atPath: file) else { throw ImportError(description: "\(file): cannot read it") }
         var pending: [StreamAppend] = []
         var count = 0
@@ -30,7 +32,9 @@ public enum JSONLinesImport {
             if count % batchSize == 0 { try flush() }
         }
         try flush()
-        return ImportResult(events: count, appended: appended, cases: streams.count, skipped: 0)
+        let result = ImportResult(events: count, appended: appended, cases: streams.count, skipped: 0)
+        result.count(format: "jsonl", in: metricsFactory)
+        return result
     }
 
     /// Checks the export in `data` (``ExportVerifier``), then passes each of its

@@ -69,7 +69,8 @@ public final class PostgresEventLog: EventStore {
             PostgresWriter(
                 server: $0, schema: LedgerSchema(name: configuration.schema), lockKey: connections.lockKey,
                 location: configuration.location, notifier: notifier, logger: logger, clock: configuration.clock,
-                index: PostgresProofIndex(server: connections.reader, schema: LedgerSchema(name: configuration.schema), location: configuration.location))
+                index: PostgresProofIndex(server: connections.reader, schema: LedgerSchema(name: configuration.schema), location: configuration.location),
+                metrics: configuration.metricsFactory)
         }
         notifier.publish(connections.lastPosition)
     }
@@ -597,10 +598,13 @@ extension PostgresQueryResult {
 
 /// Opens the ledger at `location` with the backend its form names: a
 /// `postgres://` URL is a PostgreSQL ledger (opened with `configuration`'s
-/// access mode), anything else an LMDB folder opened with `configuration`.
+/// access mode and metrics factory), anything else an LMDB folder opened with `configuration`.
 public func openEventStore(at location: String, configuration: EventLogConfiguration = .init()) throws -> any EventStore {
     if PostgresLedgerConfiguration.isPostgresURL(location) {
-        return try PostgresEventLog(url: location, access: configuration.access)
+        var postgres = try PostgresLedgerConfiguration(url: location)
+        postgres.access = configuration.access
+        postgres.metricsFactory = configuration.metricsFactory
+        return try PostgresEventLog(configuration: postgres)
     }
     return try EventLog(path: location, configuration: configuration)
 }

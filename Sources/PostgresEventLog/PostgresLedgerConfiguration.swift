@@ -1,5 +1,6 @@
 public import EventLog
 import Foundation
+public import CoreMetrics
 
 /// Where a PostgreSQL ledger is and how to open it.
 ///
@@ -55,6 +56,9 @@ public struct PostgresLedgerConfiguration: Sendable {
     public var timeout: Duration = .seconds(20)
     /// Where `recordedAt` comes from: the client's wall clock unless set.
     public var clock: @Sendable () -> Timestamp = { Timestamp.now() }
+    /// Where the ledger's metrics go (the Metrics article of `EventLog`): the factory bootstrapped with
+    /// `MetricsSystem` when nil.
+    public var metricsFactory: (any MetricsFactory)?
 
     /// A configuration from its parts.
     public init(host: String, port: Int = 5432, username: String, password: String? = nil, database: String, schema: String = "ticketledger") {
@@ -68,7 +72,7 @@ public struct PostgresLedgerConfiguration: Sendable {
 
     /// Whether `location` names a PostgreSQL ledger (starts with `postgres://` or `postgresql://`).
     public static func isPostgresURL(_ location: String) -> Bool {
-        location.hasPrefix("postgres://") || location.hasPrefix("postgresql://")
+        LedgerLocation.isPostgresURL(location)
     }
 
     /// Parses a `postgres://` URL.

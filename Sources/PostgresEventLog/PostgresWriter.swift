@@ -1,3 +1,4 @@
+import CoreMetrics
 import EventLog
 import Logging
 import NIOCore
@@ -19,7 +20,7 @@ import Synchronization
 /// It runs on a serial dispatch queue and waits for the server there, outside
 /// Swift's cooperative pool.
 final class PostgresWriter: GroupCommitter {
-    let commitQueue = GroupCommitQueue(label: "TicketLedger.PostgresEventLog.writer")
+    let commitQueue: GroupCommitQueue
     let server: ServerConnection
     let schema: LedgerSchema
     let lockKey: Int64
@@ -36,8 +37,9 @@ final class PostgresWriter: GroupCommitter {
 
     init(
         server: ServerConnection, schema: LedgerSchema, lockKey: Int64, location: String, notifier: AppendNotifier, logger: Logger,
-        clock: @escaping @Sendable () -> Timestamp, index: PostgresProofIndex
+        clock: @escaping @Sendable () -> Timestamp, index: PostgresProofIndex, metrics: (any MetricsFactory)?
     ) {
+        commitQueue = GroupCommitQueue(label: "TicketLedger.PostgresEventLog.writer", metrics: AppendMetrics(backend: "postgresql", factory: metrics))
         self.index = index
         self.server = server
         self.schema = schema
@@ -54,22 +56,18 @@ final class PostgresWriter: GroupCommitter {
         server.close()
     }
 
-    func commit(_ group: [PendingAppend]) {
+    func commit(_ group: [PendingAppend]) -> [AppendOutcome] {
         do {
             let (results, last) = try transaction(group)
             if let last { notifier.publish(last) }
-            for (request, result) in zip(group, results) {
-                request.completion.resume(with: result)
-            }
+            return results
         } catch {
             var failure = PostgresEventLog.mapError(error, "append", location: location)
             if failure.code == .unavailable {
                 failure.message += "; the appends were not acknowledged (if the connection was lost while they committed they may be stored: retrying them with the same event ids is safe)"
             }
             logger.error("append failed", metadata: ["location": "\(location)", "error": "\(failure)"])
-            for request in group {
-                request.completion.resume(with: .failure(failure))
-            }
+            return group.map { _ in .failure(failure) }
         }
     }
 

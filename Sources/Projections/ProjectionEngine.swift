@@ -1,3 +1,4 @@
+public import CoreMetrics
 public import EventLog
 public import Foundation
 public import Logging
@@ -141,15 +142,22 @@ public final class LiveProjection: Service, Sendable {
     private let snapshotEvery: Int
     private let logger: Logger
     private let state: Mutex<DeskProjector>
+    private let metrics: ProjectionMetrics
 
     /// Starts from the latest snapshot in `store` if there is a usable one, and
     /// saves a new snapshot every `snapshotEvery` events and when it stops.
-    public init(log: any EventStore, options: ProjectionOptions = .init(), store: SnapshotStore? = nil, snapshotEvery: Int = 100_000, logger: Logger = Logger(label: "TicketLedger.LiveProjection")) {
+    /// Its position, lag and events go to `metricsFactory` (the one bootstrapped
+    /// with `MetricsSystem` when nil; see the Metrics article of `EventLog`).
+    public init(
+        log: any EventStore, options: ProjectionOptions = .init(), store: SnapshotStore? = nil, snapshotEvery: Int = 100_000,
+        logger: Logger = Logger(label: "TicketLedger.LiveProjection"), metricsFactory: (any MetricsFactory)? = nil
+    ) {
         self.log = log
         self.options = options
         self.store = store
         self.snapshotEvery = snapshotEvery
         self.logger = logger
+        metrics = ProjectionMetrics(factory: metricsFactory ?? MetricsSystem.factory)
         state = Mutex(store?.load(options: options, log: log) ?? DeskProjector(options: options))
     }
 
@@ -164,10 +172,12 @@ public final class LiveProjection: Service, Sendable {
         state.withLock { $0 = caughtUp }
         start = caughtUp.position + 1
         logger.info("projection caught up", metadata: ["position": "\(caughtUp.position)"])
+        try metrics.measureLag(position: caughtUp.position, log: log)
         var sinceSnapshot = 0
         do {
             for try await event in log.subscribe(from: start).cancelOnGracefulShutdown() {
                 try state.withLock { try $0.apply(event) }
+                try metrics.applied(event.position, log: log)
                 sinceSnapshot += 1
                 if sinceSnapshot >= snapshotEvery, let store {
                     try store.save(current, log: log)
@@ -177,5 +187,37 @@ public final class LiveProjection: Service, Sendable {
         } catch is CancellationError {
         }
         if let store { try store.save(current, log: log) }
+    }
+}
+
+/// A live projection's metrics: its position and events as they are applied,
+/// its lag behind the ledger after catching up and then at most once a second
+/// while events arrive (reading the ledger's last position costs a read).
+private final class ProjectionMetrics: Sendable {
+    let position: Gauge
+    let lag: Gauge
+    let events: Counter
+    let lastLagCheck = Mutex(ContinuousClock.now)
+
+    init(factory: any MetricsFactory) {
+        position = Gauge(label: LedgerMetricLabel.projectionPosition, factory: factory)
+        lag = Gauge(label: LedgerMetricLabel.projectionLag, factory: factory)
+        events = Counter(label: LedgerMetricLabel.projectionEvents, factory: factory)
+    }
+
+    func applied(_ applied: UInt64, log: any EventStore) throws {
+        events.increment()
+        position.record(applied)
+        let due = lastLagCheck.withLock { last in
+            guard ContinuousClock.now - last >= .seconds(1) else { return false }
+            last = .now
+            return true
+        }
+        if due { try measureLag(position: applied, log: log) }
+    }
+
+    func measureLag(position applied: UInt64, log: any EventStore) throws {
+        position.record(applied)
+        lag.record(max(try log.lastPosition(), applied) - applied)
     }
 }

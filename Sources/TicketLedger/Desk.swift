@@ -1,5 +1,6 @@
 public import EventLog
 public import Logging
+public import CoreMetrics
 import Synchronization
 
 /// One event of a ticket's history, as `desk history` shows it.
@@ -43,6 +44,9 @@ public final class Desk: Sendable {
         public var maximumAttempts = 8
         /// Digits of ticket numbers (`INC-000123` has 6); numbers grow past it.
         public var numberWidth = 6
+        /// Where the desk's metrics go (its conflict retries, `EventLog`'s
+        /// Metrics article): the factory bootstrapped with `MetricsSystem` when nil.
+        public var metricsFactory: (any MetricsFactory)?
 
         public init() {}
     }
@@ -54,6 +58,7 @@ public final class Desk: Sendable {
     /// The last number handed out per prefix, learned from the log on first use.
     private let lastNumbers = Mutex<[String: UInt64]>([:])
     private let conflicts = Atomic<Int>(0)
+    private let conflictCounter: Counter
     /// Test hook: runs between deciding and appending.
     let afterDecide = Mutex<(@Sendable () async -> Void)?>(nil)
 
@@ -62,6 +67,13 @@ public final class Desk: Sendable {
         self.log = log
         self.configuration = configuration
         self.logger = logger
+        conflictCounter = Counter(label: LedgerMetricLabel.conflictRetries, factory: configuration.metricsFactory ?? MetricsSystem.factory)
+    }
+
+    /// Counts an append that lost a race and is decided again.
+    private func countConflict() {
+        conflicts.add(1, ordering: .relaxed)
+        conflictCounter.increment()
     }
 
     /// How many appends lost a race with another writer and were decided again.
@@ -97,7 +109,7 @@ public final class Desk: Sendable {
                 // Another call with the same key may have got there first.
                 if let idempotencyKey, let earlier = try earlierResult(of: idempotencyKey, on: nil) { return earlier }
                 guard error.code == .wrongExpectedVersion else { throw DeskError(.storage, "cannot register \(number)", underlying: error.description) }
-                conflicts.add(1, ordering: .relaxed)
+                countConflict()
                 let taken = numberValue(number, prefix: prefix) ?? 0
                 lastNumbers.withLock { $0[prefix] = max($0[prefix] ?? 0, taken) }
                 number = try nextNumber(prefix)
@@ -144,7 +156,7 @@ public final class Desk: Sendable {
                 return fold(state, number: number, events: events, at: time, attributes: attributes)
             case .failure(let error) where error.code == .wrongExpectedVersion:
                 // Decided again at the top of the loop (where a retry with the same key is recognised).
-                conflicts.add(1, ordering: .relaxed)
+                countConflict()
                 logger.debug("ticket changed meanwhile; deciding again", metadata: ["ticket": "\(number)", "command": "\(command.name)"])
             case .failure(let error):
                 if error.code == .duplicateEventID, let idempotencyKey, let earlier = try earlierResult(of: idempotencyKey, on: number) { return earlier }
@@ -166,7 +178,7 @@ public final class Desk: Sendable {
                 lastNumbers.withLock { $0["PRB"] = max($0["PRB"] ?? 0, numberValue(number, prefix: "PRB") ?? 0) }
                 return events.reduce(nil as Problem?) { Problem.evolve($0, streamID: number, event: DeskEvent($1), occurredAt: time) }!
             } catch let error where error.code == .wrongExpectedVersion {
-                conflicts.add(1, ordering: .relaxed)
+                countConflict()
                 lastNumbers.withLock { $0["PRB"] = max($0["PRB"] ?? 0, numberValue(number, prefix: "PRB") ?? 0) }
             } catch {
                 throw DeskError(.storage, "cannot open \(number)", underlying: error.description)
@@ -185,7 +197,7 @@ public final class Desk: Sendable {
                 _ = try await append(events, to: number, expecting: .exactly(state?.version ?? 0), actor: actor, at: time, attributes: [:])
                 return events.reduce(state) { Problem.evolve($0, streamID: number, event: DeskEvent($1), occurredAt: time) }!
             } catch let error where error.code == .wrongExpectedVersion {
-                conflicts.add(1, ordering: .relaxed)
+                countConflict()
             } catch {
                 throw DeskError(.storage, "cannot change problem \(number)", underlying: error.description)
             }

@@ -1,7 +1,9 @@
 import ArgumentParser
 import EventLog
 import Foundation
+#if PostgreSQL
 import PostgresEventLog
+#endif
 import Projections
 import TicketLedger
 
@@ -67,10 +69,14 @@ func simulate(_ configuration: DeskSimulator.Configuration, into location: Strin
     let progress = Progress(label: "generating")
     defer { progress.finish() }
     let report = { (done: Int, total: Int) in progress.update(UInt64(done), of: UInt64(total)) }
-    guard PostgresLedgerConfiguration.isPostgresURL(location) else { return try simulator.generate(at: location, progress: report) }
+    guard LedgerLocation.isPostgresURL(location) else { return try simulator.generate(at: location, progress: report) }
+    #if PostgreSQL
     let log = try PostgresEventLog(url: location)
     defer { log.close() }
     return try simulator.run(into: log, progress: report)
+    #else
+    throw builtWithoutPostgreSQL(location)
+    #endif
 }
 
 /// Queues, KPIs and problem areas as `desk replay` and `desk demo` print them.

@@ -2,7 +2,9 @@ import ArgumentParser
 import EventLog
 import Foundation
 import Logging
+#if PostgreSQL
 import PostgresEventLog
+#endif
 import TicketLedger
 
 @main
@@ -137,10 +139,22 @@ struct LedgerOptions: ParsableArguments {
 /// Opens the ledger at `location`: a `postgres://` URL is a PostgreSQL ledger,
 /// anything else an LMDB folder. `durability` applies to LMDB (PostgreSQL's is the server's).
 func openLedger(_ location: String, access: EventLogConfiguration.AccessMode, durability: EventLogConfiguration.Durability = .durable) throws -> any EventStore {
-    try openEventStore(at: location, configuration: EventLogConfiguration(access: access, durability: durability))
+    let configuration = EventLogConfiguration(access: access, durability: durability)
+    #if PostgreSQL
+    return try openEventStore(at: location, configuration: configuration)
+    #else
+    if LedgerLocation.isPostgresURL(location) { throw builtWithoutPostgreSQL(location) }
+    return try EventLog(path: location, configuration: configuration)
+    #endif
 }
 
-/// Prints `value` as one JSON document with sorted keys (stable output).
+/// The error for a `postgres://` location in a `desk` built without the
+/// PostgreSQL backend (the package's trait `PostgreSQL` off), which would
+/// otherwise make a folder of that name.
+func builtWithoutPostgreSQL(_ location: String) -> DeskFailure {
+    DeskFailure("'\(location)' is a PostgreSQL ledger, and this desk was built without PostgreSQL (build it with the package's default traits)")
+}
+
 /// The version of the JSON documents `desk ... --json` prints (the `schemaVersion`
 /// key of each); their JSON Schemas are in `docs/schemas`. It grows when a key is
 /// removed, renamed or changes meaning; new keys may appear within a version.

@@ -1,6 +1,7 @@
 import EventLog
 import Foundation
 import LedgerIO
+import MetricsTestKit
 import Testing
 import TicketLedger
 import TicketLedgerTesting
@@ -125,9 +126,12 @@ struct CSVImportTests {
                 let error = #expect(throws: ImportError.self) { try CSVImport.importFile(file, mapping: mapping, into: log) }
                 #expect(error?.description == "\(file), line 4, column 'time': 'yesterday' is not a time in ISO 8601")
                 #expect(try log.lastPosition() == 0)
-                let result = try CSVImport.importFile(file, mapping: mapping, into: log, skipInvalid: true, skippedFile: path + "/skipped.txt")
+                let metrics = TestMetrics()
+                let result = try CSVImport.importFile(file, mapping: mapping, into: log, skipInvalid: true, skippedFile: path + "/skipped.txt", metricsFactory: metrics)
                 #expect(result.events == 3)
                 #expect(result.skipped == 3)
+                #expect(try metrics.expectCounter(LedgerMetricLabel.importRows, [("format", "csv"), ("outcome", "imported")]).totalValue == 3)
+                #expect(try metrics.expectCounter(LedgerMetricLabel.importRows, [("format", "csv"), ("outcome", "skipped")]).totalValue == 3)
                 let skipped = try String(contentsOfFile: path + "/skipped.txt", encoding: .utf8)
                 #expect(skipped.contains("line 5, column 'case': the case id is missing"))
                 #expect(skipped.contains("line 6, column 'who': 3 fields where the header has 4"))

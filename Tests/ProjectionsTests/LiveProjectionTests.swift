@@ -1,4 +1,5 @@
 import EventLog
+import MetricsTestKit
 import Projections
 import LedgerBackendsTesting
 import Testing
@@ -35,6 +36,45 @@ struct LiveProjectionTests {
             // A new instance starts from the snapshot saved on the way out.
             let restarted = LiveProjection(log: log, store: store)
             #expect(restarted.current.position == last)
+        }
+    }
+
+    @Test("a live projection reports its position, the events it applied and its lag")
+    func metrics() async throws {
+        try await withTemporaryDirectory { path in
+            let log = try EventLog(path: path + "/ledger", configuration: EventLogConfiguration(durability: .buffered))
+            defer { log.close() }
+            let desk = Desk(log: log)
+            try await buildScenario(desk)
+            let caughtUp = try log.lastPosition()
+            let metrics = TestMetrics()
+            let live = LiveProjection(log: log, metricsFactory: metrics)
+            let task = Task { try await live.run() }
+            defer { task.cancel() }
+            func waitFor(_ position: UInt64) async throws {
+                for _ in 0..<500 where live.current.position < position { try await Task.sleep(for: .milliseconds(10)) }
+                try #require(live.current.position == position)
+            }
+            try await waitFor(caughtUp)
+            // Caught up by a replay: no event through the subscription yet, and no lag.
+            for _ in 0..<500 where (try? metrics.expectGauge(LedgerMetricLabel.projectionLag)) == nil { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(try metrics.expectGauge(LedgerMetricLabel.projectionLag).values == [0])
+            #expect(try metrics.expectGauge(LedgerMetricLabel.projectionPosition).lastValue == Double(caughtUp))
+
+            // Events while it follows: counted, and the position follows them.
+            try await Task.sleep(for: .milliseconds(1100))  // the lag is measured again a second on
+            _ = try await desk.register(
+                Registration(channel: .chat, caller: "c", title: "t", category: "Access", service: "VPN"), by: ActorRef(.agent, "op"), at: minute(4000))
+            let last = try log.lastPosition()
+            try await waitFor(last)
+            for _ in 0..<500 where (try? metrics.expectCounter(LedgerMetricLabel.projectionEvents).totalValue) != Int64(last - caughtUp) {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(try metrics.expectCounter(LedgerMetricLabel.projectionEvents).totalValue == Int64(last - caughtUp))
+            #expect(try metrics.expectGauge(LedgerMetricLabel.projectionPosition).lastValue == Double(last))
+            let lags = try metrics.expectGauge(LedgerMetricLabel.projectionLag).values
+            #expect(lags.count >= 2)
+            #expect(lags.allSatisfy { $0 >= 0 && $0 < Double(last - caughtUp) })
         }
     }
 

@@ -1,4 +1,5 @@
 import EventLog
+import MetricsTestKit
 import Synchronization
 @testable import TicketLedger
 import LedgerBackendsTesting
@@ -31,7 +32,10 @@ struct DeskTests {
     @Test("two tasks changing one ticket at once: one conflicts, retries, and both changes land", arguments: Backend.allCases)
     func concurrentChanges(backend: Backend) async throws {
         try await withLedger(backend) { log in
-            let desk = Desk(log: log)
+            let metrics = TestMetrics()
+            var configuration = Desk.Configuration()
+            configuration.metricsFactory = metrics
+            let desk = Desk(log: log, configuration: configuration)
             let ticket = try await desk.register(registration, by: ActorRef(.agent, "op"))
             // Hold both tasks between deciding and appending, so they decide on the same version.
             let waiting = Mutex(0)
@@ -48,6 +52,7 @@ struct DeskTests {
             async let commented = desk.execute(.comment(.internalNote, text: "caller called again"), on: ticket.number, by: ActorRef(.agent, "op-2"))
             _ = try await (assigned, commented)
             #expect(desk.conflictRetries == 1)
+            #expect(try metrics.expectCounter(LedgerMetricLabel.conflictRetries).totalValue == 1)
             let history = try desk.history(ticket.number)
             #expect(history.map(\.type).sorted() == ["CommentAdded", "TicketAssigned", "TicketRegistered"])
             #expect(history.map(\.version) == [1, 2, 3])

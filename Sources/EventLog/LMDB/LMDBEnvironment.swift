@@ -279,6 +279,18 @@ final class LMDBEnvironment: @unchecked Sendable {
         if rc != 0 { throw diagnosed(Self.error(rc, "cannot sync the ledger at '\(path)'")) }
     }
 
+    /// The map size and the bytes used up to the last page, in bytes.
+    var usage: (mapSize: Int, used: Int) {
+        lock.lockShared()
+        defer { lock.unlock() }
+        guard !isClosed else { return (0, 0) }
+        var info = MDB_envinfo()
+        mdb_env_info(env, &info)
+        var stat = MDB_stat()
+        mdb_env_stat(env, &stat)
+        return (info.me_mapsize, (info.me_last_pgno + 1) * Int(stat.ms_psize))
+    }
+
     /// The current map size in bytes.
     var mapSize: Int {
         lock.lockShared()
