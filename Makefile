@@ -20,12 +20,14 @@ postgres:
 
 # What some tests use to check the exports the way their users would: headless
 # Chromium (the HTML report) and pm4py in a virtual environment (XES, OCEL), with
-# cryptography (the Python checkpoint check of scripts/verify_export.py).
+# cryptography (the Python checkpoint check of scripts/verify_export.py), and
+# schemathesis with curl (the EmbeddedDesk example against its OpenAPI document).
 test-tools:
 	@command -v chromium >/dev/null 2>&1 || { echo "installing chromium"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
-	@.build/pyvenv/bin/python -c "import pm4py, cryptography, jsonschema" >/dev/null 2>&1 || { echo "installing pm4py, cryptography and jsonschema into .build/pyvenv"; \
-		python3 -m venv .build/pyvenv && .build/pyvenv/bin/pip install -q pm4py cryptography jsonschema; }
+	@.build/pyvenv/bin/python -c "import pm4py, cryptography, jsonschema, schemathesis" >/dev/null 2>&1 || { echo "installing pm4py, cryptography, jsonschema and schemathesis into .build/pyvenv"; \
+		python3 -m venv .build/pyvenv && .build/pyvenv/bin/pip install -q pm4py cryptography jsonschema schemathesis; }
+	@command -v curl >/dev/null 2>&1 || { echo "installing curl"; $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq curl; }
 
 # Builds `desk` and runs the demo on an embedded ledger in ./$(LEDGER).
 demo: deps
@@ -38,6 +40,7 @@ demo: deps
 test: deps postgres test-tools
 	bash scripts/check-docs.sh
 	$(SWIFT) test --package-path Examples/EmbeddedDesk
+	bash scripts/schemathesis.sh
 	bash scripts/fuzz.sh --debug 10
 	bash scripts/with-postgres.sh $(SWIFT) test
 	bash scripts/check-lmdb-only.sh

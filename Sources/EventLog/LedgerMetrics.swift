@@ -5,14 +5,14 @@ package import CoreMetrics
 public enum LedgerMetricLabel {
     /// Timer: each append, from the call to its answer (waiting for the writer
     /// included). Dimension `backend`: `lmdb` or `postgresql`.
-    public static let appendDuration = "ticketledger_append_duration"
+    public static let appendDuration = "ticketledger_append_duration_seconds"
     /// Recorder: the appends one group commit took (its batch). Dimension `backend`.
     public static let commitAppends = "ticketledger_commit_appends"
     /// Recorder: the events one group commit wrote (none for a retried, stored
     /// batch or a refused append). Dimension `backend`.
     public static let commitEvents = "ticketledger_commit_events"
     /// Counter: appends that failed (answered with an error). Dimension `backend`.
-    public static let appendFailures = "ticketledger_append_failures"
+    public static let appendFailures = "ticketledger_append_failures_total"
     /// Gauge: an LMDB ledger's map size in bytes (it grows by itself up to
     /// ``EventLogConfiguration/maximumMapSize``).
     public static let mapSize = "ticketledger_map_size_bytes"
@@ -23,13 +23,13 @@ public enum LedgerMetricLabel {
     /// Gauge: how many events a `LiveProjection` is behind the ledger's last position.
     public static let projectionLag = "ticketledger_projection_lag_events"
     /// Counter: the events a `LiveProjection` applied (their rate is its speed).
-    public static let projectionEvents = "ticketledger_projection_events"
+    public static let projectionEvents = "ticketledger_projection_events_total"
     /// Counter: commands a `Desk` decided again because another writer changed
     /// the ticket (or took the number) first.
-    public static let conflictRetries = "ticketledger_desk_conflict_retries"
+    public static let conflictRetries = "ticketledger_desk_conflict_retries_total"
     /// Counter: rows an import read. Dimensions `format` (`csv`, `jsonl`) and
     /// `outcome` (`imported`, `skipped`).
-    public static let importRows = "ticketledger_import_rows"
+    public static let importRows = "ticketledger_import_rows_total"
 }
 
 /// The append metrics of one backend's group-commit writer (written once, for both).
