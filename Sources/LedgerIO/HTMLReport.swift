@@ -1,39 +1,122 @@
-import EventLog
+public import EventLog
 import Foundation
 public import Projections
 import TicketLedger
 
-/// One self-contained HTML page (no network, no script, inline SVG charts) with
-/// the KPIs, the queues at the end of the window, the Pareto chart of problem
-/// areas, the trend of the top areas with emerging rises marked, SLA compliance
-/// per priority, satisfaction, and the process: push to front, handovers,
-/// ping-pong, wait-user and conformance.
+/// One self-contained HTML page (no network, no external file; inline SVG charts
+/// and a small inline script for the drill-down, so it works opened from disk)
+/// with the desk's KPIs over a window, the flows and backlog over time, the
+/// queues, the Pareto chart and trends of problem areas, SLA compliance per
+/// priority against a target, satisfaction, and the process: push to front,
+/// handovers, ping-pong, wait-user and conformance. A click on a Pareto bar lists
+/// its tickets; a click on a ticket shows its history. The footer names the
+/// ledger position and chain head the figures were computed at.
 public enum HTMLReport {
+    /// One ticket of a drill-down list.
+    public struct TicketRow: Sendable, Hashable, Codable {
+        /// One event of its history.
+        public struct Step: Sendable, Hashable, Codable {
+            /// When it occurred (ISO 8601, UTC, to the minute).
+            public var time: String
+            /// The activity.
+            public var activity: String
+            /// Who recorded it.
+            public var actor: String
+
+            /// A step.
+            public init(time: String, activity: String, actor: String) {
+                self.time = time
+                self.activity = activity
+                self.actor = actor
+            }
+        }
+
+        /// The number.
+        public var number: String
+        /// The title.
+        public var title: String
+        /// Its age at the window's end if open, or how long it took if resolved, in words.
+        public var age: String
+        /// The group that holds (or last held) it.
+        public var group: String
+        /// Its status at the window's end.
+        public var status: String
+        /// Its events up to the window's end.
+        public var history: [Step]
+
+        /// A row.
+        public init(number: String, title: String, age: String, group: String, status: String, history: [Step]) {
+            self.number = number
+            self.title = title
+            self.age = age
+            self.group = group
+            self.status = status
+            self.history = history
+        }
+    }
+
+    /// The tickets behind one Pareto bar: how many there are, and the latest of them.
+    public struct AreaTickets: Sendable, Hashable, Codable {
+        /// Incidents of the area in the window (the bar's height).
+        public var total: Int
+        /// The latest of them (at most ``DrillDown/ticketsPerArea``), newest first.
+        public var tickets: [TicketRow]
+
+        /// An area's tickets.
+        public init(total: Int, tickets: [TicketRow]) {
+            self.total = total
+            self.tickets = tickets
+        }
+    }
+
     /// Everything the page shows, computed in one replay by the caller.
     public struct Input: Sendable {
-        /// The page's title.
-        public var title: String
-        /// The KPIs of the window.
+        /// The desk's name (the page's title).
+        public var deskName: String
+        /// The KPIs of the window, grouped by priority (the SLA chart).
         public var metrics: MetricsReport
-        /// The KPIs grouped by priority (the SLA chart).
-        public var byPriority: MetricsReport
         /// The queues at the end of the window.
         public var queues: QueueReport
         /// The problem areas.
         public var areas: ProblemAreaReport
         /// The process analysis of the same window, if computed.
         public var flow: FlowReport?
+        /// The SLA resolution compliance each priority should reach (0.9: 90 %).
+        public var slaTarget: Double
+        /// The ledger position and chain head the figures were computed at.
+        public var computedAt: ChainHead
+        /// The tickets behind the Pareto bars, by area key.
+        public var drillDown: [String: AreaTickets]
 
         /// The page's parts.
-        public init(title: String, metrics: MetricsReport, byPriority: MetricsReport, queues: QueueReport, areas: ProblemAreaReport, flow: FlowReport? = nil) {
-            self.title = title
+        public init(
+            deskName: String, metrics: MetricsReport, queues: QueueReport, areas: ProblemAreaReport, flow: FlowReport? = nil,
+            slaTarget: Double = 0.9, computedAt: ChainHead, drillDown: [String: AreaTickets] = [:]
+        ) {
+            self.deskName = deskName
             self.metrics = metrics
-            self.byPriority = byPriority
             self.queues = queues
             self.areas = areas
             self.flow = flow
+            self.slaTarget = slaTarget
+            self.computedAt = computedAt
+            self.drillDown = drillDown
         }
     }
+
+    /// What each KPI tile means (its hover text; docs/KPIS.md has the full definitions).
+    static let definitions: [String: String] = [
+        "Registered": "Tickets registered in the window.",
+        "Resolved": "Resolutions in the window (a ticket resolved twice counts twice).",
+        "First-contact resolution": "Share of tickets resolved on the first contact, without assignment away from the first line.",
+        "First-line resolution": "Share of resolved tickets resolved by the first line without a functional escalation.",
+        "Median time to resolve": "Median time from registration to first resolution, suspensions included.",
+        "90th percentile": "90th percentile of the time from registration to first resolution.",
+        "SLA resolution compliance": "Share of tickets with a resolution target that met it (suspensions stop the clock).",
+        "Reopen rate": "Reopenings per resolution.",
+        "Backlog": "Tickets open at the window's end.",
+        "Satisfaction": "Mean of the satisfaction scores (1 to 5) recorded in the window.",
+    ]
 
     /// The page.
     public static func render(_ input: Input) -> String {
@@ -41,101 +124,333 @@ public enum HTMLReport {
         let cards: [(String, String)] = [
             ("Registered", String(m.registered)), ("Resolved", String(m.resolved)),
             ("First-contact resolution", percent(m.firstContactResolutionRate)), ("First-line resolution", percent(m.firstLineResolutionRate)),
-            ("Median time to resolve", hours(m.medianTimeToResolveSeconds)), ("90th percentile", hours(m.p90TimeToResolveSeconds)),
+            ("Median time to resolve", duration(m.medianTimeToResolveSeconds)), ("90th percentile", duration(m.p90TimeToResolveSeconds)),
             ("SLA resolution compliance", percent(m.slaResolutionComplianceRate)), ("Reopen rate", percent(m.reopenRate)),
             ("Backlog", String(m.backlog)), ("Satisfaction", m.satisfactionMean.map { String(format: "%.2f / 5", $0) } ?? "–"),
         ]
+        let window = "From \(input.metrics.from.map(day) ?? "the first event") to \(minute(input.metrics.to)) UTC"
         var html = """
             <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>\(escape(input.title))</title>
+            <html lang="en"><head><meta charset="utf-8"><title>Service desk report: \(escape(input.deskName))</title>
             <style>
-            body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}
+            body{font:14px/1.4 system-ui,sans-serif;margin:24px auto;color:#222;max-width:1180px;padding:0 16px}
             h1{font-size:22px;margin:0 0 4px} h2{font-size:16px;margin:28px 0 8px}
-            .cards{display:flex;flex-wrap:wrap;gap:10px}.card{border:1px solid #ddd;border-radius:6px;padding:8px 12px;min-width:150px}
-            .card b{display:block;font-size:20px}.muted{color:#666}
+            .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(200px,1fr));gap:10px}.card{border:1px solid #ddd;border-radius:6px;padding:8px 12px;cursor:help}
+            .card b{display:block;font-size:20px}.muted{color:#666}.bad{color:#b00020;font-weight:600}
             table{border-collapse:collapse}td,th{border-bottom:1px solid #eee;padding:3px 10px;text-align:right}td:first-child,th:first-child{text-align:left}
-            svg text{font:11px system-ui,sans-serif}
+            svg{max-width:100%;height:auto} svg text{font:11px system-ui,sans-serif} .axis{font-weight:600}
+            [data-area]{cursor:pointer} [data-area]:hover{opacity:.75}
+            #drill tr[data-ticket]{cursor:pointer} #drill tr[data-ticket]:hover{background:#f3f6fb}
+            footer{margin-top:36px;border-top:1px solid #ddd;padding-top:8px;color:#666;font-size:12px;word-break:break-all}
+            @media print{[data-area]{cursor:auto} #drill-section{display:none}}
             </style></head><body>
-            <h1>\(escape(input.title))</h1>
-            <p class="muted">From \(input.metrics.from.map { $0.description.prefix(10) + "" } ?? "the first event") to \(input.metrics.to.description.prefix(16)) UTC. KPI definitions: docs/KPIS.md.</p>
+            <h1>Service desk report: \(escape(input.deskName))</h1>
+            <p class="muted">\(window). Hover a figure for its definition; click a Pareto bar for its tickets.</p>
             <h2>Service-desk KPIs</h2><div class="cards">
             """
-        for (label, value) in cards { html += "<div class=\"card\"><span class=\"muted\">\(label)</span><b>\(value)</b></div>" }
+        for (label, value) in cards {
+            html += "<div class=\"card\" title=\"\(escape(definitions[label] ?? ""))\"><span class=\"muted\">\(label)</span><b>\(value)</b></div>"
+        }
         html += "</div>\n"
         if !input.metrics.notes.isEmpty {
             html += "<ul class=\"notes\">" + input.metrics.notes.map { "<li>\(escape($0))</li>" }.joined() + "</ul>\n"
         }
-        html += "<h2>Queues at the end of the window</h2>\n<table><tr><th>line / group</th><th>open</th><th>oldest</th></tr>"
-        for queue in input.queues.byLine + input.queues.byGroup {
-            html += "<tr><td>\(escape(queue.key))</td><td>\(queue.count)</td><td>\(hours(Double(queue.oldestAgeSeconds)))</td></tr>"
+        html += "\n<h2>Inflow, outflow and backlog per \(input.metrics.period.rawValue)</h2>\n" + flows(input.metrics)
+        html += "\n<h2>Backlog by age at the window's end</h2>\n" + bars(
+            id: "backlog-age",
+            m.backlog == 0 ? [] : [("under 1 day", m.backlogAgeBands.lessThanOneDay), ("1–7 days", m.backlogAgeBands.oneToSevenDays),
+             ("7–30 days", m.backlogAgeBands.sevenToThirtyDays), ("over 30 days", m.backlogAgeBands.moreThanThirtyDays)].map { ($0.0, Double($0.1)) },
+            unit: "", xLabel: "age", yLabel: "open tickets", maximum: nil)
+        html += "\n<h2>Queues at the end of the window</h2>\n"
+        let queues = input.queues.byLine + input.queues.byGroup
+        if queues.isEmpty {
+            html += "<p id=\"queues\">No open ticket at the window's end.</p>"
+        } else {
+            html += "<table id=\"queues\"><tr><th>line / group</th><th>open</th><th>oldest</th></tr>"
+            for queue in queues {
+                html += "<tr><td>\(escape(queue.key))</td><td>\(queue.count)</td><td>\(duration(Double(queue.oldestAgeSeconds)))</td></tr>"
+            }
+            html += "</table>"
         }
-        html += "</table>\n<h2>Problem areas by \(input.areas.dimension.rawValue): Pareto</h2>\n" + pareto(input.areas)
-        html += "\n<h2>Trend of the top areas per \(input.areas.period.rawValue) (red: emerging rise)</h2>\n" + trend(input.areas)
-        html += "\n<h2>SLA resolution compliance per priority</h2>\n" + bars(
-            id: "sla", input.byPriority.groups.map { ("P" + ($0.key ?? "?"), ($0.slaResolutionComplianceRate ?? 0) * 100) }, unit: "%", maximum: 100)
+        html += "\n<h2>Problem areas by \(input.areas.dimension.rawValue): Pareto</h2>\n" + pareto(input.areas)
+        html += "\n" + drillSection(input.drillDown)
+        html += "\n<h2>Trend of the top areas per \(input.areas.period.rawValue) (red: emerging rise)</h2>\n" + trend(input.areas, window: input.metrics)
+        html += "\n<h2>SLA resolution compliance per priority (target \(percent(input.slaTarget)))</h2>\n" + sla(input.metrics, target: input.slaTarget)
         html += "\n<h2>Satisfaction (scores 1 to 5)</h2>\n" + bars(
-            id: "satisfaction", m.satisfactionDistribution.enumerated().map { (String($0.offset + 1), Double($0.element)) }, unit: "", maximum: nil)
+            id: "satisfaction", m.satisfactionCount == 0 ? [] : m.satisfactionDistribution.enumerated().map { (String($0.offset + 1), Double($0.element)) },
+            unit: "", xLabel: "score", yLabel: "ratings", maximum: nil)
         if let flow = input.flow { html += "\n" + process(flow) }
-        html += "\n</body></html>\n"
+        html += "\n<footer>Computed from the ledger at position \(input.computedAt.position), chain head \(input.computedAt.hashHex): "
+            + "`desk verify` on the ledger and `desk metrics --json` with the same window give the same figures. "
+            + "Generated by TicketLedger \(TicketLedgerVersion.current).</footer>\n"
+        html += script
+        html += "</body></html>\n"
         return html
+    }
+
+    // MARK: - Charts
+
+    /// A chart's frame: the plot area, y ticks with grid lines, and both axes' labels.
+    struct Frame {
+        let width: Double, height: Double, left = 56.0, right = 16.0, top = 12.0, bottom: Double
+        var plotWidth: Double { width - left - right }
+        var plotHeight: Double { height - top - bottom }
+        func y(_ value: Double, of maximum: Double) -> Double { top + plotHeight * (1 - value / max(maximum, 1e-9)) }
+
+        func axes(maximum: Double, xLabel: String, yLabel: String, percent: Bool = false) -> String {
+            var svg = ""
+            for step in 0...4 {
+                let value = maximum * Double(step) / 4
+                let y = self.y(value, of: maximum)
+                svg += "<line x1=\"\(f(left))\" y1=\"\(f(y))\" x2=\"\(f(width - right))\" y2=\"\(f(y))\" stroke=\"#eee\"/>"
+                let text = percent ? String(format: "%.0f %%", value) : String(format: "%g", value)
+                svg += "<text x=\"\(f(left - 6))\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(text)</text>"
+            }
+            svg += "<line x1=\"\(f(left))\" y1=\"\(f(top))\" x2=\"\(f(left))\" y2=\"\(f(top + plotHeight))\" stroke=\"#999\"/>"
+            svg += "<line x1=\"\(f(left))\" y1=\"\(f(top + plotHeight))\" x2=\"\(f(width - right))\" y2=\"\(f(top + plotHeight))\" stroke=\"#999\"/>"
+            svg += "<text class=\"axis\" transform=\"rotate(-90 14 \(f(top + plotHeight / 2)))\" x=\"14\" y=\"\(f(top + plotHeight / 2))\" text-anchor=\"middle\">\(escape(yLabel))</text>"
+            svg += "<text class=\"axis\" x=\"\(f(left + plotWidth / 2))\" y=\"\(f(height - 4))\" text-anchor=\"middle\">\(escape(xLabel))</text>"
+            return svg
+        }
+    }
+
+    /// A round maximum for an axis of four steps (1, 2, 2.5 or 5 times a power of ten each) at or above `value`.
+    static func niceMaximum(_ value: Double) -> Double {
+        guard value > 0 else { return 4 }
+        let raw = value / 4
+        let magnitude = pow(10, (log10(raw)).rounded(.down))
+        let step = [1, 2, 2.5, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
+        return max(4, step * 4)
+    }
+
+    /// Whether the period starting at `start` reaches outside the window (its count covers less than a whole period).
+    static func isPartial(_ start: Timestamp, _ period: Period, window: MetricsReport) -> Bool {
+        let length: Int64 = switch period {
+        case .day: 86_400
+        case .week: 7 * 86_400
+        case .month: 31 * 86_400
+        }
+        let end = period.period(of: Timestamp(microseconds: start.microseconds + length * 1_000_000)).start
+        return (window.from.map { start < $0 } ?? false) || end > window.to
+    }
+
+    /// Period labels along an x axis: at most about 12, as dates.
+    static func periodLabels(_ starts: [Timestamp], x: (Int) -> Double, frame: Frame) -> String {
+        let every = max(1, Int((Double(starts.count) / 12).rounded(.up)))
+        return starts.enumerated().filter { $0.offset % every == 0 }.map { index, start in
+            let y = frame.top + frame.plotHeight + 14
+            return "<text x=\"\(f(x(index)))\" y=\"\(f(y))\" text-anchor=\"end\" transform=\"rotate(-35 \(f(x(index))) \(f(y)))\">\(day(start))</text>"
+        }.joined()
+    }
+
+    static func flows(_ metrics: MetricsReport) -> String {
+        let flows = metrics.flows
+        guard !flows.isEmpty else { return "<p id=\"flows\">No data: no ticket came in or went out in the window.</p>" }
+        // The backlog at each period's end, back from the window's end.
+        var backlog: [Int] = Array(repeating: 0, count: flows.count)
+        var open = metrics.total.backlog
+        for index in flows.indices.reversed() {
+            backlog[index] = open
+            open = open - flows[index].inflow + flows[index].outflow
+        }
+        let frame = Frame(width: 1100, height: 300, bottom: 78)
+        let largest = niceMaximum(Double(max(flows.map { max($0.inflow, $0.outflow) }.max()!, backlog.max()!)))
+        let step = frame.plotWidth / Double(flows.count)
+        let bar = max(1, step / 2 - 1)
+        var svg = "<svg id=\"flows\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(frame.width)) \(Int(frame.height))\" width=\"\(Int(frame.width))\" role=\"img\" aria-label=\"Inflow, outflow and backlog\">"
+        svg += frame.axes(maximum: largest, xLabel: "\(metrics.period.rawValue) starting", yLabel: "tickets")
+        var line: [String] = []
+        for (index, period) in flows.enumerated() {
+            let x = frame.left + Double(index) * step
+            let partial = isPartial(period.start, metrics.period, window: metrics)
+            let opacity = partial ? " fill-opacity=\"0.35\"" : ""
+            let note = partial ? " (partial \(metrics.period.rawValue))" : ""
+            svg += "<rect x=\"\(f(x + 1))\" y=\"\(f(frame.y(Double(period.inflow), of: largest)))\" width=\"\(f(bar))\" height=\"\(f(frame.plotHeight * Double(period.inflow) / largest))\" fill=\"#3b6fb6\"\(opacity)><title>\(day(period.start)): \(period.inflow) in\(note)</title></rect>"
+            svg += "<rect x=\"\(f(x + 1 + bar))\" y=\"\(f(frame.y(Double(period.outflow), of: largest)))\" width=\"\(f(bar))\" height=\"\(f(frame.plotHeight * Double(period.outflow) / largest))\" fill=\"#2a9d8f\"\(opacity)><title>\(day(period.start)): \(period.outflow) out\(note)</title></rect>"
+            if partial { svg += "<text class=\"partial\" x=\"\(f(x + step / 2))\" y=\"\(f(frame.top + frame.plotHeight - 4))\" text-anchor=\"middle\" fill=\"#555\">partial</text>" }
+            line.append("\(f(x + step / 2)),\(f(frame.y(Double(backlog[index]), of: largest)))")
+        }
+        svg += "<polyline fill=\"none\" stroke=\"#d9822b\" stroke-width=\"2\" points=\"\(line.joined(separator: " "))\"><title>backlog at each period's end</title></polyline>"
+        svg += periodLabels(flows.map(\.start), x: { frame.left + (Double($0) + 0.5) * step }, frame: frame)
+        svg += legend([("#3b6fb6", "inflow"), ("#2a9d8f", "outflow"), ("#d9822b", "backlog")], x: frame.left + 8)
+        return svg + "</svg>"
+    }
+
+    static func legend(_ entries: [(String, String)], x: Double) -> String {
+        entries.enumerated().map { index, entry in
+            let at = x + Double(index) * 84
+            return "<rect x=\"\(f(at))\" y=\"2\" width=\"10\" height=\"10\" fill=\"\(entry.0)\"/><text x=\"\(f(at + 14))\" y=\"11\">\(escape(entry.1))</text>"
+        }.joined()
     }
 
     static func pareto(_ areas: ProblemAreaReport) -> String {
         let top = Array(areas.areas.prefix(15))
-        guard let largest = top.first?.incidents, largest > 0 else { return "<p id=\"pareto\">No incidents in the window.</p>" }
-        let width = 900.0, height = 260.0, left = 50.0, bottom = 60.0
-        let step = (width - left) / Double(top.count)
-        var svg = "<svg id=\"pareto\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"Pareto of incidents\">"
-        let plot = height - bottom - 10
-        svg += "<line x1=\"\(left)\" y1=\"\(10 + plot * 0.2)\" x2=\"\(width)\" y2=\"\(10 + plot * 0.2)\" stroke=\"#999\" stroke-dasharray=\"4 3\"/><text x=\"\(width - 30)\" y=\"\(6 + plot * 0.2)\">80 %</text>"
+        guard let largest = top.first?.incidents, largest > 0 else { return "<p id=\"pareto\">No data: no incident was registered in the window.</p>" }
+        if let unnamed = namesNone(areas) { return "<p id=\"pareto\">\(unnamed)</p>" }
+        let frame = Frame(width: 1100, height: 320, bottom: 110)
+        let step = frame.plotWidth / Double(top.count)
+        let axisMaximum = niceMaximum(Double(largest))
+        var svg = "<svg id=\"pareto\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(frame.width)) \(Int(frame.height))\" width=\"\(Int(frame.width))\" role=\"img\" aria-label=\"Pareto of incidents\">"
+        svg += frame.axes(maximum: axisMaximum, xLabel: areas.dimension.rawValue, yLabel: "incidents")
+        let eighty = frame.top + frame.plotHeight * 0.2
+        svg += "<line x1=\"\(f(frame.left))\" y1=\"\(f(eighty))\" x2=\"\(f(frame.width - frame.right))\" y2=\"\(f(eighty))\" stroke=\"#d9822b\" stroke-dasharray=\"4 3\"/><text x=\"\(f(frame.width - frame.right - 4))\" y=\"\(f(eighty - 4))\" text-anchor=\"end\" fill=\"#d9822b\">80 % of incidents (cumulative line)</text>"
         var points: [String] = []
         for (index, area) in top.enumerated() {
-            let barHeight = plot * Double(area.incidents) / Double(largest)
-            let x = left + Double(index) * step
-            svg += "<rect x=\"\(f(x + 2))\" y=\"\(f(10 + plot - barHeight))\" width=\"\(f(step - 4))\" height=\"\(f(barHeight))\" fill=\"\(area.pareto ? "#3b6fb6" : "#9db4d8")\"><title>\(escape(area.key)): \(area.incidents)</title></rect>"
-            svg += "<text x=\"\(f(x + step / 2))\" y=\"\(f(height - bottom + 14))\" text-anchor=\"end\" transform=\"rotate(-40 \(f(x + step / 2)) \(f(height - bottom + 14)))\">\(escape(area.key))</text>"
-            points.append("\(f(x + step / 2)),\(f(10 + plot * (1 - area.cumulativeShare)))")
+            let height = frame.plotHeight * Double(area.incidents) / axisMaximum
+            let x = frame.left + Double(index) * step
+            svg += "<rect data-area=\"\(escape(area.key))\" x=\"\(f(x + 2))\" y=\"\(f(frame.top + frame.plotHeight - height))\" width=\"\(f(step - 4))\" height=\"\(f(height))\" fill=\"\(area.pareto ? "#3b6fb6" : "#9db4d8")\"><title>\(escape(area.key)): \(area.incidents) incidents, \(percent(area.share)) (click for the tickets)</title></rect>"
+            let labelY = frame.top + frame.plotHeight + 14
+            svg += "<text x=\"\(f(x + step / 2))\" y=\"\(f(labelY))\" text-anchor=\"end\" transform=\"rotate(-35 \(f(x + step / 2)) \(f(labelY)))\">\(escape(String(area.key.prefix(28))))</text>"
+            points.append("\(f(x + step / 2)),\(f(frame.top + frame.plotHeight * (1 - area.cumulativeShare)))")
         }
         svg += "<polyline fill=\"none\" stroke=\"#d9822b\" stroke-width=\"2\" points=\"\(points.joined(separator: " "))\"/>"
-        svg += "<text x=\"0\" y=\"20\">\(largest)</text><text x=\"0\" y=\"\(f(10 + plot))\">0</text></svg>"
-        return svg
+        return svg + "</svg>"
     }
 
-    static func trend(_ areas: ProblemAreaReport) -> String {
+    /// What to say instead of a chart when no incident names the dimension (one bar, `(none)`).
+    static func namesNone(_ areas: ProblemAreaReport) -> String? {
+        guard areas.areas.count == 1, areas.areas[0].key == "(none)" else { return nil }
+        return "No data: no incident in the window names a \(areas.dimension.rawValue) (`desk report --by` chooses another dimension)."
+    }
+
+    static func trend(_ areas: ProblemAreaReport, window: MetricsReport) -> String {
+        if let unnamed = namesNone(areas) { return "<p id=\"trend\">\(unnamed)</p>" }
         let top = Array(areas.areas.prefix(5))
         let periods = top.first?.trend.count ?? 0
-        guard periods > 1 else { return "<p id=\"trend\">Not enough periods for a trend.</p>" }
-        let largest = max(1, top.flatMap { $0.trend.map(\.incidents) }.max() ?? 1)
-        let width = 900.0, height = 260.0, left = 40.0, plot = 220.0
-        let step = (width - left - 120) / Double(periods - 1)
+        guard periods > 1 else { return "<p id=\"trend\">No data: fewer than two \(areas.period.rawValue)s with incidents for a trend.</p>" }
+        let largest = niceMaximum(Double(top.flatMap { $0.trend.map(\.incidents) }.max() ?? 1))
+        let frame = Frame(width: 1100, height: 300, bottom: 78)
+        let plotRight = frame.plotWidth - 170
+        let step = plotRight / Double(periods - 1)
         let colors = ["#3b6fb6", "#2a9d8f", "#8c6bb1", "#e9c46a", "#6c757d"]
-        var svg = "<svg id=\"trend\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"Trend of the top areas\">"
+        var svg = "<svg id=\"trend\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(frame.width)) \(Int(frame.height))\" width=\"\(Int(frame.width))\" role=\"img\" aria-label=\"Trend of the top areas\">"
+        svg += frame.axes(maximum: largest, xLabel: "\(areas.period.rawValue) starting", yLabel: "incidents")
+        let starts = top[0].trend.map(\.start)
+        for (index, start) in starts.enumerated() where isPartial(start, areas.period, window: window) {
+            let x = frame.left + Double(index) * step
+            svg += "<rect class=\"partial\" x=\"\(f(x - step / 2))\" y=\"\(f(frame.top))\" width=\"\(f(step))\" height=\"\(f(frame.plotHeight))\" fill=\"#f4f4f4\"><title>partial \(areas.period.rawValue): fewer days than the others</title></rect>"
+        }
         for (index, area) in top.enumerated() {
-            let points = area.trend.enumerated().map { i, p in "\(f(left + Double(i) * step)),\(f(10 + plot * (1 - Double(p.incidents) / Double(largest))))" }
+            let points = area.trend.enumerated().map { i, p in "\(f(frame.left + Double(i) * step)),\(f(frame.y(Double(p.incidents), of: largest)))" }
             svg += "<polyline fill=\"none\" stroke=\"\(colors[index])\" stroke-width=\"2\" points=\"\(points.joined(separator: " "))\"><title>\(escape(area.key))</title></polyline>"
             for (i, p) in area.trend.enumerated() where p.emerging {
-                svg += "<circle class=\"emerging\" cx=\"\(f(left + Double(i) * step))\" cy=\"\(f(10 + plot * (1 - Double(p.incidents) / Double(largest))))\" r=\"5\" fill=\"#d62828\"><title>\(escape(area.key)): \(p.incidents) from \(p.start.description.prefix(10))</title></circle>"
+                svg += "<circle class=\"emerging\" cx=\"\(f(frame.left + Double(i) * step))\" cy=\"\(f(frame.y(Double(p.incidents), of: largest)))\" r=\"5\" fill=\"#d62828\"><title>\(escape(area.key)): \(p.incidents) from \(day(p.start))</title></circle>"
             }
-            svg += "<text x=\"\(f(width - 110))\" y=\"\(20 + index * 16)\" fill=\"\(colors[index])\">\(escape(area.key))</text>"
+            svg += "<text x=\"\(f(frame.left + plotRight + 16))\" y=\"\(f(frame.top + 12 + Double(index) * 16))\" fill=\"\(colors[index])\">\(escape(String(area.key.prefix(24))))</text>"
         }
-        svg += "<text x=\"0\" y=\"20\">\(largest)</text><text x=\"0\" y=\"\(f(10 + plot))\">0</text></svg>"
-        return svg
+        svg += periodLabels(starts, x: { frame.left + Double($0) * step }, frame: frame)
+        return svg + "</svg>"
     }
 
-    static func bars(id: String, _ values: [(String, Double)], unit: String, maximum: Double?) -> String {
-        guard !values.isEmpty else { return "<p id=\"\(id)\">No data in the window.</p>" }
-        let top = max(maximum ?? (values.map(\.1).max() ?? 1), 1)
-        let width = 60.0 * Double(values.count) + 40, height = 200.0, plot = 150.0
-        var svg = "<svg id=\"\(id)\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\">"
+    static func sla(_ metrics: MetricsReport, target: Double) -> String {
+        let priorities = metrics.groups.compactMap { group in group.slaResolutionComplianceRate.map { ("P" + (group.key ?? "?"), $0, group.slaResolutionBreaches) } }
+        guard !priorities.isEmpty else { return "<p id=\"sla\">No data: no ticket in the window has a resolution target.</p>" }
+        let frame = Frame(width: max(360, 90 * Double(priorities.count) + 120), height: 260, bottom: 44)
+        let step = frame.plotWidth / Double(priorities.count)
+        var svg = "<svg id=\"sla\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(frame.width)) \(Int(frame.height))\" width=\"\(Int(frame.width))\" role=\"img\" aria-label=\"SLA compliance per priority\">"
+        svg += frame.axes(maximum: 100, xLabel: "priority", yLabel: "met (%)", percent: true)
+        for (index, (label, rate, breaches)) in priorities.enumerated() {
+            let x = frame.left + Double(index) * step
+            let below = rate < target
+            let height = frame.plotHeight * rate
+            svg += "<rect\(below ? " class=\"breach\"" : "") x=\"\(f(x + step * 0.2))\" y=\"\(f(frame.top + frame.plotHeight - height))\" width=\"\(f(step * 0.6))\" height=\"\(f(height))\" fill=\"\(below ? "#d62828" : "#3b6fb6")\"><title>\(label): \(percent(rate)) met, \(breaches) breached\(below ? ", below the target" : "")</title></rect>"
+            svg += "<text x=\"\(f(x + step / 2))\" y=\"\(f(frame.top + frame.plotHeight - height - 4))\" text-anchor=\"middle\"\(below ? " fill=\"#b00020\"" : "")>\(String(format: "%.0f %%", rate * 100))\(below ? " ▼" : "")</text>"
+            svg += "<text x=\"\(f(x + step / 2))\" y=\"\(f(frame.top + frame.plotHeight + 14))\" text-anchor=\"middle\">\(escape(label))</text>"
+        }
+        let y = frame.y(target * 100, of: 100)
+        svg += "<line x1=\"\(f(frame.left))\" y1=\"\(f(y))\" x2=\"\(f(frame.width - frame.right))\" y2=\"\(f(y))\" stroke=\"#b00020\" stroke-dasharray=\"5 3\"><title>target \(percent(target))</title></line>"
+        svg += "</svg>"
+        let flagged = priorities.filter { $0.1 < target }.map(\.0)
+        return svg + (flagged.isEmpty ? "<p>Every priority meets the target.</p>" : "<p class=\"bad\">Below the target: \(flagged.joined(separator: ", ")).</p>")
+    }
+
+    static func bars(id: String, _ values: [(String, Double)], unit: String, xLabel: String, yLabel: String, maximum: Double?) -> String {
+        guard !values.isEmpty, values.contains(where: { $0.1 > 0 }) else { return "<p id=\"\(id)\">No data in the window.</p>" }
+        let top = maximum ?? niceMaximum(values.map(\.1).max() ?? 1)
+        let frame = Frame(width: 90 * Double(values.count) + 90, height: 230, bottom: 44)
+        let step = frame.plotWidth / Double(values.count)
+        var svg = "<svg id=\"\(id)\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(frame.width)) \(Int(frame.height))\" width=\"\(Int(frame.width))\" role=\"img\">"
+        svg += frame.axes(maximum: top, xLabel: xLabel, yLabel: yLabel)
         for (index, (label, value)) in values.enumerated() {
-            let h = plot * value / top
-            let x = 30 + Double(index) * 60
-            svg += "<rect x=\"\(f(x))\" y=\"\(f(20 + plot - h))\" width=\"40\" height=\"\(f(h))\" fill=\"#3b6fb6\"/>"
-            svg += "<text x=\"\(f(x + 20))\" y=\"\(f(14 + plot - h))\" text-anchor=\"middle\">\(unit == "%" ? String(format: "%.0f", value) : String(Int(value)))\(unit)</text>"
-            svg += "<text x=\"\(f(x + 20))\" y=\"\(f(36 + plot))\" text-anchor=\"middle\">\(escape(label))</text>"
+            let height = frame.plotHeight * value / top
+            let x = frame.left + Double(index) * step
+            svg += "<rect x=\"\(f(x + step * 0.2))\" y=\"\(f(frame.top + frame.plotHeight - height))\" width=\"\(f(step * 0.6))\" height=\"\(f(height))\" fill=\"#3b6fb6\"/>"
+            svg += "<text x=\"\(f(x + step / 2))\" y=\"\(f(frame.top + frame.plotHeight - height - 4))\" text-anchor=\"middle\">\(String(Int(value)))\(unit)</text>"
+            svg += "<text x=\"\(f(x + step / 2))\" y=\"\(f(frame.top + frame.plotHeight + 14))\" text-anchor=\"middle\">\(escape(label))</text>"
         }
         return svg + "</svg>"
     }
+
+    // MARK: - Drill-down
+
+    /// The ticket list a Pareto bar fills, and the history a ticket row fills, from the data embedded below them.
+    static func drillSection(_ drillDown: [String: AreaTickets]) -> String {
+        guard !drillDown.isEmpty else { return "" }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let data = (try? encoder.encode(drillDown)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        // A JSON island: "</" cannot end the script element early.
+        let island = data.replacingOccurrences(of: "</", with: "<\\/")
+        return """
+            <section id="drill-section"><h2 id="drill-title">Tickets of an area</h2>
+            <p id="drill-hint" class="muted">Click a bar of the Pareto chart to list its incidents here; click a ticket for its history.</p>
+            <table id="drill" hidden><thead><tr><th>ticket</th><th>title</th><th>age / time to resolve</th><th>group</th><th>status</th></tr></thead><tbody></tbody></table>
+            <div id="drill-history"></div></section>
+            <script type="application/json" id="drill-data">\(island)</script>
+            """
+    }
+
+    static let script = """
+        <script>
+        (function () {
+          var island = document.getElementById("drill-data");
+          if (!island) return;
+          var data = JSON.parse(island.textContent);
+          function cell(row, text) { var td = document.createElement("td"); td.textContent = text; row.appendChild(td); }
+          function showHistory(ticket) {
+            var box = document.getElementById("drill-history");
+            box.textContent = "";
+            var heading = document.createElement("h2");
+            heading.textContent = "History of " + ticket.number + ": " + ticket.title;
+            box.appendChild(heading);
+            var table = document.createElement("table");
+            table.id = "history";
+            ticket.history.forEach(function (step) {
+              var row = document.createElement("tr");
+              cell(row, step.time); cell(row, step.activity); cell(row, step.actor);
+              table.appendChild(row);
+            });
+            box.appendChild(table);
+          }
+          function showArea(key) {
+            var area = data[key];
+            if (!area) return;
+            document.getElementById("drill-title").textContent = "Incidents of " + key + ": " + area.total
+              + (area.tickets.length < area.total ? " (the latest " + area.tickets.length + " listed)" : "");
+            document.getElementById("drill-hint").hidden = true;
+            var table = document.getElementById("drill");
+            var body = table.tBodies[0];
+            body.textContent = "";
+            area.tickets.forEach(function (ticket) {
+              var row = document.createElement("tr");
+              row.setAttribute("data-ticket", ticket.number);
+              cell(row, ticket.number); cell(row, ticket.title); cell(row, ticket.age); cell(row, ticket.group); cell(row, ticket.status);
+              row.addEventListener("click", function () { showHistory(ticket); });
+              body.appendChild(row);
+            });
+            table.hidden = false;
+            document.getElementById("drill-history").textContent = "";
+            document.getElementById("drill-section").scrollIntoView();
+          }
+          document.querySelectorAll("[data-area]").forEach(function (bar) {
+            bar.addEventListener("click", function () { showArea(bar.getAttribute("data-area")); });
+          });
+        })();
+        </script>
+
+        """
+
+    // MARK: - Process
 
     /// The process section: push to front, handovers, ping-pong, wait-user, conformance (`desk flow`'s figures).
     static func process(_ flow: FlowReport) -> String {
@@ -160,7 +475,7 @@ public enum HTMLReport {
         }
         let h = flow.handovers
         html += "\n<h2>Handovers between groups</h2>\n" + table(
-            "handovers", ["from", "to", "handovers", "median time before"], h.groups.prefix(10).map { [$0.from, $0.to, String($0.count), hours($0.medianSecondsBefore)] })
+            "handovers", ["from", "to", "handovers", "median time before"], h.groups.prefix(10).map { [$0.from, $0.to, String($0.count), duration($0.medianSecondsBefore)] })
         html += "\n<h2>Ping-pong (flagged: !)</h2>\n<p>\(h.pingPongTickets) tickets (\(percent(h.pingPongRate))) returned to a group they had left.</p>\n" + table(
             "ping-pong", ["groups", "tickets", "returns / handovers", "flag"],
             h.groupPingPong.prefix(8).map { ["\($0.a) ↔ \($0.b)", String($0.tickets), "\($0.returns) / \($0.handovers)", $0.flagged ? "!" : ""] })
@@ -175,8 +490,16 @@ public enum HTMLReport {
         return html + "\n<p class=\"muted\">Flags: \(escape(flow.test)).</p>\n"
     }
 
+    // MARK: - Words
+
     static func f(_ value: Double) -> String { String(format: "%.1f", value) }
     static func percent(_ value: Double?) -> String { value.map { String(format: "%.1f %%", $0 * 100) } ?? "–" }
-    static func hours(_ seconds: Double?) -> String { seconds.map { String(format: "%.1f h", $0 / 3600) } ?? "–" }
+    /// A duration in the unit people read: hours below two days, days from two days on.
+    public static func duration(_ seconds: Double?) -> String {
+        guard let seconds else { return "–" }
+        return seconds < 2 * 86_400 ? String(format: "%.1f h", seconds / 3600) : String(format: "%.1f d", seconds / 86_400)
+    }
+    static func day(_ time: Timestamp) -> String { String(time.description.prefix(10)) }
+    static func minute(_ time: Timestamp) -> String { String(time.description.prefix(16)) }
     static func escape(_ text: String) -> String { XESExport.escape(text) }
 }

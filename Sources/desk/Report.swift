@@ -3,9 +3,10 @@ import EventLog
 import Foundation
 import LedgerIO
 import Projections
+import TicketLedger
 
 struct Report: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Write one self-contained HTML page: KPIs, queues, Pareto and trends of problem areas, SLA per priority, satisfaction, the process (handovers, ping-pong, push to front, wait-user, conformance).")
+    static let configuration = CommandConfiguration(abstract: "Write one self-contained HTML page: KPIs, inflow, outflow and backlog over time, queues, Pareto and trends of problem areas with their tickets, SLA per priority against a target, satisfaction, the process (handovers, ping-pong, push to front, wait-user, conformance).")
 
     @OptionGroup var options: LedgerOptions
     @OptionGroup var window: WindowOptions
@@ -16,22 +17,62 @@ struct Report: ParsableCommand {
     @Option(name: .customLong("by"), help: "The dimension of the problem areas and of push to front.")
     var dimension: AreaDimension = .ci
 
+    @Option(help: "The period of the flows and trends: day, week or month (default: from the window's length: days up to 31 days, weeks up to two years, months beyond).")
+    var period: Period?
+
+    @Option(name: .customLong("sla-target"), help: ArgumentHelp("The SLA resolution compliance each priority should reach, in percent; priorities below it are flagged.", valueName: "percent"))
+    var slaTarget: Double = 90
+
     var by: Grouping { dimension.grouping }
+
+    func validate() throws {
+        guard (0...100).contains(slaTarget) else { throw ValidationError("--sla-target must be from 0 to 100, not \(slaTarget)") }
+    }
 
     func run() throws {
         let log = try openForReading(options)
         defer { log.close() }
+        let period = try self.period ?? Self.period(of: log, from: window.from?.timestamp, to: window.to?.timestamp)
         // One pass: grouped by priority for the SLA chart; the totals do not depend on the grouping.
         var projection = ProjectionOptions(from: window.from?.timestamp, asOf: window.to?.timestamp, groupBy: .priority)
-        projection.problemAreas = ProblemAreaOptions(dimension: by)
-        // The process analysis rides on the same pass.
+        projection.period = period
+        projection.problemAreas = ProblemAreaOptions(dimension: by, period: period)
+        // The process analysis and the Pareto bars' tickets ride on the same pass.
         var flow = FlowAnalyzer(options: FlowOptions(from: window.from?.timestamp, asOf: window.to?.timestamp, dimension: by))
-        let projector = try replay(log, options: projection, alongside: { try flow.apply($0) })
+        var drillDown = HTMLReport.DrillDown(dimension: by, options: projection)
+        let projector = try replay(log, options: projection, alongside: {
+            try flow.apply($0)
+            try drillDown.apply($0)
+        })
         let metrics = projector.metrics()
+        let areas = projector.problemAreas()
+        let head = projector.position == 0 ? ChainHead.empty
+            : ChainHead(position: projector.position, hash: try log.event(at: projector.position)?.hash ?? ChainHead.empty.hash)
         let html = HTMLReport.render(HTMLReport.Input(
-            title: "Service desk report: \(log.name)", metrics: metrics,
-            byPriority: metrics, queues: projector.queues(), areas: projector.problemAreas(), flow: flow.report()))
-        try html.write(toFile: output, atomically: true, encoding: .utf8)
+            deskName: try Desk(log: log).deskDescription()?.name ?? log.name, metrics: metrics, queues: projector.queues(), areas: areas,
+            flow: flow.report(), slaTarget: slaTarget / 100, computedAt: head,
+            drillDown: try drillDown.finish(log: log, areas: areas.areas.prefix(15).map(\.key), asOf: projector.position, now: metrics.to)))
+        do {
+            try html.write(toFile: output, atomically: true, encoding: .utf8)
+        } catch {
+            throw DeskFailure("cannot write the report to '\(output)': \((error as NSError).localizedDescription)")
+        }
         print("wrote \(output)")
+    }
+
+    /// The period that suits the window: its ends, or the ledger's first and last desk events.
+    static func period(of log: any EventStore, from: Timestamp?, to: Timestamp?) throws -> Period {
+        var first = from
+        if first == nil {
+            // The first event that is not the desk's metadata (`desk init` stamps the present).
+            for event in try log.read(from: 1, limit: 16) where event.type != "DeskDescribed" {
+                first = event.event.occurredAt
+                break
+            }
+        }
+        let last = try to ?? log.event(at: log.lastPosition())?.event.occurredAt
+        guard let first, let last else { return .week }
+        let days = Double(last.microseconds - first.microseconds) / 86_400_000_000
+        return days <= 31 ? .day : days <= 730 ? .week : .month
     }
 }

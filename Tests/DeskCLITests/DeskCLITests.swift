@@ -260,43 +260,150 @@ let chromium: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first
 
 @Suite("desk report")
 struct ReportTests {
-    @Test("the HTML report of a simulated ledger renders in headless Chromium without a console error, with its charts",
+    /// Headless Chromium on `html`: the DOM after its scripts ran, and the console on stderr.
+    static func chrome(_ html: String, _ arguments: [String]) throws -> ProcessOutput {
+        try runProcess(chromium!, ["--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0"] + arguments + ["file://" + html])
+    }
+
+    /// The page's DOM after a click on the first Pareto bar and then on the first ticket it lists
+    /// (a copy of the page with a small script that clicks, as a reader would).
+    static func domAfterClicks(_ html: String) throws -> ProcessOutput {
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        let clicks = """
+            <script>
+            document.querySelector("#pareto [data-area]").dispatchEvent(new MouseEvent("click", {bubbles: true}));
+            document.querySelector("#drill tr[data-ticket]").dispatchEvent(new MouseEvent("click", {bubbles: true}));
+            </script></body>
+            """
+        let clicked = html + ".clicked.html"
+        try page.replacingOccurrences(of: "</body>", with: clicks).write(toFile: clicked, atomically: true, encoding: .utf8)
+        return try chrome(clicked, ["--dump-dom"])
+    }
+
+    /// Checks what every report must hold: no console error, nothing loaded from
+    /// the network, labelled axes on every chart, the footer's chain head equal to
+    /// `desk verify`'s, and a Pareto bar that lists its tickets when clicked.
+    static func checkRendered(_ html: String, ledger: String) throws -> (page: String, dom: String) {
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        #expect(!page.contains("http://") || page.components(separatedBy: "http://").dropFirst().allSatisfy { $0.hasPrefix("www.w3.org/2000/svg") }, "the page must not load anything")
+        #expect(!page.contains("https://") && !page.contains(" src=") && !page.contains("<link"), "the page must not load anything")
+        let dom = try chrome(html, ["--dump-dom"])
+        let consoleErrors = dom.err.split(separator: "\n").filter { $0.contains("CONSOLE") || $0.contains("Uncaught") }
+        #expect(consoleErrors.isEmpty, "\(consoleErrors)")
+        // Every chart has a labelled y axis and x axis.
+        for chart in dom.out.components(separatedBy: "<svg ").dropFirst() {
+            let svg = chart.prefix { $0 != "\u{0}" }.components(separatedBy: "</svg>")[0]
+            #expect(svg.components(separatedBy: "class=\"axis\"").count - 1 == 2, "a chart without its two axis labels: \(svg.prefix(60))")
+        }
+        // The footer names the head `desk verify` recomputes.
+        let verified = try desk("verify", "--ledger", ledger).out
+        let head = try #require(verified.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
+        #expect(page.contains("chain head \(head):"), "footer: \(verified)")
+        return (page, dom.out)
+    }
+
+    @Test("the report of a simulated ledger: the desk's name, dated and labelled charts, SLA against its target, figures equal to desk metrics and desk flow, and a Pareto bar that lists its tickets and their histories",
           .enabled(if: chromium != nil, "needs Debian's chromium, which `make test` installs"))
     func rendersInChromium() async throws {
         try await withTemporaryDirectory { path in
             let ledger = path + "/ledger"
+            _ = try desk("init", "--ledger", ledger, "--name", "Retail IT")
             _ = try desk("generate", "--ledger", ledger, "--tickets", "600", "--days", "60")
             let html = path + "/report.html"
-            let written = try desk("report", "--ledger", ledger, "--output", html)
+            let written = try desk("report", "--ledger", ledger, "--output", html, "--sla-target", "90")
             #expect(written.status == 0, "\(written.err)")
-            let page = try String(contentsOfFile: html, encoding: .utf8)
-            #expect(!page.contains("http://") || page.components(separatedBy: "http://").dropFirst().allSatisfy { $0.hasPrefix("www.w3.org/2000/svg") }, "the page must not load anything")
-            func chrome(_ arguments: [String]) throws -> ProcessOutput {
-                try runProcess(chromium!, ["--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0"] + arguments + ["file://" + html])
+            let (page, dom) = try Self.checkRendered(html, ledger: ledger)
+            #expect(page.contains("<title>Service desk report: Retail IT</title>"))
+            for chart in ["flows", "backlog-age", "pareto", "trend", "sla", "satisfaction"] {
+                #expect(dom.contains("<svg id=\"\(chart)\""), "chart \(chart) missing from the rendered page")
             }
-            let dom = try chrome(["--dump-dom"])
-            for chart in ["pareto", "trend", "sla", "satisfaction"] {
-                #expect(dom.out.contains("<svg id=\"\(chart)\""), "chart \(chart) missing from the rendered page")
+            #expect(dom.contains("class=\"emerging\""), "emerging rises are marked")
+            #expect(dom.contains(">2024-01-01</text>"), "the time axes are dated")
+
+            // The KPI tiles and the SLA chart equal desk metrics for the same window.
+            let metrics = try json(try desk("metrics", "--ledger", ledger, "--by", "priority", "--json").out)
+            let total = metrics  // desk metrics --json writes the totals at the top
+            for (label, key) in [("Registered", "registered"), ("Resolved", "resolved"), ("Backlog", "backlog")] {
+                #expect(page.contains("<span class=\"muted\">\(label)</span><b>\(total[key] as! Int)</b>"), "\(label)")
             }
-            #expect(dom.out.contains("class=\"emerging\""), "emerging rises are marked")
+            let fcr = try #require(total["firstContactResolutionRate"] as? Double)
+            #expect(page.contains("<span class=\"muted\">First-contact resolution</span><b>\(String(format: "%.1f %%", fcr * 100))</b>"))
+            var below: [String] = []
+            for group in try #require(metrics["groups"] as? [[String: Any]]) {
+                guard let rate = group["slaResolutionComplianceRate"] as? Double, let key = group["key"] as? String else { continue }
+                #expect(page.contains("<title>P\(key): \(String(format: "%.1f %%", rate * 100)) met, \(group["slaResolutionBreaches"] as! Int) breached"), "P\(key)")
+                if rate < 0.9 { below.append("P" + key) }
+            }
+            #expect(!below.isEmpty, "the simulated desk has priorities below 90 %")
+            #expect(page.contains("<p class=\"bad\">Below the target: \(below.joined(separator: ", ")).</p>"))
+
             // The process section shows desk flow's figures for the same window, flags included.
             for table in ["push-to-front", "handovers", "ping-pong", "wait-user"] {
-                #expect(dom.out.contains("<table id=\"\(table)\""), "table \(table) missing from the rendered page")
+                #expect(dom.contains("<table id=\"\(table)\""), "table \(table) missing from the rendered page")
             }
             let flow = try FlowFlags(try desk("flow", "--ledger", ledger, "--by", "ci", "--json").out)
             let flaggedPair = try #require(flow.handovers.groupPingPong.first { $0.flagged }, "the planted pair is flagged in 600 tickets")
             #expect(page.contains("<tr><td>\(flaggedPair.a) ↔ \(flaggedPair.b)</td>") && page.contains("</td><td>!</td></tr>"))
             let conformance = try #require(try json(try desk("flow", "--ledger", ledger, "--json").out)["conformance"] as? [String: Any])
             #expect(page.contains("of \(conformance["judged"] as! Int) ended tickets; \(conformance["open"] as! Int) open."))
-            let consoleErrors = dom.err.split(separator: "\n").filter { $0.contains("CONSOLE") || $0.contains("Uncaught") }
-            #expect(consoleErrors.isEmpty, "\(consoleErrors)")
+
+            // A click on the first Pareto bar lists its incidents (as many as desk problems counts), a click on a ticket its history.
+            let problems = try json(try desk("problems", "--ledger", ledger, "--by", "ci", "--json").out)
+            let top = try #require((problems["areas"] as? [[String: Any]])?.first)
+            let key = try #require(top["key"] as? String), incidents = try #require(top["incidents"] as? Int)
+            let clicked = try Self.domAfterClicks(html)
+            #expect(clicked.out.contains("id=\"drill-title\">Incidents of \(key): \(incidents)"), "the list is the clicked bar's")
+            #expect(clicked.out.components(separatedBy: "<tr data-ticket=").count - 1 == min(incidents, 50))  // HTMLReport.DrillDown.ticketsPerArea
+            let history = try #require(clicked.out.components(separatedBy: "<table id=\"history\">").dropFirst().first?.components(separatedBy: "</table>").first)
+            #expect(history.hasPrefix("<tr><td>2024-") && history.contains("<td>TicketRegistered</td>"))
+            let number = try #require(clicked.out.components(separatedBy: "<h2>History of ").dropFirst().first?.prefix(10))
+            let events = try json(try desk("history", String(number), "--ledger", ledger, "--json").out)["events"] as? [Any]
+            #expect(history.components(separatedBy: "</tr>").count - 1 == events?.count, "the history lists the ticket's events")
+
             let screenshot = path + "/report.png"
-            _ = try chrome(["--screenshot=" + screenshot, "--window-size=1200,1900"])
+            _ = try Self.chrome(html, ["--screenshot=" + screenshot, "--window-size=1200,1900"])
             let png = try #require(FileManager.default.contents(atPath: screenshot))
-            #expect(png.count > 10_000)
-            #expect(png.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
+            #expect(png.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]) && png.count > 10_000)
         }
     }
+
+    @Test("the report of the imported help-desk log: no data said as such, durations in days, the import's notes",
+          .enabled(if: chromium != nil, "needs Debian's chromium, which `make test` installs"))
+    func helpDeskImport() async throws {
+        try await withTemporaryDirectory { path in
+            let ledger = path + "/ledger"
+            let csv = ConventionTests.root.appendingPathComponent("../shared/data/helpdesk.csv").standardized.path
+            #expect(try desk("import", csv, "--preset", "helpdesk", "--ledger", ledger).status == 0)
+            let html = path + "/report.html"
+            #expect(try desk("report", "--ledger", ledger, "--output", html).status == 0)
+            let (page, dom) = try Self.checkRendered(html, ledger: ledger)
+            // Four years of tickets: monthly periods; the log records no SLA.
+            #expect(page.contains("<h2>Inflow, outflow and backlog per month</h2>"))
+            #expect(dom.contains("<p id=\"sla\">No data: no ticket in the window has a resolution target.</p>"))
+            let metrics = try json(try desk("metrics", "--ledger", ledger, "--json").out)
+            let total = metrics
+            let median = try #require(total["medianTimeToResolveSeconds"] as? Double)
+            #expect(median >= 2 * 86_400 && page.contains("<span class=\"muted\">Median time to resolve</span><b>\(String(format: "%.1f d", median / 86_400))</b>"))
+            for note in try #require(metrics["notes"] as? [String]) {
+                #expect(page.contains(XMLEscaped(note)), "the import's note is shown: \(note)")
+            }
+            // The log names no configuration item (the default dimension): said, not drawn.
+            #expect(dom.contains("<p id=\"pareto\">No data: no incident in the window names a ci"))
+            // By product: a Pareto bar lists its incidents.
+            let byProduct = path + "/by-product.html"
+            #expect(try desk("report", "--ledger", ledger, "--output", byProduct, "--by", "product").status == 0)
+            let problems = try json(try desk("problems", "--ledger", ledger, "--by", "product", "--json").out)
+            let top = try #require((problems["areas"] as? [[String: Any]])?.first)
+            let clicked = try Self.domAfterClicks(byProduct)
+            #expect(clicked.out.contains("id=\"drill-title\">Incidents of \(top["key"] as! String): \(top["incidents"] as! Int) (the latest 50 listed)"))
+        }
+    }
+}
+
+/// `text` as the report writes it into HTML.
+func XMLEscaped(_ text: String) -> String {
+    text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        .replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "'", with: "&apos;")
 }
 
 /// Runs an example executable built beside the tests.

@@ -1,0 +1,80 @@
+public import EventLog
+public import Projections
+import TicketLedger
+
+extension HTMLReport {
+    /// Collects, in the report's replay, the incidents behind each Pareto bar: fed
+    /// every record of the same pass (`ProjectionEngine.replay(_:options:from:progress:alongside:)`),
+    /// it notes each ticket's area as the problem-area analysis does (the ticket as
+    /// its stream's first event leaves it), then ``finish(log:areas:asOf:now:)``
+    /// reads the histories of the latest of them.
+    public struct DrillDown {
+        /// The most tickets listed per area (the latest); the list says how many there are.
+        public static let ticketsPerArea = 50
+
+        private let dimension: Grouping
+        private let window: ProjectionOptions
+        private var opened: Set<String> = []
+        private var byArea: [String: (total: Int, latest: [(number: String, at: Timestamp)])] = [:]
+
+        /// A collector for areas in `dimension` over the window of `options`.
+        public init(dimension: Grouping, options: ProjectionOptions) {
+            self.dimension = dimension
+            self.window = options
+        }
+
+        /// Takes one record of the pass.
+        public mutating func apply(_ record: RecordView) throws {
+            guard !opened.contains(record.streamID) else { return }
+            guard let event = try TicketEventCodec.decode(record) else { return }
+            switch event.body {
+            case .deskDescribed, .problemOpened, .rootCauseFound, .knownErrorRecorded, .problemClosed: return
+            default: break
+            }
+            opened.insert(record.streamID)
+            let time = record.occurredAt
+            var ticket = Ticket(number: record.streamID, at: time)
+            ticket.apply(event, occurredAt: time)
+            guard ticket.kind == .incident, window.from.map({ time >= $0 }) ?? true, window.asOf.map({ time <= $0 }) ?? true else { return }
+            let key = dimension.key(of: ticket)
+            var area = byArea[key] ?? (0, [])
+            area.total += 1
+            area.latest.append((ticket.number, time))
+            if area.latest.count > 2 * Self.ticketsPerArea {
+                area.latest = Array(area.latest.suffix(Self.ticketsPerArea))
+            }
+            byArea[key] = area
+        }
+
+        /// The tickets of `areas` (the Pareto bars), each with its state and history
+        /// up to position `asOf` (the replay's), aged at `now`.
+        public func finish(log: any EventStore, areas: [String], asOf: UInt64, now: Timestamp) throws -> [String: AreaTickets] {
+            var result: [String: AreaTickets] = [:]
+            for key in areas {
+                guard let area = byArea[key] else { continue }
+                let latest = area.latest.suffix(Self.ticketsPerArea).sorted { ($0.at, $0.number) > ($1.at, $1.number) }
+                let rows = try latest.map { number, _ in try row(number, log: log, asOf: asOf, now: now) }
+                result[key] = AreaTickets(total: area.total, tickets: rows)
+            }
+            return result
+        }
+
+        private func row(_ number: String, log: any EventStore, asOf: UInt64, now: Timestamp) throws -> TicketRow {
+            var ticket: Ticket?
+            var history: [TicketRow.Step] = []
+            for recorded in try log.readStream(number) where recorded.position <= asOf {
+                let event = try TicketEventCodec.decode(recorded)
+                if let event { ticket = Ticket.evolve(ticket, streamID: number, event: event, occurredAt: recorded.event.occurredAt) }
+                history.append(.init(
+                    time: HTMLReport.minute(recorded.event.occurredAt), activity: TicketEventCodec.activityName(event, type: recorded.type),
+                    actor: recorded.event.actor.id))
+            }
+            let state = ticket ?? Ticket(number: number, at: now)
+            let end = state.status.isOpen ? now : (state.resolvedAt ?? state.closedAt ?? now)
+            let seconds = Double(end.microseconds - state.registeredAt.microseconds) / 1_000_000
+            return TicketRow(
+                number: number, title: state.title, age: (state.status.isOpen ? "open " : "resolved in ") + HTMLReport.duration(seconds),
+                group: state.group ?? "–", status: state.status.description, history: history)
+        }
+    }
+}
