@@ -87,11 +87,16 @@ public enum HTMLReport {
         public var computedAt: ChainHead
         /// The tickets behind the Pareto bars, by area key.
         public var drillDown: [String: AreaTickets]
+        /// The tickets of the queues, by queue key (`line:` or `group:` and the queue's name).
+        public var queueTickets: [String: AreaTickets]
+        /// The KPIs of the window just before this one (as long), for the tiles' change; nil without one.
+        public var previous: KPIValues?
 
         /// The page's parts.
         public init(
             deskName: String, metrics: MetricsReport, queues: QueueReport, areas: ProblemAreaReport, flow: FlowReport? = nil,
-            slaTarget: Double = 0.9, computedAt: ChainHead, drillDown: [String: AreaTickets] = [:]
+            slaTarget: Double = 0.9, computedAt: ChainHead, drillDown: [String: AreaTickets] = [:], queueTickets: [String: AreaTickets] = [:],
+            previous: KPIValues? = nil
         ) {
             self.deskName = deskName
             self.metrics = metrics
@@ -101,6 +106,8 @@ public enum HTMLReport {
             self.slaTarget = slaTarget
             self.computedAt = computedAt
             self.drillDown = drillDown
+            self.queueTickets = queueTickets
+            self.previous = previous
         }
     }
 
@@ -121,12 +128,19 @@ public enum HTMLReport {
     /// The page.
     public static func render(_ input: Input) -> String {
         let m = input.metrics.total
-        let cards: [(String, String)] = [
-            ("Registered", String(m.registered)), ("Resolved", String(m.resolved)),
-            ("First-contact resolution", percent(m.firstContactResolutionRate)), ("First-line resolution", percent(m.firstLineResolutionRate)),
-            ("Median time to resolve", duration(m.medianTimeToResolveSeconds)), ("90th percentile", duration(m.p90TimeToResolveSeconds)),
-            ("SLA resolution compliance", percent(m.slaResolutionComplianceRate)), ("Reopen rate", percent(m.reopenRate)),
-            ("Backlog", String(m.backlog)), ("Satisfaction", m.satisfactionMean.map { String(format: "%.2f / 5", $0) } ?? "–"),
+        let p = input.previous
+        let cards: [(String, String, String?)] = [
+            ("Registered", String(m.registered), p.map { count(m.registered, $0.registered) }),
+            ("Resolved", String(m.resolved), p.map { count(m.resolved, $0.resolved) }),
+            ("First-contact resolution", percent(m.firstContactResolutionRate), p.flatMap { points(m.firstContactResolutionRate, $0.firstContactResolutionRate) }),
+            ("First-line resolution", percent(m.firstLineResolutionRate), p.flatMap { points(m.firstLineResolutionRate, $0.firstLineResolutionRate) }),
+            ("Median time to resolve", duration(m.medianTimeToResolveSeconds), p.flatMap { longer(m.medianTimeToResolveSeconds, $0.medianTimeToResolveSeconds) }),
+            ("90th percentile", duration(m.p90TimeToResolveSeconds), p.flatMap { longer(m.p90TimeToResolveSeconds, $0.p90TimeToResolveSeconds) }),
+            ("SLA resolution compliance", percent(m.slaResolutionComplianceRate), p.flatMap { points(m.slaResolutionComplianceRate, $0.slaResolutionComplianceRate) }),
+            ("Reopen rate", percent(m.reopenRate), p.flatMap { points(m.reopenRate, $0.reopenRate) }),
+            ("Backlog", String(m.backlog), p.map { count(m.backlog, $0.backlog) }),
+            ("Satisfaction", m.satisfactionMean.map { String(format: "%.2f / 5", $0) } ?? "–",
+             p.flatMap { previous in m.satisfactionMean.flatMap { now in previous.satisfactionMean.map { String(format: "%+.2f", now - $0) } } }),
         ]
         let window = "From \(input.metrics.from.map(day) ?? "the first event") to \(minute(input.metrics.to)) UTC"
         var html = """
@@ -139,7 +153,8 @@ public enum HTMLReport {
             .card b{display:block;font-size:20px}.muted{color:#666}.bad{color:#b00020;font-weight:600}
             table{border-collapse:collapse}td,th{border-bottom:1px solid #eee;padding:3px 10px;text-align:right}td:first-child,th:first-child{text-align:left}
             svg{max-width:100%;height:auto} svg text{font:11px system-ui,sans-serif} .axis{font-weight:600}
-            [data-area]{cursor:pointer} [data-area]:hover{opacity:.75}
+            [data-area],[data-queue]{cursor:pointer} [data-area]:hover{opacity:.75} [data-queue]:hover{background:#f3f6fb}
+            .change{display:block;font-size:11px;color:#555}
             #drill tr[data-ticket]{cursor:pointer} #drill tr[data-ticket]:hover{background:#f3f6fb}
             footer{margin-top:36px;border-top:1px solid #ddd;padding-top:8px;color:#666;font-size:12px;word-break:break-all}
             @media print{[data-area]{cursor:auto} #drill-section{display:none}}
@@ -148,10 +163,14 @@ public enum HTMLReport {
             <p class="muted">\(window). Hover a figure for its definition; click a Pareto bar for its tickets.</p>
             <h2>Service-desk KPIs</h2><div class="cards">
             """
-        for (label, value) in cards {
-            html += "<div class=\"card\" title=\"\(escape(definitions[label] ?? ""))\"><span class=\"muted\">\(label)</span><b>\(value)</b></div>"
+        for (label, value, change) in cards {
+            let delta = change.map { "<span class=\"change\">\(escape($0)) against the previous window</span>" } ?? ""
+            html += "<div class=\"card\" title=\"\(escape(definitions[label] ?? ""))\"><span class=\"muted\">\(label)</span><b>\(value)</b>\(delta)</div>"
         }
         html += "</div>\n"
+        if input.previous == nil {
+            html += "<p class=\"muted\">No change is shown: the window starts at the first event (give --from for a window with one before it).</p>\n"
+        }
         if !input.metrics.notes.isEmpty {
             html += "<ul class=\"notes\">" + input.metrics.notes.map { "<li>\(escape($0))</li>" }.joined() + "</ul>\n"
         }
@@ -167,13 +186,15 @@ public enum HTMLReport {
             html += "<p id=\"queues\">No open ticket at the window's end.</p>"
         } else {
             html += "<table id=\"queues\"><tr><th>line / group</th><th>open</th><th>oldest</th></tr>"
-            for queue in queues {
-                html += "<tr><td>\(escape(queue.key))</td><td>\(queue.count)</td><td>\(duration(Double(queue.oldestAgeSeconds)))</td></tr>"
+            for (index, queue) in queues.enumerated() {
+                let key = (index < input.queues.byLine.count ? "line:" : "group:") + queue.key
+                let link = input.queueTickets[key] == nil ? "" : " data-queue=\"\(escape(key))\" title=\"click for its tickets\""
+                html += "<tr\(link)><td>\(escape(queue.key))</td><td>\(queue.count)</td><td>\(duration(Double(queue.oldestAgeSeconds)))</td></tr>"
             }
             html += "</table>"
         }
         html += "\n<h2>Problem areas by \(input.areas.dimension.rawValue): Pareto</h2>\n" + pareto(input.areas)
-        html += "\n" + drillSection(input.drillDown)
+        html += "\n" + drillSection(areas: input.drillDown, queues: input.queueTickets)
         html += "\n<h2>Trend of the top areas per \(input.areas.period.rawValue) (red: emerging rise)</h2>\n" + trend(input.areas, window: input.metrics)
         html += "\n<h2>SLA resolution compliance per priority (target \(percent(input.slaTarget)))</h2>\n" + sla(input.metrics, target: input.slaTarget)
         html += "\n<h2>Satisfaction (scores 1 to 5)</h2>\n" + bars(
@@ -383,17 +404,17 @@ public enum HTMLReport {
 
     // MARK: - Drill-down
 
-    /// The ticket list a Pareto bar fills, and the history a ticket row fills, from the data embedded below them.
-    static func drillSection(_ drillDown: [String: AreaTickets]) -> String {
-        guard !drillDown.isEmpty else { return "" }
+    /// The ticket list a Pareto bar or a queue row fills, and the history a ticket row fills, from the data embedded below them.
+    static func drillSection(areas: [String: AreaTickets], queues: [String: AreaTickets]) -> String {
+        guard !areas.isEmpty || !queues.isEmpty else { return "" }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        let data = (try? encoder.encode(drillDown)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        let data = (try? encoder.encode(["areas": areas, "queues": queues])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         // A JSON island: "</" cannot end the script element early.
         let island = data.replacingOccurrences(of: "</", with: "<\\/")
         return """
             <section id="drill-section"><h2 id="drill-title">Tickets of an area</h2>
-            <p id="drill-hint" class="muted">Click a bar of the Pareto chart to list its incidents here; click a ticket for its history.</p>
+            <p id="drill-hint" class="muted">Click a bar of the Pareto chart or a queue to list its tickets here; click a ticket for its history.</p>
             <table id="drill" hidden><thead><tr><th>ticket</th><th>title</th><th>age / time to resolve</th><th>group</th><th>status</th></tr></thead><tbody></tbody></table>
             <div id="drill-history"></div></section>
             <script type="application/json" id="drill-data">\(island)</script>
@@ -422,10 +443,11 @@ public enum HTMLReport {
             });
             box.appendChild(table);
           }
-          function showArea(key) {
-            var area = data[key];
+          function showList(kind, key) {
+            var area = data[kind][key];
             if (!area) return;
-            document.getElementById("drill-title").textContent = "Incidents of " + key + ": " + area.total
+            var name = kind === "areas" ? "Incidents of " + key : "Open tickets of " + key.replace(/^(line|group):/, "");
+            document.getElementById("drill-title").textContent = name + ": " + area.total
               + (area.tickets.length < area.total ? " (the latest " + area.tickets.length + " listed)" : "");
             document.getElementById("drill-hint").hidden = true;
             var table = document.getElementById("drill");
@@ -443,7 +465,10 @@ public enum HTMLReport {
             document.getElementById("drill-section").scrollIntoView();
           }
           document.querySelectorAll("[data-area]").forEach(function (bar) {
-            bar.addEventListener("click", function () { showArea(bar.getAttribute("data-area")); });
+            bar.addEventListener("click", function () { showList("areas", bar.getAttribute("data-area")); });
+          });
+          document.querySelectorAll("[data-queue]").forEach(function (row) {
+            row.addEventListener("click", function () { showList("queues", row.getAttribute("data-queue")); });
           });
         })();
         </script>
@@ -493,6 +518,20 @@ public enum HTMLReport {
     // MARK: - Words
 
     static func f(_ value: Double) -> String { String(format: "%.1f", value) }
+    /// A count's change: `+12 (+4.1 %)`.
+    static func count(_ now: Int, _ before: Int) -> String {
+        before == 0 ? String(format: "%+d", now - before) : String(format: "%+d (%+.1f %%)", now - before, Double(now - before) / Double(before) * 100)
+    }
+    /// A rate's change in percentage points, when both are known.
+    static func points(_ now: Double?, _ before: Double?) -> String? {
+        guard let now, let before else { return nil }
+        return String(format: "%+.1f pts", (now - before) * 100)
+    }
+    /// A duration's change, when both are known: `+2.0 h` or `−1.5 d`.
+    static func longer(_ now: Double?, _ before: Double?) -> String? {
+        guard let now, let before else { return nil }
+        return (now >= before ? "+" : "−") + duration(abs(now - before))
+    }
     static func percent(_ value: Double?) -> String { value.map { String(format: "%.1f %%", $0 * 100) } ?? "–" }
     /// A duration in the unit people read: hours below two days, days from two days on.
     public static func duration(_ seconds: Double?) -> String {

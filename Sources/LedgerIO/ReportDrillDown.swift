@@ -53,13 +53,26 @@ extension HTMLReport {
             for key in areas {
                 guard let area = byArea[key] else { continue }
                 let latest = area.latest.suffix(Self.ticketsPerArea).sorted { ($0.at, $0.number) > ($1.at, $1.number) }
-                let rows = try latest.map { number, _ in try row(number, log: log, asOf: asOf, now: now) }
+                let rows = try latest.map { number, _ in try Self.row(number, log: log, asOf: asOf, now: now) }
                 result[key] = AreaTickets(total: area.total, tickets: rows)
             }
             return result
         }
 
-        private func row(_ number: String, log: any EventStore, asOf: UInt64, now: Timestamp) throws -> TicketRow {
+        /// The tickets of each queue (the oldest ``ticketsPerArea``), keyed `line:` or `group:` and the queue's name.
+        public static func queues(_ report: QueueReport, log: any EventStore, asOf: UInt64) throws -> [String: AreaTickets] {
+            var result: [String: AreaTickets] = [:]
+            for (prefix, queues) in [("line:", report.byLine), ("group:", report.byGroup)] {
+                for queue in queues {
+                    let oldest = queue.tickets.sorted { ($0.ageSeconds, $1.number) > ($1.ageSeconds, $0.number) }.prefix(ticketsPerArea)
+                    result[prefix + queue.key] = AreaTickets(
+                        total: queue.count, tickets: try oldest.map { try row($0.number, log: log, asOf: asOf, now: report.asOf) })
+                }
+            }
+            return result
+        }
+
+        private static func row(_ number: String, log: any EventStore, asOf: UInt64, now: Timestamp) throws -> TicketRow {
             var ticket: Ticket?
             var history: [TicketRow.Step] = []
             for recorded in try log.readStream(number) where recorded.position <= asOf {

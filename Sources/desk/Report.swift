@@ -40,24 +40,37 @@ struct Report: ParsableCommand {
         // The process analysis and the Pareto bars' tickets ride on the same pass.
         var flow = FlowAnalyzer(options: FlowOptions(from: window.from?.timestamp, asOf: window.to?.timestamp, dimension: by))
         var drillDown = HTMLReport.DrillDown(dimension: by, options: projection)
+        // The window just before, as long, for the tiles' change (only when the window has a start).
+        var previous = try Self.previousWindow(log, from: window.from?.timestamp, to: window.to?.timestamp).map { DeskProjector(options: $0) }
         let projector = try replay(log, options: projection, alongside: {
             try flow.apply($0)
             try drillDown.apply($0)
+            try previous?.apply($0)
         })
         let metrics = projector.metrics()
         let areas = projector.problemAreas()
+        let queues = projector.queues()
         let head = projector.position == 0 ? ChainHead.empty
             : ChainHead(position: projector.position, hash: try log.event(at: projector.position)?.hash ?? ChainHead.empty.hash)
         let html = HTMLReport.render(HTMLReport.Input(
-            deskName: try Desk(log: log).deskDescription()?.name ?? log.name, metrics: metrics, queues: projector.queues(), areas: areas,
+            deskName: try Desk(log: log).deskDescription()?.name ?? log.name, metrics: metrics, queues: queues, areas: areas,
             flow: flow.report(), slaTarget: slaTarget / 100, computedAt: head,
-            drillDown: try drillDown.finish(log: log, areas: areas.areas.prefix(15).map(\.key), asOf: projector.position, now: metrics.to)))
+            drillDown: try drillDown.finish(log: log, areas: areas.areas.prefix(15).map(\.key), asOf: projector.position, now: metrics.to),
+            queueTickets: try HTMLReport.DrillDown.queues(queues, log: log, asOf: projector.position),
+            previous: previous?.metrics().total))
         do {
             try html.write(toFile: output, atomically: true, encoding: .utf8)
         } catch {
             throw DeskFailure("cannot write the report to '\(output)': \((error as NSError).localizedDescription)")
         }
         print("wrote \(output)")
+    }
+
+    /// The window as long as `from`…`to` that ends where it starts (nil when the window has no start).
+    static func previousWindow(_ log: any EventStore, from: Timestamp?, to: Timestamp?) throws -> ProjectionOptions? {
+        guard let from, let end = try to ?? log.event(at: log.lastPosition())?.event.occurredAt, end > from else { return nil }
+        let length = end.microseconds - from.microseconds
+        return ProjectionOptions(from: Timestamp(microseconds: from.microseconds - length), asOf: Timestamp(microseconds: from.microseconds - 1))
     }
 
     /// The period that suits the window: its ends, or the ledger's first and last desk events.

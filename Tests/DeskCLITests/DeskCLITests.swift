@@ -267,11 +267,11 @@ struct ReportTests {
 
     /// The page's DOM after a click on the first Pareto bar and then on the first ticket it lists
     /// (a copy of the page with a small script that clicks, as a reader would).
-    static func domAfterClicks(_ html: String) throws -> ProcessOutput {
+    static func domAfterClicks(_ html: String, on selector: String = "#pareto [data-area]") throws -> ProcessOutput {
         let page = try String(contentsOfFile: html, encoding: .utf8)
         let clicks = """
             <script>
-            document.querySelector("#pareto [data-area]").dispatchEvent(new MouseEvent("click", {bubbles: true}));
+            document.querySelector('\(selector)').dispatchEvent(new MouseEvent("click", {bubbles: true}));
             document.querySelector("#drill tr[data-ticket]").dispatchEvent(new MouseEvent("click", {bubbles: true}));
             </script></body>
             """
@@ -359,6 +359,23 @@ struct ReportTests {
             let number = try #require(clicked.out.components(separatedBy: "<h2>History of ").dropFirst().first?.prefix(10))
             let events = try json(try desk("history", String(number), "--ledger", ledger, "--json").out)["events"] as? [Any]
             #expect(history.components(separatedBy: "</tr>").count - 1 == events?.count, "the history lists the ticket's events")
+
+            // A click on a queue lists its open tickets.
+            let queues = try json(try desk("queues", "--ledger", ledger, "--json").out)
+            let line = try #require((queues["byLine"] as? [[String: Any]])?.first)
+            let queueClick = try Self.domAfterClicks(html, on: "#queues [data-queue]")
+            #expect(queueClick.out.contains("id=\"drill-title\">Open tickets of \(line["key"] as! String): \(line["count"] as! Int)"))
+
+            // A window with one before it: each tile says its change against the window just before, as long.
+            let february = path + "/february.html"
+            #expect(try desk("report", "--ledger", ledger, "--output", february, "--from", "2024-02-01", "--to", "2024-02-15").status == 0)
+            let now = try json(try desk("metrics", "--ledger", ledger, "--from", "2024-02-01", "--to", "2024-02-15", "--json").out)
+            let before = try json(try desk("metrics", "--ledger", ledger, "--from", "2024-01-18", "--to", "2024-02-01", "--json").out)
+            let registered = (now["registered"] as! Int, before["registered"] as! Int)
+            let change = String(format: "%+d (%+.1f %%)", registered.0 - registered.1, Double(registered.0 - registered.1) / Double(registered.1) * 100)
+            #expect(try String(contentsOfFile: february, encoding: .utf8).contains(
+                "<span class=\"muted\">Registered</span><b>\(registered.0)</b><span class=\"change\">\(change) against the previous window</span>"))
+            #expect(page.contains("No change is shown: the window starts at the first event"))
 
             let screenshot = path + "/report.png"
             _ = try Self.chrome(html, ["--screenshot=" + screenshot, "--window-size=1200,1900"])
