@@ -488,6 +488,7 @@ public enum HTMLReport {
         let c = flow.conformance
         html += "<p>Conformance to the reference process: \(percent(c.rate)) of \(c.judged) ended tickets; \(c.open) open. "
             + "\(flow.variantCount) variants; rework in \(percent(flow.reworkRate)) of tickets.</p>\n"
+        html += processMap(flow)
         html += table(
             "deviations", ["deviation", "tickets"], c.deviations.prefix(5).map { [$0.deviation, String($0.tickets)] },
             empty: c.judged > 0 ? "No deviation: every ended ticket follows the reference process." : "No ticket has ended in the window.")
@@ -513,6 +514,29 @@ public enum HTMLReport {
             html += "\n<ul class=\"notes\">" + flow.notes.map { "<li>\(escape($0))</li>" }.joined() + "</ul>"
         }
         return html + "\n<p class=\"muted\">Flags: \(escape(flow.test)).</p>\n"
+    }
+
+    /// The process map as a matrix: how often each of the most frequent activities
+    /// directly follows another (desk flow's edges), darker for more.
+    static func processMap(_ flow: FlowReport) -> String {
+        let activities = flow.activities.sorted { ($0.events, $1.name) > ($1.events, $0.name) }.prefix(12).map(\.name)
+        guard activities.count > 1 else { return "<p id=\"process-map\">No data: fewer than two activities in the window.</p>\n" }
+        var counts: [String: FlowReport.Edge] = [:]
+        for edge in flow.edges { counts[edge.from + "\u{0}" + edge.to] = edge }
+        let largest = Double(counts.values.filter { activities.contains($0.from) && activities.contains($0.to) }.map(\.count).max() ?? 1)
+        var html = "<h3>Process map: how often one activity directly follows another (rows: from, columns: to)</h3>\n"
+        html += "<table id=\"process-map\"><tr><th>from \\ to</th>" + activities.map { "<th title=\"\(escape($0))\">\(escape(String($0.prefix(14))))</th>" }.joined() + "</tr>"
+        for from in activities {
+            html += "<tr><td>\(escape(from))</td>"
+            for to in activities {
+                guard let edge = counts[from + "\u{0}" + to] else { html += "<td></td>"; continue }
+                let shade = String(format: "%.2f", 0.1 + 0.9 * Double(edge.count) / largest)
+                let ink = Double(edge.count) / largest > 0.5 ? "#fff" : "#222"
+                html += "<td style=\"background:rgba(59,111,182,\(shade));color:\(ink)\" title=\"\(escape(from)) → \(escape(to)): \(edge.count), median \(duration(edge.medianSeconds))\">\(edge.count)</td>"
+            }
+            html += "</tr>"
+        }
+        return html + "</table>\n"
     }
 
     // MARK: - Words

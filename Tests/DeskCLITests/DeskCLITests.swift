@@ -344,7 +344,11 @@ struct ReportTests {
             let flow = try FlowFlags(try desk("flow", "--ledger", ledger, "--by", "ci", "--json").out)
             let flaggedPair = try #require(flow.handovers.groupPingPong.first { $0.flagged }, "the planted pair is flagged in 600 tickets")
             #expect(page.contains("<tr><td>\(flaggedPair.a) ↔ \(flaggedPair.b)</td>") && page.contains("</td><td>!</td></tr>"))
-            let conformance = try #require(try json(try desk("flow", "--ledger", ledger, "--json").out)["conformance"] as? [String: Any])
+            let flowJSON = try json(try desk("flow", "--ledger", ledger, "--json").out)
+            let conformance = try #require(flowJSON["conformance"] as? [String: Any])
+            // The process map's cells are desk flow's edges.
+            let edge = try #require((flowJSON["edges"] as? [[String: Any]])?.first)
+            #expect(page.contains("title=\"\(edge["from"] as! String) → \(edge["to"] as! String): \(edge["count"] as! Int), median"), "\(edge)")
             #expect(page.contains("of \(conformance["judged"] as! Int) ended tickets; \(conformance["open"] as! Int) open."))
 
             // A click on the first Pareto bar lists its incidents (as many as desk problems counts), a click on a ticket its history.
