@@ -91,12 +91,14 @@ public enum HTMLReport {
         public var queueTickets: [String: AreaTickets]
         /// The KPIs of the window just before this one (as long), for the tiles' change; nil without one.
         public var previous: KPIValues?
+        /// SLA breaches per group and period (`DeskProjector.slaBreachMap()`), for the heatmap.
+        public var breachMap: [SLABreachCell]
 
         /// The page's parts.
         public init(
             deskName: String, metrics: MetricsReport, queues: QueueReport, areas: ProblemAreaReport, flow: FlowReport? = nil,
             slaTarget: Double = 0.9, computedAt: ChainHead, drillDown: [String: AreaTickets] = [:], queueTickets: [String: AreaTickets] = [:],
-            previous: KPIValues? = nil
+            previous: KPIValues? = nil, breachMap: [SLABreachCell] = []
         ) {
             self.deskName = deskName
             self.metrics = metrics
@@ -108,6 +110,7 @@ public enum HTMLReport {
             self.drillDown = drillDown
             self.queueTickets = queueTickets
             self.previous = previous
+            self.breachMap = breachMap
         }
     }
 
@@ -197,6 +200,7 @@ public enum HTMLReport {
         html += "\n" + drillSection(areas: input.drillDown, queues: input.queueTickets)
         html += "\n<h2>Trend of the top areas per \(input.areas.period.rawValue) (red: emerging rise)</h2>\n" + trend(input.areas, window: input.metrics)
         html += "\n<h2>SLA resolution compliance per priority (target \(percent(input.slaTarget)))</h2>\n" + sla(input.metrics, target: input.slaTarget)
+        html += "\n<h2>SLA breaches per group and \(input.metrics.period.rawValue)</h2>\n" + heatmap(input.breachMap, window: input.metrics)
         html += "\n<h2>Satisfaction (scores 1 to 5)</h2>\n" + bars(
             id: "satisfaction", m.satisfactionCount == 0 ? [] : m.satisfactionDistribution.enumerated().map { (String($0.offset + 1), Double($0.element)) },
             unit: "", xLabel: "score", yLabel: "ratings", maximum: nil)
@@ -400,6 +404,29 @@ public enum HTMLReport {
             svg += "<text x=\"\(f(x + step / 2))\" y=\"\(f(frame.top + frame.plotHeight + 14))\" text-anchor=\"middle\">\(escape(label))</text>"
         }
         return svg + "</svg>"
+    }
+
+    /// Missed SLA targets per group (rows, most first) and period (columns), darker for more.
+    static func heatmap(_ cells: [SLABreachCell], window: MetricsReport) -> String {
+        guard !cells.isEmpty else { return "<p id=\"sla-heatmap\">No data: no SLA target was missed in the window.</p>" }
+        var byGroup: [String: [Int64: Int]] = [:]
+        for cell in cells { byGroup[cell.group, default: [:]][cell.start.microseconds, default: 0] += cell.breaches }
+        let groups = byGroup.keys.sorted { (byGroup[$0]!.values.reduce(0, +), $1) > (byGroup[$1]!.values.reduce(0, +), $0) }.prefix(12)
+        let starts = Array(Set(window.flows.map(\.start.microseconds) + cells.map(\.start.microseconds))).sorted()
+        let largest = Double(cells.map(\.breaches).max() ?? 1)
+        var html = "<table id=\"sla-heatmap\"><tr><th>group</th>" + starts.map { "<th>\(day(Timestamp(microseconds: $0)).suffix(5))</th>" }.joined() + "<th>total</th></tr>"
+        for group in groups {
+            let row = byGroup[group]!
+            html += "<tr><td>\(escape(group))</td>"
+            for start in starts {
+                guard let count = row[start] else { html += "<td></td>"; continue }
+                let shade = String(format: "%.2f", 0.15 + 0.85 * Double(count) / largest)
+                html += "<td data-breaches=\"\(count)\" style=\"background:rgba(214,40,40,\(shade));color:\(Double(count) / largest > 0.5 ? "#fff" : "#222")\" title=\"\(escape(group)), \(window.period.rawValue) of \(day(Timestamp(microseconds: start))): \(count) targets missed\">\(count)</td>"
+            }
+            html += "<td>\(row.values.reduce(0, +))</td></tr>"
+        }
+        let hidden = byGroup.count - groups.count
+        return html + "</table>" + (hidden > 0 ? "<p class=\"muted\">\(hidden) more groups with fewer breaches are not shown.</p>" : "")
     }
 
     // MARK: - Drill-down

@@ -49,6 +49,8 @@ public struct DeskProjector: Sendable {
     var groups: [String: KPIAggregate] = [:]
     var flows: [Int64: Flow] = [:]
     var areaState: AreaState?
+    /// SLA breaches per group and period index, when ``ProjectionOptions/slaBreachMap`` is on.
+    var breachMap: [String: [Int64: Int]]?
 
     struct Tracked: Sendable, Codable {
         var ticket: Ticket
@@ -151,6 +153,7 @@ public struct DeskProjector: Sendable {
     public init(options: ProjectionOptions = .init()) {
         self.options = options
         if options.problemAreas != nil { areaState = AreaState() }
+        if options.slaBreachMap == true { breachMap = [:] }
     }
 
     // MARK: - Applying events
@@ -381,6 +384,9 @@ public struct DeskProjector: Sendable {
         if !met { updateArea(ticket) { $0.slaBreaches += 1 } }
         target.state = met ? .met : .breached
         target.decidedAt = met ? time : target.due
+        if !met, breachMap != nil, options.inWindow(target.decidedAt!) {
+            breachMap![ticket.group ?? "(no group)", default: [:]][options.period.period(of: target.decidedAt!).index, default: 0] += 1
+        }
         count(at: target.decidedAt!, key: key) {
             switch (isResponse, met) {
             case (true, true): $0.responseMet += 1
@@ -453,13 +459,32 @@ public struct DeskProjector: Sendable {
         tickets.values.map(\.ticket).filter(\.status.isOpen).sorted { $0.number < $1.number }
     }
 
+    /// SLA breaches (response and resolution targets) per group (the ticket's group
+    /// when the target was missed, `(no group)` before any) and period of the window,
+    /// by group then period; empty unless ``ProjectionOptions/slaBreachMap`` is on.
+    public func slaBreachMap() -> [SLABreachCell] {
+        guard let breachMap else { return [] }
+        return breachMap.keys.sorted().flatMap { group in
+            breachMap[group]!.keys.sorted().map {
+                SLABreachCell(group: group, start: DeskProjector.periodStart($0, options.period), breaches: breachMap[group]![$0]!)
+            }
+        }
+    }
+
     /// How many tickets are held in memory (open, resolved, recently closed).
     public var trackedTicketCount: Int { tickets.count }
 }
 
 extension DeskProjector: Codable {
     enum CodingKeys: String, CodingKey {
-        case options, position, appliedPosition, lastEventTime, unknownEvents, eventsAfterAsOf, handoverEvents, tickets, problems, retired, departed, dues, total, groups, flows, areaState
+        case options, position, appliedPosition, lastEventTime, unknownEvents, eventsAfterAsOf, handoverEvents, tickets, problems, retired, departed, dues, total, groups, flows, areaState, breachMap
+    }
+
+    /// One cell of the breach map, as snapshots store it.
+    struct BreachEntry: Codable {
+        var group: String
+        var period: Int64
+        var breaches: Int
     }
 
     /// Restores a snapshot.
@@ -481,6 +506,10 @@ extension DeskProjector: Codable {
         groups = try c.decode([String: KPIAggregate].self, forKey: .groups)
         flows = Dictionary(uniqueKeysWithValues: try c.decode([FlowEntry].self, forKey: .flows).map { ($0.period, $0.flow) })
         areaState = try c.decodeIfPresent(AreaState.self, forKey: .areaState)
+        if let entries = try c.decodeIfPresent([BreachEntry].self, forKey: .breachMap) {
+            breachMap = [:]
+            for entry in entries { breachMap![entry.group, default: [:]][entry.period] = entry.breaches }
+        }
     }
 
     /// Writes a snapshot (dictionaries as sorted lists, so equal states give equal bytes).
@@ -502,6 +531,20 @@ extension DeskProjector: Codable {
         try c.encode(groups, forKey: .groups)
         try c.encode(flows.keys.sorted().map { FlowEntry(period: $0, flow: flows[$0]!) }, forKey: .flows)
         try c.encodeIfPresent(areaState, forKey: .areaState)
+        try c.encodeIfPresent(
+            breachMap.map { map in
+                map.keys.sorted().flatMap { group in map[group]!.keys.sorted().map { BreachEntry(group: group, period: $0, breaches: map[group]![$0]!) } }
+            }, forKey: .breachMap)
     }
 }
 
+
+/// SLA breaches of one group in one period (``DeskProjector/slaBreachMap()``).
+public struct SLABreachCell: Sendable, Hashable, Codable {
+    /// The group that held the ticket when the target was missed.
+    public var group: String
+    /// The period's first moment.
+    public var start: Timestamp
+    /// Targets missed.
+    public var breaches: Int
+}

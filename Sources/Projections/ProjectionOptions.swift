@@ -73,6 +73,9 @@ public struct ProjectionOptions: Sendable, Hashable, Codable {
     public var calendars: [String: BusinessCalendar] = ["24x7": .always]
     /// Problem-area analysis to run in the same pass, if any.
     public var problemAreas: ProblemAreaOptions?
+    /// Whether to count SLA breaches per group and period of the window
+    /// (``DeskProjector/slaBreachMap()``, the report's heatmap); off when nil or false.
+    public var slaBreachMap: Bool?
 
     /// Options with a window, an as-of point and a grouping.
     public init(from: Timestamp? = nil, asOf: Timestamp? = nil, asOfPosition: UInt64? = nil, groupBy: Grouping? = nil, period: Period = .week) {

@@ -37,6 +37,7 @@ struct Report: ParsableCommand {
         var projection = ProjectionOptions(from: window.from?.timestamp, asOf: window.to?.timestamp, groupBy: .priority)
         projection.period = period
         projection.problemAreas = ProblemAreaOptions(dimension: by, period: period)
+        projection.slaBreachMap = true
         // The process analysis and the Pareto bars' tickets ride on the same pass.
         var flow = FlowAnalyzer(options: FlowOptions(from: window.from?.timestamp, asOf: window.to?.timestamp, dimension: by))
         var drillDown = HTMLReport.DrillDown(dimension: by, options: projection)
@@ -57,7 +58,7 @@ struct Report: ParsableCommand {
             flow: flow.report(), slaTarget: slaTarget / 100, computedAt: head,
             drillDown: try drillDown.finish(log: log, areas: areas.areas.prefix(15).map(\.key), asOf: projector.position, now: metrics.to),
             queueTickets: try HTMLReport.DrillDown.queues(queues, log: log, asOf: projector.position),
-            previous: previous?.metrics().total))
+            previous: previous?.metrics().total, breachMap: projector.slaBreachMap()))
         do {
             try html.write(toFile: output, atomically: true, encoding: .utf8)
         } catch {
