@@ -158,6 +158,7 @@ public enum HTMLReport {
             svg{max-width:100%;height:auto} svg text{font:11px system-ui,sans-serif} .axis{font-weight:600}
             [data-area],[data-queue]{cursor:pointer} [data-area]:hover{opacity:.75} [data-queue]:hover{background:#f3f6fb}
             .change{display:block;font-size:11px;color:#555}
+            #sla-heatmap,#process-map{display:block;overflow-x:auto;max-width:100%} #sla-heatmap td,#process-map td{min-width:22px;text-align:center}
             #drill tr[data-ticket]{cursor:pointer} #drill tr[data-ticket]:hover{background:#f3f6fb}
             footer{margin-top:36px;border-top:1px solid #ddd;padding-top:8px;color:#666;font-size:12px;word-break:break-all}
             @media print{[data-area]{cursor:auto} #drill-section{display:none}}
