@@ -143,6 +143,14 @@ public final class LiveProjection: Service, Sendable {
     private let logger: Logger
     private let state: Mutex<DeskProjector>
     private let metrics: ProjectionMetrics
+    /// Tasks waiting for a position (``waitUntil(position:)``), and whether the projection has stopped.
+    private let waiters = Mutex(Waiters())
+
+    private struct Waiters {
+        var waiting: [Int: (position: UInt64, continuation: CheckedContinuation<Void, any Error>)] = [:]
+        var nextID = 0
+        var stopped = false
+    }
 
     /// Starts from the latest snapshot in `store` if there is a usable one, and
     /// saves a new snapshot every `snapshotEvery` events and when it stops.
@@ -161,15 +169,67 @@ public final class LiveProjection: Service, Sendable {
         state = Mutex(store?.load(options: options, log: log) ?? DeskProjector(options: options))
     }
 
-    /// A copy of the projector as it is now.
+    /// A copy of the projector as it is now. The projector's next change then
+    /// copies its storage once; to read a figure or two, ``read(_:)`` copies nothing.
     public var current: DeskProjector { state.withLock { $0 } }
+
+    /// Runs `body` with the projector as it is now, under the projection's lock
+    /// and without copying it: keep `body` short (the projection waits for it).
+    public func read<T>(_ body: (borrowing DeskProjector) throws -> T) rethrows -> T {
+        try state.withLock { try body($0) }
+    }
+
+    /// Waits until the projection has applied the ledger up to `position`: after
+    /// an append of one's own (its position, or the ledger's last position), a
+    /// read then shows it (read-your-writes). Returns at once when it already has.
+    ///
+    /// - Throws: `CancellationError` when the waiting task is cancelled or the
+    ///   projection stops first.
+    public func waitUntil(position: UInt64) async throws {
+        let id = waiters.withLock { waiters in
+            defer { waiters.nextID += 1 }
+            return waiters.nextID
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let resume: Result<Void, any Error>? = waiters.withLock { waiters in
+                    if state.withLock({ $0.position }) >= position { return .success(()) }
+                    if waiters.stopped || Task.isCancelled { return .failure(CancellationError()) }
+                    waiters.waiting[id] = (position, continuation)
+                    return nil
+                }
+                if let resume { continuation.resume(with: resume) }
+            }
+        } onCancel: {
+            waiters.withLock { $0.waiting.removeValue(forKey: id) }?.continuation.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Resumes the waiters whose position the projection has reached; when it
+    /// stops, the others with `CancellationError`.
+    private func wake(upTo position: UInt64, stopping: Bool = false) {
+        let (ready, failed) = waiters.withLock { waiters in
+            if stopping { waiters.stopped = true }
+            var ready: [CheckedContinuation<Void, any Error>] = []
+            var failed: [CheckedContinuation<Void, any Error>] = []
+            for (id, waiter) in waiters.waiting where waiter.position <= position || stopping {
+                waiters.waiting[id] = nil
+                if waiter.position <= position { ready.append(waiter.continuation) } else { failed.append(waiter.continuation) }
+            }
+            return (ready, failed)
+        }
+        for continuation in ready { continuation.resume() }
+        for continuation in failed { continuation.resume(throwing: CancellationError()) }
+    }
 
     /// Catches up, then follows new events until cancelled or shut down gracefully.
     public func run() async throws {
+        defer { wake(upTo: state.withLock { $0.position }, stopping: true) }
         var start = state.withLock { $0.position } + 1
         // Catch up in place first (faster than the subscription's copies).
         let caughtUp = try ProjectionEngine.replay(log, options: options, from: current)
         state.withLock { $0 = caughtUp }
+        wake(upTo: caughtUp.position)
         start = caughtUp.position + 1
         logger.info("projection caught up", metadata: ["position": "\(caughtUp.position)"])
         try metrics.measureLag(position: caughtUp.position, log: log)
@@ -177,6 +237,7 @@ public final class LiveProjection: Service, Sendable {
         do {
             for try await event in log.subscribe(from: start).cancelOnGracefulShutdown() {
                 try state.withLock { try $0.apply(event) }
+                wake(upTo: event.position)
                 try metrics.applied(event.position, log: log)
                 sinceSnapshot += 1
                 if sinceSnapshot >= snapshotEvery, let store {

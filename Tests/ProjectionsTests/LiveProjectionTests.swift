@@ -39,6 +39,43 @@ struct LiveProjectionTests {
         }
     }
 
+    @Test("waitUntil(position:) returns once one's own write is projected, at once when it is; a cancelled or stopped wait throws")
+    func readYourWrites() async throws {
+        try await withTemporaryDirectory { path in
+            let log = try EventLog(path: path + "/ledger", configuration: EventLogConfiguration(durability: .buffered))
+            defer { log.close() }
+            let desk = Desk(log: log)
+            try await buildScenario(desk)
+            let live = LiveProjection(log: log)
+            let task = Task { try await live.run() }
+            for index in 0..<20 {
+                let ticket = try await desk.register(
+                    Registration(channel: .chat, caller: "c\(index)", title: "t", category: "Access", service: "VPN"),
+                    by: ActorRef(.agent, "op"), at: minute(4000 + Int64(index)))
+                try await live.waitUntil(position: try log.lastPosition())
+                // No polling: the write is there on the first read, without copying the projector.
+                #expect(live.read { $0.ticket(ticket.number) } != nil, "\(ticket.number)")
+            }
+            let last = try log.lastPosition()
+            try await live.waitUntil(position: last - 5)  // long applied: returns at once
+            #expect(live.read { $0.position } == last)
+
+            // A wait for a position nobody writes: cancelling the waiting task ends it.
+            let cancelled = Task { try await live.waitUntil(position: last + 1000) }
+            try await Task.sleep(for: .milliseconds(50))
+            cancelled.cancel()
+            await #expect(throws: CancellationError.self) { try await cancelled.value }
+            // The projection stopping ends the others.
+            let stranded = Task { try await live.waitUntil(position: last + 1000) }
+            try await Task.sleep(for: .milliseconds(50))
+            task.cancel()
+            _ = try? await task.value
+            await #expect(throws: CancellationError.self) { try await stranded.value }
+            await #expect(throws: CancellationError.self) { try await live.waitUntil(position: last + 1) }
+            try await live.waitUntil(position: last)  // what it reached still answers
+        }
+    }
+
     @Test("a live projection reports its position, the events it applied and its lag")
     func metrics() async throws {
         try await withTemporaryDirectory { path in

@@ -51,7 +51,8 @@ public func metricsFactory(for registry: PrometheusCollectorRegistry) -> Prometh
 /// tickets, queues and KPIs as GET routes, for callers with a bearer token;
 /// `/health`, `/metrics` (Prometheus text) and `/openapi.json` for anyone. The
 /// projection runs as one of the application's services, so it starts and stops
-/// with the server.
+/// with the server; a POST answers once the projection has its write, so the
+/// caller's next GET shows it.
 public func makeApplication(log: any EventStore, configuration: ServiceConfiguration) -> some ApplicationProtocol {
     let factory = metricsFactory(for: configuration.registry)
     var deskConfiguration = Desk.Configuration()
@@ -64,7 +65,7 @@ public func makeApplication(log: any EventStore, configuration: ServiceConfigura
 
     router.get("health") { _, _ -> Health in
         do {
-            return Health(status: "ok", ledgerPosition: try log.lastPosition(), projectionPosition: live.current.position)
+            return Health(status: "ok", ledgerPosition: try log.lastPosition(), projectionPosition: live.read { $0.position })
         } catch {
             throw HTTPError(.internalServerError, message: "the ledger cannot be read: \(error)")
         }
@@ -104,6 +105,7 @@ public func makeApplication(log: any EventStore, configuration: ServiceConfigura
         _ = try await run {
             try await desk.execute(.attachSLA(.standard), on: ticket.number, by: ActorRef(.system, "embedded-desk"), idempotencyKey: key.map { $0 + "/sla" })
         }
+        try await live.waitUntil(position: try log.lastPosition())  // read-your-writes for /tickets, /queues, /kpis
         return EditedResponse(status: .created, response: try view(ticket.number))
     }
 
@@ -141,6 +143,7 @@ public func makeApplication(log: any EventStore, configuration: ServiceConfigura
             command = .recordSatisfaction(score: UInt8(score), comment: body.comment ?? "")
         }
         _ = try await run { try await desk.execute(command, on: number, by: ActorRef(.agent, agent), idempotencyKey: try idempotencyKey(request)) }
+        try await live.waitUntil(position: try log.lastPosition())
         return try view(number)
     }
 
@@ -167,7 +170,7 @@ public func makeApplication(log: any EventStore, configuration: ServiceConfigura
             }
             limit = value
         }
-        let matching = live.current.openTickets.filter { ticket in
+        let matching = live.read { $0.openTickets }.filter { ticket in
             (status.map { StatusToken(ticket.status) == $0 } ?? true) && (line.map { LineToken(ticket.line) == $0 } ?? true)
                 && (group.map { ticket.group == $0 } ?? true) && (agent.map { ticket.agent == $0 } ?? true)
                 && (after.map { ticket.number > $0 } ?? true)
@@ -177,11 +180,11 @@ public func makeApplication(log: any EventStore, configuration: ServiceConfigura
     }
     api.get("queues") { _, context in
         _ = try context.requireIdentity()
-        return live.current.queues()
+        return live.read { $0.queues() }
     }
     api.get("kpis") { _, context in
         _ = try context.requireIdentity()
-        return live.current.metrics()
+        return live.read { $0.metrics() }
     }
 
     /// Runs a desk call, turning its refusals into HTTP errors with its message:
