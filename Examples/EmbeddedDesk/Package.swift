@@ -37,6 +37,7 @@ let package = Package(
                 "EmbeddedDesk",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "TicketLedgerTesting", package: "TicketLedger"),
+                .product(name: "TicketLedger", package: "TicketLedger"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]

@@ -207,7 +207,8 @@ func needed(_ value: String?, field: String, by action: String) throws -> String
 struct TicketView: ResponseEncodable {
     var number: String
     var status: String
-    var priority: Int
+    /// 1 (highest) to 5; absent when the ticket states none (an imported log may not).
+    var priority: Int?
     var line: String
     var group: String?
     var agent: String?
@@ -217,7 +218,7 @@ struct TicketView: ResponseEncodable {
     init(_ ticket: Ticket, history: [HistoryEntry]?) {
         number = ticket.number
         status = StatusToken(ticket.status).rawValue
-        priority = Int(ticket.priority)
+        priority = ticket.priority == 0 ? nil : Int(ticket.priority)
         line = LineToken(ticket.line).rawValue
         group = ticket.group
         agent = ticket.agent

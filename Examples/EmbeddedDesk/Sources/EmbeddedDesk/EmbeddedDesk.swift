@@ -111,7 +111,7 @@ public func makeApplication(log: any EventStore, configuration: ServiceConfigura
 
     api.post("tickets/:number/:action") { request, context -> TicketView in
         let agent = try context.requireIdentity()
-        let number = try context.parameters.require("number")
+        let number = try ticketNumber(context)
         let action = try context.parameters.require("action")
         guard ["assign", "escalate", "start", "suspend", "resume", "resolve", "close", "rate", "comment"].contains(action) else {
             throw HTTPError(.notFound, message: "no action '\(action)'")
@@ -149,7 +149,7 @@ public func makeApplication(log: any EventStore, configuration: ServiceConfigura
 
     api.get("tickets/:number") { _, context -> TicketView in
         _ = try context.requireIdentity()
-        return try view(try context.parameters.require("number"))
+        return try view(try ticketNumber(context))
     }
     api.get("tickets") { request, context -> TicketPage in
         _ = try context.requireIdentity()
@@ -201,6 +201,13 @@ public func makeApplication(log: any EventStore, configuration: ServiceConfigura
             default: throw HTTPError(.internalServerError, message: error.description)
             }
         }
+    }
+
+    /// The `{number}` of the path, percent-decoded (an imported log's numbers may hold spaces: `Case%201249`).
+    @Sendable func ticketNumber(_ context: DeskContext) throws -> String {
+        let raw = try context.parameters.require("number")
+        guard let number = raw.removingPercentEncoding else { throw HTTPError(.badRequest, message: "the ticket number '\(raw)' is not percent-encoded correctly") }
+        return number
     }
 
     @Sendable func view(_ number: String) throws -> TicketView {

@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import Prometheus
 import Testing
+import TicketLedger
 import TicketLedgerTesting
 
 /// Runs `body` against the service over a fresh ledger on a loopback port, with
@@ -228,6 +229,19 @@ struct EmbeddedDeskTests {
             ] {
                 #expect(text.contains(line), "\(line) in:\n\(text)")
             }
+        }
+    }
+
+    @Test("a ticket of an imported log that states no priority is answered without one, as the document allows")
+    func ticketWithoutPriority() async throws {
+        try await withService { log, op in
+            // An imported log's ticket: its first event is not a registration, so it states no priority.
+            let event = try TicketEventCodec.proposed(DeskEvent(.workStarted(agent: "op-1")), occurredAt: .now(), actor: ActorRef(.agent, "op-1"))
+            _ = try await log.append([event], to: "Case 1")
+            let (status, ticket, text) = try await op.send(.get, "/tickets/Case%201")
+            #expect(status == .ok, "\(text)")
+            #expect(ticket["number"] as? String == "Case 1")
+            #expect(ticket["priority"] == nil)
         }
     }
 
