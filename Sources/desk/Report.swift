@@ -23,15 +23,31 @@ struct Report: ParsableCommand {
     @Option(name: .customLong("sla-target"), help: ArgumentHelp("The SLA resolution compliance each priority should reach, in percent; priorities below it are flagged.", valueName: "percent"))
     var slaTarget: Double = 90
 
+    @Option(help: ArgumentHelp("A signed checkpoint of the ledger (desk checkpoint), checked and named in the report's footer so that an auditor can tie the figures to it.", valueName: "file"))
+    var checkpoint: String?
+
+    @Option(help: ArgumentHelp("With --checkpoint: the verifier key of its signer (NAME+HASH+KEY, or a file holding it).", valueName: "key"))
+    var key: String?
+
     var by: Grouping { dimension.grouping }
 
     func validate() throws {
         guard (0...100).contains(slaTarget) else { throw ValidationError("--sla-target must be from 0 to 100, not \(slaTarget)") }
+        if checkpoint != nil, key == nil { throw ValidationError("--checkpoint needs --key, the verifier key of the checkpoint's signer") }
+        if key != nil, checkpoint == nil { throw ValidationError("--key is for --checkpoint") }
     }
 
     func run() throws {
         let log = try openForReading(options)
         defer { log.close() }
+        // A checkpoint that does not match the ledger is an error: the figures would not be the ones it vouches for.
+        var vouched: String?
+        if let checkpoint, let key {
+            let verifier = try verifierKey(key)
+            let signed = try signedCheckpoint(checkpoint, verifier: verifier)
+            if let problem = try log.mismatch(with: signed) { throw DeskFailure("\(checkpoint): \(problem)") }
+            vouched = "the signed checkpoint \(URL(fileURLWithPath: checkpoint).lastPathComponent) (\(signed.origin), signed by \(verifier.name)) covers its first \(signed.size) records, root \(signed.root.map { String(format: "%02x", $0) }.joined())"
+        }
         let period = try self.period ?? Self.period(of: log, from: window.from?.timestamp, to: window.to?.timestamp)
         // One pass: grouped by priority for the SLA chart; the totals do not depend on the grouping.
         var projection = ProjectionOptions(from: window.from?.timestamp, asOf: window.to?.timestamp, groupBy: .priority)
@@ -58,7 +74,7 @@ struct Report: ParsableCommand {
             flow: flow.report(), slaTarget: slaTarget / 100, computedAt: head,
             drillDown: try drillDown.finish(log: log, areas: areas.areas.prefix(15).map(\.key), asOf: projector.position, now: metrics.to),
             queueTickets: try HTMLReport.DrillDown.queues(queues, log: log, asOf: projector.position),
-            previous: previous?.metrics().total, breachMap: projector.slaBreachMap()))
+            previous: previous?.metrics().total, breachMap: projector.slaBreachMap(), checkpoint: vouched))
         do {
             try html.write(toFile: output, atomically: true, encoding: .utf8)
         } catch {

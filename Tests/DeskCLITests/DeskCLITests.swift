@@ -385,6 +385,23 @@ struct ReportTests {
                 "<span class=\"muted\">Registered</span><b>\(registered.0)</b><span class=\"change\">\(change) against the previous window</span>"))
             #expect(page.contains("No change is shown: the window starts at the first event"))
 
+            // With a signed checkpoint: checked against the ledger and named in the footer; another ledger's is refused.
+            let signer = path + "/signer.key"
+            #expect(try desk("keygen", "--name", "desk.example.com/retail", "--output", signer).status == 0)
+            let checkpoint = path + "/ledger.checkpoint"
+            #expect(try desk("checkpoint", "--ledger", ledger, "--key", signer, "--output", checkpoint).status == 0)
+            let vouched = path + "/vouched.html"
+            let withCheckpoint = try desk("report", "--ledger", ledger, "--output", vouched, "--checkpoint", checkpoint, "--key", signer + ".pub")
+            #expect(withCheckpoint.status == 0, "\(withCheckpoint.err)")
+            let size = try String(contentsOfFile: checkpoint, encoding: .utf8).split(separator: "\n")[1]
+            #expect(try String(contentsOfFile: vouched, encoding: .utf8).contains(
+                "Checked before writing this page: the signed checkpoint ledger.checkpoint (desk.example.com/retail, signed by desk.example.com/retail) covers its first \(size) records, root "))
+            let other = path + "/other"
+            _ = try desk("generate", "--ledger", other, "--tickets", "20", "--days", "2")
+            let refused = try desk("report", "--ledger", other, "--output", path + "/other.html", "--checkpoint", checkpoint, "--key", signer + ".pub")
+            #expect(refused.status == 1 && refused.err.contains(checkpoint + ": "), "\(refused.err)")
+            #expect(!FileManager.default.fileExists(atPath: path + "/other.html"))
+
             let screenshot = path + "/report.png"
             _ = try Self.chrome(html, ["--screenshot=" + screenshot, "--window-size=1200,1900"])
             let png = try #require(FileManager.default.contents(atPath: screenshot))
