@@ -29,6 +29,20 @@ public enum HTMLReport {
                 self.activity = activity
                 self.actor = actor
             }
+
+            /// Reads `[time, activity, actor]`.
+            public init(from decoder: any Decoder) throws {
+                var c = try decoder.unkeyedContainer()
+                self.init(time: try c.decode(String.self), activity: try c.decode(String.self), actor: try c.decode(String.self))
+            }
+
+            /// Writes `[time, activity, actor]`: the page holds thousands of steps, and names repeated in each would double its size.
+            public func encode(to encoder: any Encoder) throws {
+                var c = encoder.unkeyedContainer()
+                try c.encode(time)
+                try c.encode(activity)
+                try c.encode(actor)
+            }
         }
 
         /// The number.
@@ -55,17 +69,18 @@ public enum HTMLReport {
         }
     }
 
-    /// The tickets behind one Pareto bar: how many there are, and the latest of them.
-    public struct AreaTickets: Sendable, Hashable, Codable {
-        /// Incidents of the area in the window (the bar's height).
+    /// The tickets behind a Pareto bar, a queue row or a heatmap cell: how many
+    /// there are, and the numbers of those listed (their rows are in ``Input/tickets``).
+    public struct TicketList: Sendable, Hashable, Codable {
+        /// Tickets (or, for a heatmap cell, missed targets) in all.
         public var total: Int
-        /// The latest of them (at most ``DrillDown/ticketsPerArea``), newest first.
-        public var tickets: [TicketRow]
+        /// The numbers of those listed, in the order shown.
+        public var numbers: [String]
 
-        /// An area's tickets.
-        public init(total: Int, tickets: [TicketRow]) {
+        /// A list.
+        public init(total: Int, numbers: [String]) {
             self.total = total
-            self.tickets = tickets
+            self.numbers = numbers
         }
     }
 
@@ -86,9 +101,11 @@ public enum HTMLReport {
         /// The ledger position and chain head the figures were computed at.
         public var computedAt: ChainHead
         /// The tickets behind the Pareto bars, by area key.
-        public var drillDown: [String: AreaTickets]
+        public var areaTickets: [String: TicketList]
         /// The tickets of the queues, by queue key (`line:` or `group:` and the queue's name).
-        public var queueTickets: [String: AreaTickets]
+        public var queueTickets: [String: TicketList]
+        /// The rows of every ticket these lists and the heatmap's cells name, by number.
+        public var tickets: [String: TicketRow]
         /// The KPIs of the window just before this one (as long), for the tiles' change; nil without one.
         public var previous: KPIValues?
         /// SLA breaches per group and period (`DeskProjector.slaBreachMap()`), for the heatmap.
@@ -99,8 +116,8 @@ public enum HTMLReport {
         /// The page's parts.
         public init(
             deskName: String, metrics: MetricsReport, queues: QueueReport, areas: ProblemAreaReport, flow: FlowReport? = nil,
-            slaTarget: Double = 0.9, computedAt: ChainHead, drillDown: [String: AreaTickets] = [:], queueTickets: [String: AreaTickets] = [:],
-            previous: KPIValues? = nil, breachMap: [SLABreachCell] = [], checkpoint: String? = nil
+            slaTarget: Double = 0.9, computedAt: ChainHead, areaTickets: [String: TicketList] = [:], queueTickets: [String: TicketList] = [:],
+            tickets: [String: TicketRow] = [:], previous: KPIValues? = nil, breachMap: [SLABreachCell] = [], checkpoint: String? = nil
         ) {
             self.deskName = deskName
             self.metrics = metrics
@@ -109,8 +126,9 @@ public enum HTMLReport {
             self.flow = flow
             self.slaTarget = slaTarget
             self.computedAt = computedAt
-            self.drillDown = drillDown
+            self.areaTickets = areaTickets
             self.queueTickets = queueTickets
+            self.tickets = tickets
             self.previous = previous
             self.breachMap = breachMap
             self.checkpoint = checkpoint
@@ -159,7 +177,7 @@ public enum HTMLReport {
             .card b{display:block;font-size:20px}.muted{color:#666}.bad{color:#b00020;font-weight:600}
             table{border-collapse:collapse}td,th{border-bottom:1px solid #eee;padding:3px 10px;text-align:right}td:first-child,th:first-child{text-align:left}
             svg{max-width:100%;height:auto} svg text{font:11px system-ui,sans-serif} .axis{font-weight:600}
-            [data-area],[data-queue]{cursor:pointer} [data-area]:hover{opacity:.75} [data-queue]:hover{background:#f3f6fb}
+            [data-area],[data-queue],[data-cell]{cursor:pointer} [data-area]:hover{opacity:.75} [data-queue]:hover{background:#f3f6fb}
             .change{display:block;font-size:11px;color:#555}
             #sla-heatmap,#process-map{display:block;overflow-x:auto;max-width:100%} #sla-heatmap td,#process-map td{min-width:22px;text-align:center}
             #drill tr[data-ticket]{cursor:pointer} #drill tr[data-ticket]:hover{background:#f3f6fb}
@@ -201,7 +219,7 @@ public enum HTMLReport {
             html += "</table>"
         }
         html += "\n<h2>Problem areas by \(input.areas.dimension.rawValue): Pareto</h2>\n" + pareto(input.areas)
-        html += "\n" + drillSection(areas: input.drillDown, queues: input.queueTickets)
+        html += "\n" + drillSection(input)
         html += "\n<h2>Trend of the top areas per \(input.areas.period.rawValue) (red: emerging rise)</h2>\n" + trend(input.areas, window: input.metrics)
         html += "\n<h2>SLA resolution compliance per priority (target \(percent(input.slaTarget)))</h2>\n" + sla(input.metrics, target: input.slaTarget)
         html += "\n<h2>SLA breaches per group and \(input.metrics.period.rawValue)</h2>\n" + heatmap(input.breachMap, window: input.metrics)
@@ -425,8 +443,9 @@ public enum HTMLReport {
             html += "<tr><td>\(escape(group))</td>"
             for start in starts {
                 guard let count = row[start] else { html += "<td></td>"; continue }
+                let key = group + "|" + day(Timestamp(microseconds: start))
                 let shade = String(format: "%.2f", 0.15 + 0.85 * Double(count) / largest)
-                html += "<td data-breaches=\"\(count)\" style=\"background:rgba(214,40,40,\(shade));color:\(Double(count) / largest > 0.5 ? "#fff" : "#222")\" title=\"\(escape(group)), \(window.period.rawValue) of \(day(Timestamp(microseconds: start))): \(count) targets missed\">\(count)</td>"
+                html += "<td data-breaches=\"\(count)\" data-cell=\"\(escape(key))\" style=\"background:rgba(214,40,40,\(shade));color:\(Double(count) / largest > 0.5 ? "#fff" : "#222")\" title=\"\(escape(group)), \(window.period.rawValue) of \(day(Timestamp(microseconds: start))): \(count) targets missed (click for the tickets)\">\(count)</td>"
             }
             html += "<td>\(row.values.reduce(0, +))</td></tr>"
         }
@@ -436,17 +455,39 @@ public enum HTMLReport {
 
     // MARK: - Drill-down
 
-    /// The ticket list a Pareto bar or a queue row fills, and the history a ticket row fills, from the data embedded below them.
-    static func drillSection(areas: [String: AreaTickets], queues: [String: AreaTickets]) -> String {
-        guard !areas.isEmpty || !queues.isEmpty else { return "" }
+    /// The lists of the heatmap's cells, keyed `group|day` as its cells are.
+    static func cellLists(_ cells: [SLABreachCell]) -> [String: TicketList] {
+        var lists: [String: TicketList] = [:]
+        for cell in cells {
+            let key = cell.group + "|" + day(cell.start)
+            var list = lists[key] ?? TicketList(total: 0, numbers: [])
+            list.total += cell.breaches
+            list.numbers += cell.tickets.filter { !list.numbers.contains($0) }
+            lists[key] = list
+        }
+        return lists
+    }
+
+    /// The ticket list a Pareto bar, a queue row or a heatmap cell fills, and the
+    /// history a ticket row fills, from the data embedded below them (each ticket's row once).
+    static func drillSection(_ input: Input) -> String {
+        let cells = cellLists(input.breachMap)
+        guard !input.areaTickets.isEmpty || !input.queueTickets.isEmpty || !cells.isEmpty else { return "" }
+        struct Island: Encodable {
+            var areas: [String: TicketList]
+            var queues: [String: TicketList]
+            var cells: [String: TicketList]
+            var tickets: [String: TicketRow]
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        let data = (try? encoder.encode(["areas": areas, "queues": queues])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        let contents = Island(areas: input.areaTickets, queues: input.queueTickets, cells: cells, tickets: input.tickets)
+        let data = (try? encoder.encode(contents)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         // A JSON island: "</" cannot end the script element early.
         let island = data.replacingOccurrences(of: "</", with: "<\\/")
         return """
             <section id="drill-section"><h2 id="drill-title">Tickets of an area</h2>
-            <p id="drill-hint" class="muted">Click a bar of the Pareto chart or a queue to list its tickets here; click a ticket for its history.</p>
+            <p id="drill-hint" class="muted">Click a bar of the Pareto chart, a queue or a heatmap cell to list its tickets here; click a ticket for its history.</p>
             <table id="drill" hidden><thead><tr><th>ticket</th><th>title</th><th>age / time to resolve</th><th>group</th><th>status</th></tr></thead><tbody></tbody></table>
             <div id="drill-history"></div></section>
             <script type="application/json" id="drill-data">\(island)</script>
@@ -470,22 +511,30 @@ public enum HTMLReport {
             table.id = "history";
             ticket.history.forEach(function (step) {
               var row = document.createElement("tr");
-              cell(row, step.time); cell(row, step.activity); cell(row, step.actor);
+              cell(row, step[0]); cell(row, step[1]); cell(row, step[2]);
               table.appendChild(row);
             });
             box.appendChild(table);
           }
           function showList(kind, key) {
-            var area = data[kind][key];
-            if (!area) return;
-            var name = kind === "areas" ? "Incidents of " + key : "Open tickets of " + key.replace(/^(line|group):/, "");
-            document.getElementById("drill-title").textContent = name + ": " + area.total
-              + (area.tickets.length < area.total ? " (the latest " + area.tickets.length + " listed)" : "");
+            var list = data[kind][key];
+            if (!list) return;
+            var tickets = list.numbers.map(function (number) { return data.tickets[number]; }).filter(Boolean);
+            var title;
+            if (kind === "areas") {
+              title = "Incidents of " + key + ": " + list.total + (tickets.length < list.total ? " (the latest " + tickets.length + " listed)" : "");
+            } else if (kind === "queues") {
+              title = "Open tickets of " + key.replace(/^(line|group):/, "") + ": " + list.total + (tickets.length < list.total ? " (the oldest " + tickets.length + " listed)" : "");
+            } else {
+              var parts = key.split("|");
+              title = "SLA targets missed by " + parts[0] + " from " + parts[1] + ": " + list.total + ", by " + tickets.length + " tickets";
+            }
+            document.getElementById("drill-title").textContent = title;
             document.getElementById("drill-hint").hidden = true;
             var table = document.getElementById("drill");
             var body = table.tBodies[0];
             body.textContent = "";
-            area.tickets.forEach(function (ticket) {
+            tickets.forEach(function (ticket) {
               var row = document.createElement("tr");
               row.setAttribute("data-ticket", ticket.number);
               cell(row, ticket.number); cell(row, ticket.title); cell(row, ticket.age); cell(row, ticket.group); cell(row, ticket.status);
@@ -501,6 +550,9 @@ public enum HTMLReport {
           });
           document.querySelectorAll("[data-queue]").forEach(function (row) {
             row.addEventListener("click", function () { showList("queues", row.getAttribute("data-queue")); });
+          });
+          document.querySelectorAll("[data-cell]").forEach(function (cell) {
+            cell.addEventListener("click", function () { showList("cells", cell.getAttribute("data-cell")); });
           });
         })();
         </script>

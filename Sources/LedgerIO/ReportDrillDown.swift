@@ -6,8 +6,8 @@ extension HTMLReport {
     /// Collects, in the report's replay, the incidents behind each Pareto bar: fed
     /// every record of the same pass (`ProjectionEngine.replay(_:options:from:progress:alongside:)`),
     /// it notes each ticket's area as the problem-area analysis does (the ticket as
-    /// its stream's first event leaves it), then ``finish(log:areas:asOf:now:)``
-    /// reads the histories of the latest of them.
+    /// its stream's first event leaves it); ``lists(areas:)`` names the latest of
+    /// them and ``rows(_:log:asOf:now:)`` reads their histories.
     public struct DrillDown {
         /// The most tickets listed per area (the latest); the list says how many there are.
         public static let ticketsPerArea = 50
@@ -46,30 +46,37 @@ extension HTMLReport {
             byArea[key] = area
         }
 
-        /// The tickets of `areas` (the Pareto bars), each with its state and history
-        /// up to position `asOf` (the replay's), aged at `now`.
-        public func finish(log: any EventStore, areas: [String], asOf: UInt64, now: Timestamp) throws -> [String: AreaTickets] {
-            var result: [String: AreaTickets] = [:]
+        /// The lists of `areas` (the Pareto bars): each area's incidents in all, and the latest ``ticketsPerArea``, newest first.
+        public func lists(areas: [String]) -> [String: TicketList] {
+            var result: [String: TicketList] = [:]
             for key in areas {
                 guard let area = byArea[key] else { continue }
                 let latest = area.latest.suffix(Self.ticketsPerArea).sorted { ($0.at, $0.number) > ($1.at, $1.number) }
-                let rows = try latest.map { number, _ in try Self.row(number, log: log, asOf: asOf, now: now) }
-                result[key] = AreaTickets(total: area.total, tickets: rows)
+                result[key] = TicketList(total: area.total, numbers: latest.map(\.number))
             }
             return result
         }
 
-        /// The tickets of each queue (the oldest ``ticketsPerArea``), keyed `line:` or `group:` and the queue's name.
-        public static func queues(_ report: QueueReport, log: any EventStore, asOf: UInt64) throws -> [String: AreaTickets] {
-            var result: [String: AreaTickets] = [:]
+        /// The lists of the queues (the oldest ``ticketsPerArea`` of each), keyed `line:` or `group:` and the queue's name.
+        public static func lists(queues report: QueueReport) -> [String: TicketList] {
+            var result: [String: TicketList] = [:]
             for (prefix, queues) in [("line:", report.byLine), ("group:", report.byGroup)] {
                 for queue in queues {
                     let oldest = queue.tickets.sorted { ($0.ageSeconds, $1.number) > ($1.ageSeconds, $0.number) }.prefix(ticketsPerArea)
-                    result[prefix + queue.key] = AreaTickets(
-                        total: queue.count, tickets: try oldest.map { try row($0.number, log: log, asOf: asOf, now: report.asOf) })
+                    result[prefix + queue.key] = TicketList(total: queue.count, numbers: oldest.map(\.number))
                 }
             }
             return result
+        }
+
+        /// The row of each ticket in `numbers`: its state and history up to position
+        /// `asOf` (the replay's), aged at `now`, read from its stream.
+        public static func rows(_ numbers: some Sequence<String>, log: any EventStore, asOf: UInt64, now: Timestamp) throws -> [String: TicketRow] {
+            var rows: [String: TicketRow] = [:]
+            for number in numbers where rows[number] == nil {
+                rows[number] = try row(number, log: log, asOf: asOf, now: now)
+            }
+            return rows
         }
 
         private static func row(_ number: String, log: any EventStore, asOf: UInt64, now: Timestamp) throws -> TicketRow {

@@ -50,7 +50,13 @@ public struct DeskProjector: Sendable {
     var flows: [Int64: Flow] = [:]
     var areaState: AreaState?
     /// SLA breaches per group and period index, when ``ProjectionOptions/slaBreachMap`` is on.
-    var breachMap: [String: [Int64: Int]]?
+    var breachMap: [String: [Int64: BreachCell]]?
+
+    /// One cell of the breach map: targets missed, and the first tickets that missed them.
+    struct BreachCell: Codable, Equatable, Sendable {
+        var breaches = 0
+        var tickets: [String] = []
+    }
 
     struct Tracked: Sendable, Codable {
         var ticket: Ticket
@@ -385,7 +391,11 @@ public struct DeskProjector: Sendable {
         target.state = met ? .met : .breached
         target.decidedAt = met ? time : target.due
         if !met, breachMap != nil, options.inWindow(target.decidedAt!) {
-            breachMap![ticket.group ?? "(no group)", default: [:]][options.period.period(of: target.decidedAt!).index, default: 0] += 1
+            let period = options.period.period(of: target.decidedAt!).index
+            var cell = breachMap![ticket.group ?? "(no group)", default: [:]][period, default: BreachCell()]
+            cell.breaches += 1
+            if cell.tickets.count < SLABreachCell.ticketLimit, !cell.tickets.contains(ticket.number) { cell.tickets.append(ticket.number) }
+            breachMap![ticket.group ?? "(no group)", default: [:]][period] = cell
         }
         count(at: target.decidedAt!, key: key) {
             switch (isResponse, met) {
@@ -466,7 +476,8 @@ public struct DeskProjector: Sendable {
         guard let breachMap else { return [] }
         return breachMap.keys.sorted().flatMap { group in
             breachMap[group]!.keys.sorted().map {
-                SLABreachCell(group: group, start: DeskProjector.periodStart($0, options.period), breaches: breachMap[group]![$0]!)
+                let cell = breachMap[group]![$0]!
+                return SLABreachCell(group: group, start: DeskProjector.periodStart($0, options.period), breaches: cell.breaches, tickets: cell.tickets)
             }
         }
     }
@@ -484,7 +495,7 @@ extension DeskProjector: Codable {
     struct BreachEntry: Codable {
         var group: String
         var period: Int64
-        var breaches: Int
+        var cell: BreachCell
     }
 
     /// Restores a snapshot.
@@ -508,7 +519,7 @@ extension DeskProjector: Codable {
         areaState = try c.decodeIfPresent(AreaState.self, forKey: .areaState)
         if let entries = try c.decodeIfPresent([BreachEntry].self, forKey: .breachMap) {
             breachMap = [:]
-            for entry in entries { breachMap![entry.group, default: [:]][entry.period] = entry.breaches }
+            for entry in entries { breachMap![entry.group, default: [:]][entry.period] = entry.cell }
         }
     }
 
@@ -533,7 +544,7 @@ extension DeskProjector: Codable {
         try c.encodeIfPresent(areaState, forKey: .areaState)
         try c.encodeIfPresent(
             breachMap.map { map in
-                map.keys.sorted().flatMap { group in map[group]!.keys.sorted().map { BreachEntry(group: group, period: $0, breaches: map[group]![$0]!) } }
+                map.keys.sorted().flatMap { group in map[group]!.keys.sorted().map { BreachEntry(group: group, period: $0, cell: map[group]![$0]!) } }
             }, forKey: .breachMap)
     }
 }
@@ -547,4 +558,9 @@ public struct SLABreachCell: Sendable, Hashable, Codable {
     public var start: Timestamp
     /// Targets missed.
     public var breaches: Int
+    /// The tickets that missed them, the first ``ticketLimit`` in the order they did.
+    public var tickets: [String]
+
+    /// The most tickets a cell names.
+    public static let ticketLimit = 5
 }

@@ -67,14 +67,19 @@ struct Report: ParsableCommand {
         let metrics = projector.metrics()
         let areas = projector.problemAreas()
         let queues = projector.queues()
+        // The tickets a click lists (Pareto bars, queues, heatmap cells), each read once.
+        let areaLists = drillDown.lists(areas: areas.areas.prefix(15).map(\.key))
+        let queueLists = HTMLReport.DrillDown.lists(queues: queues)
+        let breachMap = projector.slaBreachMap()
+        let listed = (Array(areaLists.values) + Array(queueLists.values)).flatMap(\.numbers) + breachMap.flatMap(\.tickets)
+        let rows = try HTMLReport.DrillDown.rows(listed, log: log, asOf: projector.position, now: metrics.to)
         let head = projector.position == 0 ? ChainHead.empty
             : ChainHead(position: projector.position, hash: try log.event(at: projector.position)?.hash ?? ChainHead.empty.hash)
         let html = HTMLReport.render(HTMLReport.Input(
             deskName: try Desk(log: log).deskDescription()?.name ?? log.name, metrics: metrics, queues: queues, areas: areas,
             flow: flow.report(), slaTarget: slaTarget / 100, computedAt: head,
-            drillDown: try drillDown.finish(log: log, areas: areas.areas.prefix(15).map(\.key), asOf: projector.position, now: metrics.to),
-            queueTickets: try HTMLReport.DrillDown.queues(queues, log: log, asOf: projector.position),
-            previous: previous?.metrics().total, breachMap: projector.slaBreachMap(), checkpoint: vouched))
+            areaTickets: areaLists, queueTickets: queueLists, tickets: rows,
+            previous: previous?.metrics().total, breachMap: breachMap, checkpoint: vouched))
         do {
             try html.write(toFile: output, atomically: true, encoding: .utf8)
         } catch {

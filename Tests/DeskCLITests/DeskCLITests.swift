@@ -374,6 +374,15 @@ struct ReportTests {
             let queueClick = try Self.domAfterClicks(html, on: "#queues [data-queue]")
             #expect(queueClick.out.contains("id=\"drill-title\">Open tickets of \(line["key"] as! String): \(line["count"] as! Int)"))
 
+            // A click on a heatmap cell lists the tickets that missed its targets.
+            let firstCell = try #require(page.components(separatedBy: "<td data-breaches=\"").dropFirst().first)
+            let cellBreaches = String(firstCell.prefix { $0 != "\"" })
+            let cellKey = try #require(firstCell.components(separatedBy: "data-cell=\"").dropFirst().first?.prefix { $0 != "\"" })
+            let cellClick = try Self.domAfterClicks(html, on: "#sla-heatmap [data-cell]")
+            let parts = cellKey.split(separator: "|")
+            #expect(cellClick.out.contains("id=\"drill-title\">SLA targets missed by \(parts[0]) from \(parts[1]): \(cellBreaches), by "), "\(cellKey)")
+            #expect(cellClick.out.contains("<table id=\"history\">"))
+
             // A window with one before it: each tile says its change against the window just before, as long.
             let february = path + "/february.html"
             #expect(try desk("report", "--ledger", ledger, "--output", february, "--from", "2024-02-01", "--to", "2024-02-15").status == 0)
