@@ -80,11 +80,7 @@ struct Report: ParsableCommand {
             flow: flow.report(), slaTarget: slaTarget / 100, computedAt: head,
             areaTickets: areaLists, queueTickets: queueLists, tickets: rows,
             previous: previous?.metrics().total, breachMap: breachMap, checkpoint: vouched))
-        do {
-            try html.write(toFile: output, atomically: true, encoding: .utf8)
-        } catch {
-            throw DeskFailure("cannot write the report to '\(output)': \((error as NSError).localizedDescription)")
-        }
+        try html.write(toFile: output, atomically: true, encoding: .utf8)
         print("wrote \(output)")
     }
 
