@@ -114,9 +114,10 @@ final class GroupWriter: GroupCommitter {
     private let mapUsed: Gauge
 
     init(environment: LMDBEnvironment, notifier: AppendNotifier, logger: Logger, clock: @escaping @Sendable () -> Timestamp, metrics: (any MetricsFactory)?) {
-        commitQueue = GroupCommitQueue(label: "TicketLedger.EventLog.writer", metrics: AppendMetrics(backend: "lmdb", factory: metrics))
-        mapSize = Gauge(label: LedgerMetricLabel.mapSize, factory: metrics ?? MetricsSystem.factory)
-        mapUsed = Gauge(label: LedgerMetricLabel.mapUsed, factory: metrics ?? MetricsSystem.factory)
+        let factory = metrics ?? MetricsSystem.factory
+        commitQueue = GroupCommitQueue(label: "TicketLedger.EventLog.writer", metrics: AppendMetrics(backend: "lmdb", factory: factory))
+        mapSize = Gauge(label: LedgerMetricLabel.mapSize, factory: factory)
+        mapUsed = Gauge(label: LedgerMetricLabel.mapUsed, factory: factory)
         self.clock = clock
         self.environment = environment
         self.notifier = notifier

@@ -39,9 +39,8 @@ package struct AppendMetrics: Sendable {
     private let events: Recorder
     private let failures: Counter
 
-    /// Metrics of `backend` (`lmdb`, `postgresql`) from `factory` (the bootstrapped one when nil).
-    package init(backend: String, factory: (any MetricsFactory)?) {
-        let factory = factory ?? MetricsSystem.factory
+    /// Metrics of `backend` (`lmdb`, `postgresql`) from `factory`.
+    package init(backend: String, factory: any MetricsFactory) {
         let dimensions = [("backend", backend)]
         duration = Timer(label: LedgerMetricLabel.appendDuration, dimensions: dimensions, factory: factory)
         appends = Recorder(label: LedgerMetricLabel.commitAppends, dimensions: dimensions, factory: factory)

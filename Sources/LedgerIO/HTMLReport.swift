@@ -204,7 +204,7 @@ public enum HTMLReport {
             id: "backlog-age",
             m.backlog == 0 ? [] : [("under 1 day", m.backlogAgeBands.lessThanOneDay), ("1–7 days", m.backlogAgeBands.oneToSevenDays),
              ("7–30 days", m.backlogAgeBands.sevenToThirtyDays), ("over 30 days", m.backlogAgeBands.moreThanThirtyDays)].map { ($0.0, Double($0.1)) },
-            unit: "", xLabel: "age", yLabel: "open tickets", maximum: nil)
+            xLabel: "age", yLabel: "open tickets")
         html += "\n<h2>Queues at the end of the window</h2>\n"
         let queues = input.queues.byLine + input.queues.byGroup
         if queues.isEmpty {
@@ -225,7 +225,7 @@ public enum HTMLReport {
         html += "\n<h2>SLA breaches per group and \(input.metrics.period.rawValue)</h2>\n" + heatmap(input.breachMap, window: input.metrics)
         html += "\n<h2>Satisfaction (scores 1 to 5)</h2>\n" + bars(
             id: "satisfaction", m.satisfactionCount == 0 ? [] : m.satisfactionDistribution.enumerated().map { (String($0.offset + 1), Double($0.element)) },
-            unit: "", xLabel: "score", yLabel: "ratings", maximum: nil)
+            xLabel: "score", yLabel: "ratings")
         if let flow = input.flow { html += "\n" + process(flow) }
         html += "\n<footer>Computed from the ledger at position \(input.computedAt.position), chain head \(input.computedAt.hashHex): "
             + "`desk verify` on the ledger and `desk metrics --json` with the same window give the same figures. "
@@ -412,9 +412,10 @@ public enum HTMLReport {
         return svg + (flagged.isEmpty ? "<p>Every priority meets the target.</p>" : "<p class=\"bad\">Below the target: \(flagged.joined(separator: ", ")).</p>")
     }
 
-    static func bars(id: String, _ values: [(String, Double)], unit: String, xLabel: String, yLabel: String, maximum: Double?) -> String {
+    /// Counts as bars, a label under each.
+    static func bars(id: String, _ values: [(String, Double)], xLabel: String, yLabel: String) -> String {
         guard !values.isEmpty, values.contains(where: { $0.1 > 0 }) else { return "<p id=\"\(id)\">No data in the window.</p>" }
-        let top = maximum ?? niceMaximum(values.map(\.1).max() ?? 1)
+        let top = niceMaximum(values.map(\.1).max() ?? 1)
         let frame = Frame(width: 90 * Double(values.count) + 90, height: 230, bottom: 44)
         let step = frame.plotWidth / Double(values.count)
         var svg = "<svg id=\"\(id)\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(frame.width)) \(Int(frame.height))\" width=\"\(Int(frame.width))\" role=\"img\">"
@@ -423,7 +424,7 @@ public enum HTMLReport {
             let height = frame.plotHeight * value / top
             let x = frame.left + Double(index) * step
             svg += "<rect x=\"\(f(x + step * 0.2))\" y=\"\(f(frame.top + frame.plotHeight - height))\" width=\"\(f(step * 0.6))\" height=\"\(f(height))\" fill=\"#3b6fb6\"/>"
-            svg += "<text x=\"\(f(x + step / 2))\" y=\"\(f(frame.top + frame.plotHeight - height - 4))\" text-anchor=\"middle\">\(String(Int(value)))\(unit)</text>"
+            svg += "<text x=\"\(f(x + step / 2))\" y=\"\(f(frame.top + frame.plotHeight - height - 4))\" text-anchor=\"middle\">\(String(Int(value)))</text>"
             svg += "<text x=\"\(f(x + step / 2))\" y=\"\(f(frame.top + frame.plotHeight + 14))\" text-anchor=\"middle\">\(escape(label))</text>"
         }
         return svg + "</svg>"
@@ -642,7 +643,7 @@ public enum HTMLReport {
     }
     static func percent(_ value: Double?) -> String { value.map { String(format: "%.1f %%", $0 * 100) } ?? "–" }
     /// A duration in the unit people read: hours below two days, days from two days on.
-    public static func duration(_ seconds: Double?) -> String {
+    static func duration(_ seconds: Double?) -> String {
         guard let seconds else { return "–" }
         return seconds < 2 * 86_400 ? String(format: "%.1f h", seconds / 3600) : String(format: "%.1f d", seconds / 86_400)
     }

@@ -39,7 +39,7 @@ final class PostgresWriter: GroupCommitter {
         server: ServerConnection, schema: LedgerSchema, lockKey: Int64, location: String, notifier: AppendNotifier, logger: Logger,
         clock: @escaping @Sendable () -> Timestamp, index: PostgresProofIndex, metrics: (any MetricsFactory)?
     ) {
-        commitQueue = GroupCommitQueue(label: "TicketLedger.PostgresEventLog.writer", metrics: AppendMetrics(backend: "postgresql", factory: metrics))
+        commitQueue = GroupCommitQueue(label: "TicketLedger.PostgresEventLog.writer", metrics: AppendMetrics(backend: "postgresql", factory: metrics ?? MetricsSystem.factory))
         self.index = index
         self.server = server
         self.schema = schema

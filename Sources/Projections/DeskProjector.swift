@@ -56,6 +56,12 @@ public struct DeskProjector: Sendable {
     struct BreachCell: Codable, Equatable, Sendable {
         var breaches = 0
         var tickets: [String] = []
+
+        /// Counts a missed target of `ticket`, naming it if the cell names fewer than ``SLABreachCell/ticketLimit``.
+        mutating func add(_ ticket: String) {
+            breaches += 1
+            if tickets.count < SLABreachCell.ticketLimit, !tickets.contains(ticket) { tickets.append(ticket) }
+        }
     }
 
     struct Tracked: Sendable, Codable {
@@ -392,10 +398,7 @@ public struct DeskProjector: Sendable {
         target.decidedAt = met ? time : target.due
         if !met, breachMap != nil, options.inWindow(target.decidedAt!) {
             let period = options.period.period(of: target.decidedAt!).index
-            var cell = breachMap![ticket.group ?? "(no group)", default: [:]][period, default: BreachCell()]
-            cell.breaches += 1
-            if cell.tickets.count < SLABreachCell.ticketLimit, !cell.tickets.contains(ticket.number) { cell.tickets.append(ticket.number) }
-            breachMap![ticket.group ?? "(no group)", default: [:]][period] = cell
+            breachMap?[ticket.group ?? "(no group)", default: [:]][period, default: BreachCell()].add(ticket.number)
         }
         count(at: target.decidedAt!, key: key) {
             switch (isResponse, met) {
@@ -474,10 +477,9 @@ public struct DeskProjector: Sendable {
     /// by group then period; empty unless ``ProjectionOptions/slaBreachMap`` is on.
     public func slaBreachMap() -> [SLABreachCell] {
         guard let breachMap else { return [] }
-        return breachMap.keys.sorted().flatMap { group in
-            breachMap[group]!.keys.sorted().map {
-                let cell = breachMap[group]![$0]!
-                return SLABreachCell(group: group, start: DeskProjector.periodStart($0, options.period), breaches: cell.breaches, tickets: cell.tickets)
+        return breachMap.sorted { $0.key < $1.key }.flatMap { group, periods in
+            periods.sorted { $0.key < $1.key }.map { period, cell in
+                SLABreachCell(group: group, start: DeskProjector.periodStart(period, options.period), breaches: cell.breaches, tickets: cell.tickets)
             }
         }
     }
@@ -544,7 +546,9 @@ extension DeskProjector: Codable {
         try c.encodeIfPresent(areaState, forKey: .areaState)
         try c.encodeIfPresent(
             breachMap.map { map in
-                map.keys.sorted().flatMap { group in map[group]!.keys.sorted().map { BreachEntry(group: group, period: $0, cell: map[group]![$0]!) } }
+                map.sorted { $0.key < $1.key }.flatMap { group, periods in
+                    periods.sorted { $0.key < $1.key }.map { BreachEntry(group: group, period: $0.key, cell: $0.value) }
+                }
             }, forKey: .breachMap)
     }
 }

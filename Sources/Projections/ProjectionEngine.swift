@@ -268,13 +268,12 @@ private final class ProjectionMetrics: Sendable {
 
     func applied(_ applied: UInt64, log: any EventStore) throws {
         events.increment()
-        position.record(applied)
         let due = lastLagCheck.withLock { last in
             guard ContinuousClock.now - last >= .seconds(1) else { return false }
             last = .now
             return true
         }
-        if due { try measureLag(position: applied, log: log) }
+        if due { try measureLag(position: applied, log: log) } else { position.record(applied) }
     }
 
     func measureLag(position applied: UInt64, log: any EventStore) throws {

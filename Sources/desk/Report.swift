@@ -48,7 +48,8 @@ struct Report: ParsableCommand {
             if let problem = try log.mismatch(with: signed) { throw DeskFailure("\(checkpoint): \(problem)") }
             vouched = "the signed checkpoint \(URL(fileURLWithPath: checkpoint).lastPathComponent) (\(signed.origin), signed by \(verifier.name)) covers its first \(signed.size) records, root \(signed.root.map { String(format: "%02x", $0) }.joined())"
         }
-        let period = try self.period ?? Self.period(of: log, from: window.from?.timestamp, to: window.to?.timestamp)
+        let span = try Self.span(of: log, from: window.from?.timestamp, to: window.to?.timestamp)
+        let period = self.period ?? Self.period(first: span.first, last: span.last)
         // One pass: grouped by priority for the SLA chart; the totals do not depend on the grouping.
         var projection = ProjectionOptions(from: window.from?.timestamp, asOf: window.to?.timestamp, groupBy: .priority)
         projection.period = period
@@ -58,7 +59,7 @@ struct Report: ParsableCommand {
         var flow = FlowAnalyzer(options: FlowOptions(from: window.from?.timestamp, asOf: window.to?.timestamp, dimension: by))
         var drillDown = HTMLReport.DrillDown(dimension: by, options: projection)
         // The window just before, as long, for the tiles' change (only when the window has a start).
-        var previous = try Self.previousWindow(log, from: window.from?.timestamp, to: window.to?.timestamp).map { DeskProjector(options: $0) }
+        var previous = Self.previousWindow(from: window.from?.timestamp, last: span.last).map { DeskProjector(options: $0) }
         let projector = try replay(log, options: projection, alongside: {
             try flow.apply($0)
             try drillDown.apply($0)
@@ -84,24 +85,28 @@ struct Report: ParsableCommand {
         print("wrote \(output)")
     }
 
-    /// The window as long as `from`…`to` that ends where it starts (nil when the window has no start).
-    static func previousWindow(_ log: any EventStore, from: Timestamp?, to: Timestamp?) throws -> ProjectionOptions? {
-        guard let from, let end = try to ?? log.event(at: log.lastPosition())?.event.occurredAt, end > from else { return nil }
-        let length = end.microseconds - from.microseconds
-        return ProjectionOptions(from: Timestamp(microseconds: from.microseconds - length), asOf: Timestamp(microseconds: from.microseconds - 1))
-    }
-
-    /// The period that suits the window: its ends, or the ledger's first and last desk events.
-    static func period(of log: any EventStore, from: Timestamp?, to: Timestamp?) throws -> Period {
+    /// The window's ends: `--from` and `--to`, or else the ledger's first desk
+    /// event (not the desk's metadata: `desk init` stamps the present) and its last event.
+    static func span(of log: any EventStore, from: Timestamp?, to: Timestamp?) throws -> (first: Timestamp?, last: Timestamp?) {
         var first = from
         if first == nil {
-            // The first event that is not the desk's metadata (`desk init` stamps the present).
             for event in try log.read(from: 1, limit: 16) where event.type != "DeskDescribed" {
                 first = event.event.occurredAt
                 break
             }
         }
-        let last = try to ?? log.event(at: log.lastPosition())?.event.occurredAt
+        return (first, try to ?? log.event(at: log.lastPosition())?.event.occurredAt)
+    }
+
+    /// The window as long as `from`…`last` that ends where it starts (nil when the window has no start).
+    static func previousWindow(from: Timestamp?, last: Timestamp?) -> ProjectionOptions? {
+        guard let from, let last, last > from else { return nil }
+        let length = last.microseconds - from.microseconds
+        return ProjectionOptions(from: Timestamp(microseconds: from.microseconds - length), asOf: Timestamp(microseconds: from.microseconds - 1))
+    }
+
+    /// The period that suits a window this long: days up to 31 days, weeks up to two years, months beyond.
+    static func period(first: Timestamp?, last: Timestamp?) -> Period {
         guard let first, let last else { return .week }
         let days = Double(last.microseconds - first.microseconds) / 86_400_000_000
         return days <= 31 ? .day : days <= 730 ? .week : .month

@@ -23,6 +23,8 @@ final class LMDBEnvironment: @unchecked Sendable {
     let path: String
     let isReadOnly: Bool
     let maximumMapSize: Int
+    /// LMDB's page size for this environment (fixed when the file was made).
+    private let pageSize: Int
     let logger: Logger
     private let lock = ReadWriteLock()
     private var isClosed = false
@@ -74,6 +76,9 @@ final class LMDBEnvironment: @unchecked Sendable {
             throw error
         }
 
+        var stat = MDB_stat()
+        mdb_env_stat(env, &stat)
+        pageSize = Int(stat.ms_psize)
         do {
             (events, streams, ids, meta, tree, histories) = try Self.openDatabases(env: env, path: path, readOnly: isReadOnly)
         } catch {
@@ -279,27 +284,18 @@ final class LMDBEnvironment: @unchecked Sendable {
         if rc != 0 { throw diagnosed(Self.error(rc, "cannot sync the ledger at '\(path)'")) }
     }
 
-    /// The map size and the bytes used up to the last page, in bytes.
+    /// The map size and the bytes used up to the last page, in bytes (0 once closed).
     var usage: (mapSize: Int, used: Int) {
         lock.lockShared()
         defer { lock.unlock() }
         guard !isClosed else { return (0, 0) }
         var info = MDB_envinfo()
         mdb_env_info(env, &info)
-        var stat = MDB_stat()
-        mdb_env_stat(env, &stat)
-        return (info.me_mapsize, (info.me_last_pgno + 1) * Int(stat.ms_psize))
+        return (info.me_mapsize, (info.me_last_pgno + 1) * pageSize)
     }
 
     /// The current map size in bytes.
-    var mapSize: Int {
-        lock.lockShared()
-        defer { lock.unlock() }
-        guard !isClosed else { return 0 }
-        var info = MDB_envinfo()
-        mdb_env_info(env, &info)
-        return info.me_mapsize
-    }
+    var mapSize: Int { usage.mapSize }
 
     private func ensureOpen() throws {
         if isClosed { throw EventLogError(.closed, "the ledger at '\(path)' is closed") }
@@ -312,7 +308,7 @@ final class LMDBEnvironment: @unchecked Sendable {
     /// a commit two transactions on was overwriting (``isBehindTwoCommits(_:)``),
     /// so that a later read transaction never sees fewer records than an earlier one.
     private func begin(readOnly: Bool) throws -> OpaquePointer {
-        let retryUntil = ContinuousClock.now + .seconds(1)
+        var retryUntil: ContinuousClock.Instant?
         while true {
             lock.lockShared()
             if isClosed {
@@ -331,10 +327,15 @@ final class LMDBEnvironment: @unchecked Sendable {
                 lock.unlock()
                 throw Self.error(rc, "cannot begin a \(readOnly ? "read" : "write") transaction on '\(path)'")
             }
-            if readOnly, isBehindTwoCommits(handle), ContinuousClock.now < retryUntil {
-                mdb_txn_abort(handle)
-                lock.unlock()
-                continue
+            if readOnly, isBehindTwoCommits(handle) {
+                // Retried for at most a second, timed from the first retry (no clock read otherwise).
+                let deadline = retryUntil ?? ContinuousClock.now + .seconds(1)
+                retryUntil = deadline
+                if ContinuousClock.now < deadline {
+                    mdb_txn_abort(handle)
+                    lock.unlock()
+                    continue
+                }
             }
             return handle
         }
