@@ -14,6 +14,16 @@ struct ConventionTests {
         #expect(!run.err.contains("Usage:"), sourceLocation: sourceLocation)
     }
 
+    @Test("the library's dependency graph holds no Hummingbird: the EmbeddedDesk example is a package of its own")
+    func noHummingbirdInTheLibrary() throws {
+        // Package.resolved of the root package, written when `swift test` resolved it: every package it builds.
+        let resolved = try String(contentsOf: Self.root.appendingPathComponent("Package.resolved"), encoding: .utf8)
+        #expect(resolved.contains("\"identity\" : \"swift-metrics\""), "the pins are read")
+        #expect(!resolved.lowercased().contains("hummingbird"))
+        let example = try String(contentsOf: Self.root.appendingPathComponent("Examples/EmbeddedDesk/Package.swift"), encoding: .utf8)
+        #expect(example.contains("hummingbird-project/hummingbird"))
+    }
+
     @Test("--version prints the version at the top of CHANGELOG.md; init records it in the ledger, stats shows it")
     func version() async throws {
         let changelog = try String(contentsOf: Self.root.appendingPathComponent("CHANGELOG.md"), encoding: .utf8)

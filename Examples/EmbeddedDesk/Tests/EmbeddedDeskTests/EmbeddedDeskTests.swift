@@ -106,6 +106,18 @@ struct EmbeddedDeskTests {
         }
     }
 
+    @Test("the comment action records an internal note by the token's agent")
+    func comment() async throws {
+        try await withService { log, op in
+            let number = try #require(try await op.post("/tickets", newTicket).body["number"] as? String)
+            let answer = try await op.post("/tickets/\(number)/comment", #"{"comment":"caller rang again"}"#)
+            #expect(answer.status == .ok, "\(answer.text)")
+            #expect((answer.body["events"] as? [String])?.last == "CommentAdded")
+            let last = try #require(try log.readStream(number).last)
+            #expect(last.type == "CommentAdded" && last.event.actor.id == "op-1")
+        }
+    }
+
     @Test("a retried POST with the same Idempotency-Key registers or changes nothing and answers as the first did")
     func idempotentRetries() async throws {
         try await withService { log, op in
