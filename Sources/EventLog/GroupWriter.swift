@@ -332,6 +332,14 @@ extension GroupWriter {
         if let mismatch = request.versionMismatch(current: current) { return .failure(mismatch) }
         let streamKey = Array(request.stream.utf8)
         let firstPosition = head.position + 1
+        // A long batch has its index hashed on a second thread meanwhile.
+        var pipeline: ProofIndex.Pipeline?
+        if request.events.count >= ProofIndex.Pipeline.chunkSize {
+            if current > 0, !update.knows(request.stream) {
+                update.know(try env.history(of: request.stream, before: firstPosition, txn: txn), of: request.stream)
+            }
+            pipeline = ProofIndex.Pipeline(update)
+        }
         for (offset, event) in request.events.enumerated() {
             let position = head.position + 1
             buffer.removeAll(keepingCapacity: true)
@@ -340,10 +348,18 @@ extension GroupWriter {
                 recordedAt: recordedAt, previousHash: head.hash, into: &buffer)
             try buffer.withUnsafeBytes { (bytes) throws in
                 let record = try RecordView(validating: bytes, position: position)
-                try env.index(record, in: &update, txn: txn)
+                if pipeline != nil {
+                    pipeline!.add(record)
+                } else {
+                    try env.index(record, in: &update, txn: txn)
+                }
                 try put(record, stream: streamKey, id: event.id, txn: txn)
             }
             head = ChainHead(position: position, hash: hash)
+        }
+        if let pipeline = pipeline.take() {
+            update = try pipeline.finish()
+            try env.store(&update, txn: txn)
         }
         let count = UInt64(request.events.count)
         return .success(AppendResult(

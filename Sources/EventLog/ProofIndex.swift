@@ -1,4 +1,6 @@
 import Crypto
+import Dispatch
+import Synchronization
 
 /// What every backend keeps beside the records, in the same transaction as
 /// the records it covers, so that a checkpoint or a ticket's proof reads a few
@@ -93,6 +95,12 @@ public enum ProofIndex {
             latest[stream] = MerkleTree.Node(history)
         }
 
+        /// Whether the update knows `stream`'s newest history (learnt from a
+        /// record added, or seeded with ``know(_:of:)``).
+        package func knows(_ stream: String) -> Bool {
+            latest[stream] != nil
+        }
+
         /// Forgets the streams' histories learnt: after records added to the
         /// update were rolled back with their transaction, `previous` is asked again.
         package mutating func forgetHistories() {
@@ -120,6 +128,92 @@ public enum ProofIndex {
             histories.append(History(position: record.position, version: record.streamVersion, history: history.hash))
             tree.append(leaf: .leaf(record.bytes)) { level, index, hash in
                 if level >= storedLevel { nodes.append(Node(level: level, index: index, hash: hash.hash)) }
+            }
+        }
+    }
+
+    /// Hashes the index of a long run of records on a second thread while the
+    /// writer encodes and stores them (the leaf, history and tree hashes need
+    /// only the record bytes): a bulk append's writer then spends its time on
+    /// the records and their chain alone. The records are added in position
+    /// order, in chunks, and ``finish()`` gives the update back with every
+    /// record added, as ``Update/add(_:previous:)`` one by one would have made it.
+    ///
+    /// Every stream the records belong to must be known to the update (or be
+    /// new) before the pipeline starts: the hashing thread cannot read storage.
+    package struct Pipeline: ~Copyable {
+        /// Records per chunk handed to the hashing thread.
+        package static let chunkSize = 1_024
+
+        private struct State: Sendable {
+            var update: Update
+            var failure: EventLogError?
+        }
+
+        private let state: Shared
+        private let queue = DispatchQueue(label: "ticketledger.proof-index.hashing")
+        private var bytes: [UInt8] = []
+        private var ends: [Int] = []
+        private var first: UInt64 = 0
+
+        private final class Shared: Sendable {
+            let state: Mutex<State>
+            init(_ update: Update) { state = Mutex(State(update: update)) }
+        }
+
+        /// A pipeline continuing `update`.
+        package init(_ update: Update) {
+            state = Shared(update)
+        }
+
+        /// Adds the next record (copied: `record`'s bytes may be reused at once).
+        package mutating func add(_ record: RecordView) {
+            if ends.isEmpty { first = record.position }
+            bytes.append(contentsOf: record.bytes)
+            ends.append(bytes.count)
+            if ends.count >= Self.chunkSize { dispatch() }
+        }
+
+        /// Waits for the hashing of every record added and returns the update.
+        ///
+        /// - Throws: what adding a record to the update threw (a record out of
+        ///   position order, or a stream the update did not know).
+        package consuming func finish() throws -> Update {
+            dispatch()
+            queue.sync {}
+            return try state.state.withLock { state in
+                if let failure = state.failure { throw failure }
+                return state.update
+            }
+        }
+
+        private mutating func dispatch() {
+            guard !ends.isEmpty else { return }
+            let (bytes, ends, first, shared) = (bytes, ends, first, state)
+            self.bytes = []
+            self.ends = []
+            self.bytes.reserveCapacity(bytes.count)
+            self.ends.reserveCapacity(Self.chunkSize)
+            queue.async {
+                shared.state.withLock { state in
+                    guard state.failure == nil else { return }
+                    bytes.withUnsafeBytes { bytes in
+                        var start = 0
+                        for (offset, end) in ends.enumerated() {
+                            let position = first + UInt64(offset)
+                            do {
+                                let record = try RecordView(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), position: position)
+                                try state.update.add(record) { stream in
+                                    throw EventLogError(.invalidArgument, "the proof index's hashing was not given the history of stream '\(stream)' before position \(position)", position: position)
+                                }
+                            } catch {
+                                state.failure = error as? EventLogError ?? EventLogError(.storage, "\(error)")
+                                return
+                            }
+                            start = end
+                        }
+                    }
+                }
             }
         }
     }

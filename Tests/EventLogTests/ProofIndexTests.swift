@@ -67,6 +67,34 @@ struct ProofIndexTests {
         }
     }
 
+    @Test("batches long enough to be hashed on a second thread (a new stream, a stream with history, one refused with a long batch inside) index as single appends do, on both backends", arguments: Backend.allCases)
+    func longBatches(_ backend: Backend) async throws {
+        try await withFreshLedger(backend) { location in
+            let log = try openLedger(location)
+            defer { log.close() }
+            for index in 0..<300 { _ = try await log.append([sampleEvent("a\(index)")], to: "S-\(index % 7)") }
+            _ = try await log.append((0..<1_500).map { sampleEvent("l\($0)") }, to: "L")
+            _ = try await log.append((0..<2_100).map { sampleEvent("m\($0)") }, to: "S-3")
+            await #expect(throws: EventLogError.self) {
+                try await log.append([
+                    StreamAppend(stream: "S-4", events: (0..<1_100).map { sampleEvent("never\($0)") }),
+                    StreamAppend(stream: "L", events: [sampleEvent("never")], expected: .noStream),
+                ])
+            }
+            _ = try await log.append([
+                StreamAppend(stream: "S-4", events: (0..<1_100).map { sampleEvent("n\($0)") }),
+                StreamAppend(stream: "S-5", events: [sampleEvent("o")]),
+            ])
+            let last = try log.lastPosition()
+            #expect(last == 300 + 1_500 + 2_100 + 1_101)
+            #expect(try log.proofIndexSize() == last)
+            for size: UInt64 in [300, 1_800, 1_801, 3_900, 4_000, last] {
+                try Self.expectSameProofs(log, size: size, streams: ["S-3", "S-4", "S-5", "L"])
+            }
+            #expect(try log.verify().isValid)
+        }
+    }
+
     @Test("a ledger written without the index: read-only, proofs come from the records; opened for writing, it gains the index and keeps its chain, on both backends", arguments: Backend.allCases)
     func upgrade(_ backend: Backend) async throws {
         try await withFreshLedger(backend) { location in
