@@ -108,6 +108,30 @@ public final class EventLog: EventStore {
         return try writer.copy(records)
     }
 
+    /// The projection snapshot stored under `key` in the `snapshots` database, or nil.
+    public func projectionSnapshot(key: String) throws -> ProjectionSnapshot? {
+        guard let snapshots = environment.snapshots else { return nil }
+        return try environment.read { (txn) throws in
+            try txn.get(snapshots, key: Array(key.utf8)) { try ProjectionSnapshot(key: key, storedValue: $0) }
+        }
+    }
+
+    /// Stores `snapshot` in the `snapshots` database, in a write transaction of
+    /// its own on the writer's queue (after the appends queued before it).
+    public func saveProjectionSnapshot(_ snapshot: ProjectionSnapshot) throws {
+        guard !environment.isReadOnly, let snapshots = environment.snapshots else {
+            throw EventLogError(.readOnly, "cannot save a projection snapshot in '\(path)': the ledger is open read-only")
+        }
+        let env = environment
+        try writer.commitQueue.sync {
+            try env.write { (txn) throws in
+                try Array(snapshot.key.utf8).withUnsafeBytes { (key) throws in
+                    try snapshot.storedValue.withUnsafeBytes { (value) throws in try txn.put(snapshots, key: key, value: value) }
+                }
+            }
+        }
+    }
+
     /// The size of LMDB's data file (`data.mdb`), in bytes.
     public func storageBytes() throws -> Int64 {
         var info = stat()

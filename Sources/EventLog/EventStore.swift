@@ -107,6 +107,18 @@ public protocol EventStore: AnyObject, Sendable {
     @discardableResult
     func forEachStreamEntry(size: UInt64, _ body: (StreamEntry) throws -> Void) throws -> Int
 
+    /// The projection snapshot stored under `key` (``ProjectionSnapshot``), or
+    /// nil when there is none (or the store keeps none, as a ledger written
+    /// before 0.5 opened read-only).
+    func projectionSnapshot(key: String) throws -> ProjectionSnapshot?
+
+    /// Stores `snapshot` under its key, replacing the one stored before, in a
+    /// transaction of its own (after the appends queued before it). The log is
+    /// not touched.
+    ///
+    /// - Throws: ``EventLogError/Code/readOnly`` on a store opened read-only.
+    func saveProjectionSnapshot(_ snapshot: ProjectionSnapshot) throws
+
     /// Up to `limit` events of one stream, from version `version` on (forward),
     /// or from `version` down (backward; `.max` means from the newest).
     func readStream(_ stream: String, from version: UInt64, direction: ReadDirection, limit: Int) throws -> [RecordedEvent]
@@ -136,6 +148,14 @@ extension EventStore {
     @discardableResult
     public func forEachStreamEntry(size: UInt64, _ body: (StreamEntry) throws -> Void) throws -> Int {
         throw EventLogError(.invalidArgument, "the ledger at '\(location)' keeps no proof index")
+    }
+
+    /// No snapshots kept: none is found.
+    public func projectionSnapshot(key: String) throws -> ProjectionSnapshot? { nil }
+
+    /// No snapshots kept: throws.
+    public func saveProjectionSnapshot(_ snapshot: ProjectionSnapshot) throws {
+        throw EventLogError(.invalidArgument, "the ledger at '\(location)' keeps no projection snapshots")
     }
 
     /// The last part of ``location``.

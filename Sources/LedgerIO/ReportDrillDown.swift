@@ -1,6 +1,7 @@
 public import EventLog
 public import Projections
 import TicketLedger
+public import Foundation
 
 extension HTMLReport {
     /// Collects, in the report's replay, the incidents behind each Pareto bar: fed
@@ -15,7 +16,21 @@ extension HTMLReport {
         private let dimension: Grouping
         private let window: ProjectionOptions
         private var opened: Set<String> = []
-        private var byArea: [String: (total: Int, latest: [(number: String, at: Timestamp)])] = [:]
+        private var byArea: [String: Area] = [:]
+        /// The position of the last record given.
+        public private(set) var position: UInt64 = 0
+
+        /// One area's incidents in all, and the latest of them.
+        struct Area: Sendable, Codable {
+            var total = 0
+            var latest: [Listed] = []
+        }
+
+        /// A listed incident and when it was registered.
+        struct Listed: Sendable, Codable {
+            var number: String
+            var at: Timestamp
+        }
 
         /// A collector for areas in `dimension` over the window of `options`.
         public init(dimension: Grouping, options: ProjectionOptions) {
@@ -25,6 +40,7 @@ extension HTMLReport {
 
         /// Takes one record of the pass.
         public mutating func apply(_ record: RecordView) throws {
+            position = record.position
             guard !opened.contains(record.streamID) else { return }
             guard let event = try TicketEventCodec.decode(record) else { return }
             switch event.body {
@@ -37,9 +53,9 @@ extension HTMLReport {
             ticket.apply(event, occurredAt: time)
             guard ticket.kind == .incident, window.from.map({ time >= $0 }) ?? true, window.asOf.map({ time <= $0 }) ?? true else { return }
             let key = dimension.key(of: ticket)
-            var area = byArea[key] ?? (0, [])
+            var area = byArea[key] ?? Area()
             area.total += 1
-            area.latest.append((ticket.number, time))
+            area.latest.append(Listed(number: ticket.number, at: time))
             if area.latest.count > 2 * Self.ticketsPerArea {
                 area.latest = Array(area.latest.suffix(Self.ticketsPerArea))
             }
@@ -96,5 +112,63 @@ extension HTMLReport {
                 number: number, title: state.title, age: (state.status.isOpen ? "open " : "resolved in ") + HTMLReport.duration(seconds),
                 group: state.group ?? "–", status: state.status.description, history: history)
         }
+    }
+}
+
+extension HTMLReport.DrillDown: Projection, Codable {
+    /// `report-drill-down`.
+    public static var name: String { "report-drill-down" }
+    /// Bumped whenever its state or rules change.
+    public static var version: Int { 1 }
+
+    /// The dimension and the window's options, as sorted-key JSON.
+    public var configuration: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: (try? encoder.encode(Configuration(dimension: dimension, window: window))) ?? Data(), as: UTF8.self)
+    }
+
+    /// The as-of position of the window, if any.
+    public var limit: UInt64? { window.asOfPosition }
+
+    /// Not with an as-of time or position.
+    public var isSnapshotWorthy: Bool { window.asOf == nil && window.asOfPosition == nil }
+
+    struct Configuration: Codable {
+        var dimension: Grouping
+        var window: ProjectionOptions
+    }
+
+    enum CodingKeys: String, CodingKey { case dimension, window, opened, byArea, position }
+
+    /// Restores a snapshot.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(dimension: try c.decode(Grouping.self, forKey: .dimension), options: try c.decode(ProjectionOptions.self, forKey: .window))
+        opened = Set(try c.decode([String].self, forKey: .opened))
+        byArea = try c.decode([String: Area].self, forKey: .byArea)
+        position = try c.decode(UInt64.self, forKey: .position)
+    }
+
+    /// Writes a snapshot (the opened tickets sorted, so equal states give equal bytes).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(dimension, forKey: .dimension)
+        try c.encode(window, forKey: .window)
+        try c.encode(opened.sorted(), forKey: .opened)
+        try c.encode(byArea, forKey: .byArea)
+        try c.encode(position, forKey: .position)
+    }
+
+    /// The state as bytes (sorted-key JSON): equal states give equal bytes.
+    public func snapshotData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return try encoder.encode(self)
+    }
+
+    /// The state a snapshot's bytes hold.
+    public init(snapshotData: Data) throws {
+        self = try JSONDecoder().decode(Self.self, from: snapshotData)
     }
 }

@@ -255,6 +255,33 @@ public final class PostgresEventLog: EventStore {
         return try writer.copy(records)
     }
 
+    // MARK: - Projection snapshots
+
+    /// The projection snapshot stored under `key` in the `snapshots` table, or
+    /// nil (also when a ledger written before 0.5 has no such table yet).
+    public func projectionSnapshot(key: String) throws -> ProjectionSnapshot? {
+        let exists = try run("SELECT to_regclass(\(schema.snapshots)) IS NOT NULL", "looking for the snapshots table").decodeFirst(Bool.self) ?? false
+        guard exists else { return nil }
+        let rows = try run(
+            "SELECT position, record_hash, state FROM \(unescaped: schema.snapshots) WHERE key = \(key)", "reading the projection snapshot '\(key)'")
+        guard let row = rows.first else { return nil }
+        let (position, hash, state) = try decode(row, as: (Int64, ByteBuffer, ByteBuffer).self)
+        return ProjectionSnapshot(key: key, position: UInt64(clamping: position), recordHash: Array(buffer: hash), state: Array(buffer: state))
+    }
+
+    /// Stores `snapshot` in the `snapshots` table, replacing the row of its key.
+    public func saveProjectionSnapshot(_ snapshot: ProjectionSnapshot) throws {
+        guard writer != nil else {
+            throw EventLogError(.readOnly, "cannot save a projection snapshot in '\(location)': the ledger is open read-only")
+        }
+        _ = try run(
+            """
+            INSERT INTO \(unescaped: schema.snapshots) (key, position, record_hash, state)
+            VALUES (\(snapshot.key), \(Int64(clamping: snapshot.position)), \(ByteBuffer(bytes: snapshot.recordHash)), \(ByteBuffer(bytes: snapshot.state)))
+            ON CONFLICT (key) DO UPDATE SET position = EXCLUDED.position, record_hash = EXCLUDED.record_hash, state = EXCLUDED.state
+            """, "saving the projection snapshot '\(snapshot.key)'")
+    }
+
     // MARK: - Reading
 
     /// The chain head: the last position and the hash of its record.

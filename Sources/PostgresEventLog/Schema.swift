@@ -21,6 +21,8 @@ struct LedgerSchema: Sendable {
     var histories: String { "\"\(name)\".histories" }
     /// The proof index: the tree nodes of level 8 and up.
     var tree: String { "\"\(name)\".tree" }
+    /// Projection snapshots by key, beside the log (replaced, unlike the log's tables).
+    var snapshots: String { "\"\(name)\".snapshots" }
     /// The LISTEN/NOTIFY channel on which commits announce their last position.
     var channel: String { "ticketledger_\(name)" }
 
@@ -56,6 +58,14 @@ struct LedgerSchema: Sendable {
                 idx bigint NOT NULL CHECK (idx >= 0),
                 hash bytea NOT NULL CHECK (octet_length(hash) = 32),
                 PRIMARY KEY (level, idx)
+            )
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS \(snapshots) (
+                key text COLLATE "C" PRIMARY KEY,
+                position bigint NOT NULL CHECK (position >= 1),
+                record_hash bytea NOT NULL CHECK (octet_length(record_hash) = 32),
+                state bytea NOT NULL
             )
             """,
             "INSERT INTO \(meta) (key, value) VALUES ('format', '\(RecordFormat.formatVersion)') ON CONFLICT (key) DO NOTHING",

@@ -1,5 +1,5 @@
 public import EventLog
-import Foundation
+public import Foundation
 public import TicketLedger
 
 /// What ``FlowAnalysis`` looks at and how it judges.
@@ -293,13 +293,20 @@ public struct FlowAnalyzer: Sendable {
     /// What it computes.
     public let options: FlowOptions
 
-    struct Step: Sendable {
+    struct Step: Sendable, Codable {
         var activity: Int32
         var time: Int64
     }
 
+    /// A handover between two groups or lines, and whether it sent the ticket straight back.
+    struct Handover<Place: Sendable & Codable & Equatable>: Sendable, Codable {
+        var from: Place
+        var to: Place
+        var wasReturn: Bool
+    }
+
     /// What is kept of one ticket.
-    struct Case: Sendable {
+    struct Case: Sendable, Codable {
         var opened: Int64
         var inWindow: Bool
         var steps: [Step] = []
@@ -312,8 +319,8 @@ public struct FlowAnalyzer: Sendable {
         var lineSince: Int64
         var highestLine: SupportLine = .firstLine
         var visited: [Int32] = []
-        var lastGroupHandover: (from: Int32, to: Int32, wasReturn: Bool)?
-        var lastLineHandover: (from: SupportLine, to: SupportLine, wasReturn: Bool)?
+        var lastGroupHandover: Handover<Int32>?
+        var lastLineHandover: Handover<SupportLine>?
         var visitedLines: UInt8 = 1 << SupportLine.firstLine.rawValue
         /// The unordered group pairs with a return between them.
         var pingPongPairs: [Int64] = []
@@ -331,7 +338,7 @@ public struct FlowAnalyzer: Sendable {
         var endedAt: Int64?
     }
 
-    struct PairStats: Sendable {
+    struct PairStats: Sendable, Codable {
         var count = 0
         var opportunities = 0
         var returns = 0
@@ -339,7 +346,7 @@ public struct FlowAnalyzer: Sendable {
         var before = DurationHistogram()
     }
 
-    struct WaitStats: Sendable {
+    struct WaitStats: Sendable, Codable {
         var tickets = 0
         var waitTickets = 0
         var suspensions = 0
@@ -349,9 +356,22 @@ public struct FlowAnalyzer: Sendable {
         var lines = [0, 0, 0]
     }
 
-    struct Names: Sendable {
+    struct Names: Sendable, Codable {
         var names: [String] = []
         var index: [String: Int32] = [:]
+
+        init() {}
+
+        /// Only the names are stored; the index is rebuilt from them.
+        init(from decoder: any Decoder) throws {
+            names = try [String](from: decoder)
+            index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, Int32($0)) })
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            try names.encode(to: encoder)
+        }
+
         mutating func id(_ name: String) -> Int32 {
             if let id = index[name] { return id }
             let id = Int32(names.count)
@@ -384,6 +404,8 @@ public struct FlowAnalyzer: Sendable {
     var suspensionsWithoutReason = 0
     var waitUserSuspensions = 0
     var lastTime: Int64?
+    /// The position of the last record given.
+    public private(set) var position: UInt64 = 0
 
     /// An empty analysis.
     public init(options: FlowOptions = .init()) {
@@ -419,6 +441,7 @@ public struct FlowAnalyzer: Sendable {
 
     /// Applies one record in log order.
     public mutating func apply(_ record: RecordView) throws(DeskError) {
+        position = record.position
         let stream = record.streamID
         guard !stream.hasPrefix("$"), !problemStreams.contains(stream) else { return }
         let time = record.occurredAt.microseconds
@@ -614,7 +637,7 @@ public struct FlowAnalyzer: Sendable {
                     if !c.pingPongPairs.contains(unordered) { c.pingPongPairs.append(unordered) }
                 }
             }
-            c.lastGroupHandover = (from, group, isReturn)
+            c.lastGroupHandover = Handover(from: from, to: group, wasReturn: isReturn)
         }
         if !c.visited.contains(group) { c.visited.append(group) }
         c.group = group
@@ -640,7 +663,7 @@ public struct FlowAnalyzer: Sendable {
             linePairs[key, default: PairStats()].opportunities += 1
             if c.visitedLines & (1 << line.rawValue) != 0 { linePairs[key, default: PairStats()].cycles += 1 }
         }
-        c.lastLineHandover = (from, line, isReturn)
+        c.lastLineHandover = Handover(from: from, to: line, wasReturn: isReturn)
     }
 }
 
@@ -927,5 +950,88 @@ enum Binomial {
             log += Foundation.log(Double(n - i) / Double(i + 1) * odds)
         }
         return min(1, sum)
+    }
+}
+
+extension FlowAnalyzer: Codable, Projection {
+    /// `flow`.
+    public static var name: String { "flow" }
+    /// Bumped whenever the analysis's state or rules change.
+    public static var version: Int { 1 }
+
+    /// The options, as sorted-key JSON.
+    public var configuration: String {
+        String(decoding: (try? DeskProjector.encoder.encode(options)) ?? Data(), as: UTF8.self)
+    }
+
+    /// The as-of position of the options, if any.
+    public var limit: UInt64? { options.asOfPosition }
+
+    /// Not with an as-of time or position.
+    public var isSnapshotWorthy: Bool { options.asOf == nil && options.asOfPosition == nil }
+
+    enum CodingKeys: String, CodingKey {
+        case options, position, cases, openTickets, slaAttachments, caseIndex, problemStreams, activities, groups, agents, keys
+        case groupPairs, linePairs, agentWaits, groupWaits, handoverEvents, assignmentEvents, suspensionsWithoutReason, waitUserSuspensions, lastTime
+    }
+
+    /// Restores a snapshot.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(options: try c.decode(FlowOptions.self, forKey: .options))
+        position = try c.decode(UInt64.self, forKey: .position)
+        cases = try c.decode([Case].self, forKey: .cases)
+        openTickets = try c.decode([Int: Ticket].self, forKey: .openTickets)
+        slaAttachments = try c.decode(Int.self, forKey: .slaAttachments)
+        caseIndex = try c.decode([String: Int].self, forKey: .caseIndex)
+        problemStreams = Set(try c.decode([String].self, forKey: .problemStreams))
+        activities = try c.decode(Names.self, forKey: .activities)
+        groups = try c.decode(Names.self, forKey: .groups)
+        agents = try c.decode(Names.self, forKey: .agents)
+        keys = try c.decode(Names.self, forKey: .keys)
+        groupPairs = try c.decode([Int64: PairStats].self, forKey: .groupPairs)
+        linePairs = try c.decode([Int64: PairStats].self, forKey: .linePairs)
+        agentWaits = try c.decode([Int32: WaitStats].self, forKey: .agentWaits)
+        groupWaits = try c.decode([Int32: WaitStats].self, forKey: .groupWaits)
+        handoverEvents = try c.decode(Int.self, forKey: .handoverEvents)
+        assignmentEvents = try c.decode(Int.self, forKey: .assignmentEvents)
+        suspensionsWithoutReason = try c.decode(Int.self, forKey: .suspensionsWithoutReason)
+        waitUserSuspensions = try c.decode(Int.self, forKey: .waitUserSuspensions)
+        lastTime = try c.decodeIfPresent(Int64.self, forKey: .lastTime)
+    }
+
+    /// Writes a snapshot (the set of problem streams sorted, so equal states give equal bytes).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(options, forKey: .options)
+        try c.encode(position, forKey: .position)
+        try c.encode(cases, forKey: .cases)
+        try c.encode(openTickets, forKey: .openTickets)
+        try c.encode(slaAttachments, forKey: .slaAttachments)
+        try c.encode(caseIndex, forKey: .caseIndex)
+        try c.encode(problemStreams.sorted(), forKey: .problemStreams)
+        try c.encode(activities, forKey: .activities)
+        try c.encode(groups, forKey: .groups)
+        try c.encode(agents, forKey: .agents)
+        try c.encode(keys, forKey: .keys)
+        try c.encode(groupPairs, forKey: .groupPairs)
+        try c.encode(linePairs, forKey: .linePairs)
+        try c.encode(agentWaits, forKey: .agentWaits)
+        try c.encode(groupWaits, forKey: .groupWaits)
+        try c.encode(handoverEvents, forKey: .handoverEvents)
+        try c.encode(assignmentEvents, forKey: .assignmentEvents)
+        try c.encode(suspensionsWithoutReason, forKey: .suspensionsWithoutReason)
+        try c.encode(waitUserSuspensions, forKey: .waitUserSuspensions)
+        try c.encodeIfPresent(lastTime, forKey: .lastTime)
+    }
+
+    /// The state as bytes (sorted-key JSON): equal states give equal bytes.
+    public func snapshotData() throws -> Data {
+        try DeskProjector.encoder.encode(self)
+    }
+
+    /// The state a snapshot's bytes hold.
+    public init(snapshotData: Data) throws {
+        self = try JSONDecoder().decode(FlowAnalyzer.self, from: snapshotData)
     }
 }

@@ -51,6 +51,31 @@ public enum ProjectionEngine {
         return projector
     }
 
+    /// Brings every projection of `projections` up to the ledger's end (or up to
+    /// `limit`, or its own ``Projection/limit``) in one pass over the records:
+    /// the pass starts after the lowest position among them, and each one is
+    /// given only the records after its own position. Deterministic: the same
+    /// ledger gives each projection the same state whatever position it started from.
+    ///
+    /// - Parameters:
+    ///   - log: the ledger.
+    ///   - projections: the projections, each at its position (0 for a new one, or a snapshot's).
+    ///   - limit: the last position to apply, or `nil` for the ledger's end.
+    ///   - progress: called every 65,536 events with the position reached.
+    public static func catchUp(
+        _ log: any EventStore, _ projections: inout [any Projection], upTo limit: UInt64? = nil, progress: ((UInt64) -> Void)? = nil
+    ) throws {
+        guard let lowest = projections.map(\.position).min() else { return }
+        let limits = projections.map { min($0.limit ?? .max, limit ?? .max) }
+        let end = limits.max() ?? .max
+        guard lowest < end else { return }
+        try pass(log, from: lowest + 1, upTo: end == .max ? nil : end, progress: progress) { record in
+            for index in projections.indices where projections[index].position < record.position && record.position <= limits[index] {
+                try projections[index].apply(record)
+            }
+        }
+    }
+
     /// One pass over the records from `start` to `limit` (or the end), in log order.
     static func pass(_ log: any EventStore, from start: UInt64, upTo limit: UInt64?, progress: ((UInt64) -> Void)?, _ body: (RecordView) throws -> Void) throws {
         struct Stop: Error {}
@@ -69,50 +94,52 @@ public enum ProjectionEngine {
     }
 }
 
-/// Snapshots of a projector in files beside (or away from) the ledger, so that
-/// an embedding service restarts without a full replay.
+/// Where projection snapshots are kept: in the ledger itself (``ledger``: its
+/// `snapshots` database or table, found by any process that opens the ledger,
+/// the CLI included), or in files of a folder (``init(directory:)``).
 ///
 /// A snapshot names the ledger position it reached and that record's hash; it is
-/// used only when the ledger still has that record with that hash, the options
-/// are the same and ``DeskProjector/version`` matches. Anything else is ignored
-/// (and the replay starts from the beginning), never misread.
+/// used only when the ledger still has that record with that hash and the
+/// projection's name, ``Projection/version`` and ``Projection/configuration``
+/// are the same. Anything else is ignored (and the replay starts from the
+/// beginning), never misread.
 public struct SnapshotStore: Sendable {
-    /// The folder of the snapshot files.
-    public let directory: String
+    /// The folder of the snapshot files, or nil for snapshots kept in the ledger.
+    public let directory: String?
+
+    /// Snapshots kept in the ledger (``EventStore/saveProjectionSnapshot(_:)``).
+    public static let ledger = SnapshotStore(place: nil)
 
     /// A store in `directory` (created when the first snapshot is saved).
     public init(directory: String) {
         self.directory = directory
     }
 
-    struct Envelope: Codable {
-        var version: Int
-        var position: UInt64
-        var hash: [UInt8]
-        var projector: DeskProjector
+    private init(place: String?) {
+        directory = place
     }
 
-    func file(for options: ProjectionOptions) -> String {
-        // One file per options: a stable digest of their encoding.
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        let bytes = (try? encoder.encode(options)) ?? Data()
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
-        return directory + "/projection-v\(DeskProjector.version)-\(String(hash, radix: 16)).snapshot"
+    func file(for key: String) -> String? {
+        directory.map { "\($0)/\(key).snapshot" }
     }
 
-    /// Writes `projector` atomically (a temporary file renamed over the old one).
+    /// Saves `projection`'s state at its position (atomically: in a transaction
+    /// of its own, or a temporary file renamed over the old one). A projection
+    /// at position 0 is not saved.
     ///
-    /// - Throws: when the file cannot be written or renamed into place (the
-    ///   snapshot before, if any, is then left as it was).
-    public func save(_ projector: DeskProjector, log: any EventStore) throws {
-        guard projector.position > 0, let record = try log.event(at: projector.position) else { return }
+    /// - Throws: when the ledger is read-only, or the file cannot be written or
+    ///   renamed into place (the snapshot before, if any, is then left as it was).
+    public func save(_ projection: some Projection, log: any EventStore) throws {
+        guard projection.position > 0, let record = try log.event(at: projection.position) else { return }
+        let snapshot = ProjectionSnapshot(
+            key: projection.snapshotKey, position: projection.position, recordHash: record.hash, state: Array(try projection.snapshotData()))
+        guard let directory, let path = file(for: snapshot.key) else {
+            try log.saveProjectionSnapshot(snapshot)
+            return
+        }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let data = try DeskProjector.encoder.encode(Envelope(version: DeskProjector.version, position: projector.position, hash: record.hash, projector: projector))
-        let path = file(for: projector.options)
         let temporary = path + ".tmp"
-        try data.write(to: URL(fileURLWithPath: temporary))
+        try Data(snapshot.storedValue).write(to: URL(fileURLWithPath: temporary))
         if rename(temporary, path) != 0 {
             let reason = String(cString: strerror(errno))
             try? FileManager.default.removeItem(atPath: temporary)
@@ -120,15 +147,34 @@ public struct SnapshotStore: Sendable {
         }
     }
 
-    /// The latest usable snapshot for `options` on `log`, or `nil`.
-    public func load(options: ProjectionOptions, log: any EventStore) -> DeskProjector? {
-        guard let data = FileManager.default.contents(atPath: file(for: options)),
-            let envelope = try? JSONDecoder().decode(Envelope.self, from: data),
-            envelope.version == DeskProjector.version,
-            envelope.projector.options == options,
-            let record = try? log.event(at: envelope.position), record.hash == envelope.hash
+    /// The latest usable snapshot of a projection like `projection` (same name,
+    /// version and configuration) on `log`, or `nil`.
+    public func load<P: Projection>(matching projection: P, log: any EventStore) -> P? {
+        let key = projection.snapshotKey
+        let stored: ProjectionSnapshot?
+        if let path = file(for: key) {
+            stored = FileManager.default.contents(atPath: path).flatMap { data in
+                try? data.withUnsafeBytes { try ProjectionSnapshot(key: key, storedValue: $0) }
+            }
+        } else {
+            stored = try? log.projectionSnapshot(key: key)
+        }
+        guard let stored, stored.key == key,
+            let record = try? log.event(at: stored.position), record.hash == stored.recordHash,
+            let state = try? P(snapshotData: Data(stored.state)),
+            state.configuration == projection.configuration, state.position == stored.position
         else { return nil }
-        return envelope.projector
+        return state
+    }
+
+    /// The latest usable snapshot of a desk projector with `options` on `log`, or `nil`.
+    public func load(options: ProjectionOptions, log: any EventStore) -> DeskProjector? {
+        load(matching: DeskProjector(options: options), log: log)
+    }
+
+    /// Each projection of `projections` replaced by its latest usable snapshot, where there is one.
+    public func load(_ projections: [any Projection], log: any EventStore) -> [any Projection] {
+        projections.map { load(matching: $0, log: log) ?? $0 }
     }
 }
 

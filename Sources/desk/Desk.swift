@@ -13,7 +13,7 @@ struct DeskCommand: AsyncParsableCommand {
         commandName: "desk",
         abstract: "TicketLedger: an ITIL service desk on an append-only, hash-chained event log.",
         version: TicketLedgerVersion.current,
-        subcommands: [Init.self, Generate.self, Import.self, Stats.self, Verify.self, Replay.self, Queues.self, Metrics.self, Problems.self, Flow.self, History.self, Tail.self, Export.self, Report.self, Copy.self, Keygen.self, MakeCheckpoint.self, Upgrade.self, Demo.self]
+        subcommands: [Init.self, Generate.self, Import.self, Stats.self, Verify.self, Replay.self, Queues.self, Metrics.self, Problems.self, Flow.self, History.self, Tail.self, Export.self, Report.self, Copy.self, Keygen.self, MakeCheckpoint.self, Upgrade.self, Snapshot.self, Demo.self]
     )
 
     /// Usage errors (what the command line says) print the usage and exit 64;
@@ -138,8 +138,11 @@ struct LedgerOptions: ParsableArguments {
 
 /// Opens the ledger at `location`: a `postgres://` URL is a PostgreSQL ledger,
 /// anything else an LMDB folder. `durability` applies to LMDB (PostgreSQL's is the server's).
-func openLedger(_ location: String, access: EventLogConfiguration.AccessMode, durability: EventLogConfiguration.Durability = .durable) throws -> any EventStore {
-    let configuration = EventLogConfiguration(access: access, durability: durability)
+func openLedger(
+    _ location: String, access: EventLogConfiguration.AccessMode, durability: EventLogConfiguration.Durability = .durable, createIfMissing: Bool = true
+) throws -> any EventStore {
+    var configuration = EventLogConfiguration(access: access, durability: durability)
+    configuration.createIfMissing = createIfMissing
     #if PostgreSQL
     return try openEventStore(at: location, configuration: configuration)
     #else

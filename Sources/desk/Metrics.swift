@@ -21,6 +21,7 @@ struct Metrics: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Service-desk KPIs over a window, in total or grouped (docs/KPIS.md defines them).")
 
     @OptionGroup var options: LedgerOptions
+    @OptionGroup var snapshots: SnapshotFlags
     @OptionGroup var window: WindowOptions
 
     @Option(help: "Group by line, group, agent, channel, category, service, ci, client, priority or product.")
@@ -49,12 +50,15 @@ struct Metrics: ParsableCommand {
         }
     }
 
+    /// What the command replays into.
+    func projections() -> [any Projection] {
+        [DeskProjector(options: ProjectionOptions(from: window.from?.timestamp, asOf: window.to?.timestamp, groupBy: by, period: period))]
+    }
+
     func run() throws {
-        let log = try openForReading(options)
+        let log = try openForProjection(options, snapshots)
         defer { log.close() }
-        var projection = ProjectionOptions(from: window.from?.timestamp, asOf: window.to?.timestamp, groupBy: by, period: period)
-        projection.period = period
-        let report = try replay(log, options: projection).metrics()
+        let report = try project(log, projections(), snapshots).take(0, as: DeskProjector.self).metrics()
         if json {
             printJSON(Output(report: report))
             return

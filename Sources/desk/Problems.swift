@@ -7,6 +7,7 @@ struct Problems: ParsableCommand {
         abstract: "ITIL problem-area analysis: Pareto, trends and emerging rises, repeats, MTBF/MTRS, hot spots, candidate problems, and the process flags of desk flow.")
 
     @OptionGroup var options: LedgerOptions
+    @OptionGroup var snapshots: SnapshotFlags
     @OptionGroup var window: WindowOptions
 
     @Option(name: .customLong("by"), help: "The dimension (group: the group that first held the incident).")
@@ -27,14 +28,20 @@ struct Problems: ParsableCommand {
         guard top > 0 else { throw ValidationError("--top must be at least 1") }
     }
 
-    func run() throws {
-        let log = try openForReading(options)
-        defer { log.close() }
+    /// What the command replays into: the problem areas and, on the same pass,
+    /// the process analysis of the same window (its flags are problem areas of the process).
+    func projections() -> [any Projection] {
         var projection = ProjectionOptions(from: window.from?.timestamp, asOf: window.to?.timestamp)
         projection.problemAreas = ProblemAreaOptions(dimension: by, period: period)
-        // The process analysis of the same window rides on the same pass: its flags are problem areas of the process.
-        var flow = FlowAnalyzer(options: FlowOptions(from: window.from?.timestamp, asOf: window.to?.timestamp, dimension: by, period: period))
-        var report = try replay(log, options: projection, alongside: { try flow.apply($0) }).problemAreas()
+        return [DeskProjector(options: projection), FlowAnalyzer(options: FlowOptions(from: window.from?.timestamp, asOf: window.to?.timestamp, dimension: by, period: period))]
+    }
+
+    func run() throws {
+        let log = try openForProjection(options, snapshots)
+        defer { log.close() }
+        let projections = try project(log, projections(), snapshots)
+        let flow: FlowAnalyzer = try projections.take(1)
+        var report = try projections.take(0, as: DeskProjector.self).problemAreas()
         report.areas = Array(report.areas.prefix(top))
         let process = flow.report()
         let pairs = process.handovers.groupPingPong.filter(\.flagged)

@@ -7,6 +7,7 @@ struct Queues: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Open tickets per line, group and agent, in working order.")
 
     @OptionGroup var options: LedgerOptions
+    @OptionGroup var snapshots: SnapshotFlags
 
     @Option(help: "Only this line: first, second or specialist.")
     var line: SupportLine?
@@ -27,11 +28,16 @@ struct Queues: ParsableCommand {
         guard limit >= 0 else { throw ValidationError("--limit must be at least 0, not \(limit)") }
     }
 
+    /// What the command replays into.
+    func projections() -> [any Projection] {
+        [DeskProjector(options: ProjectionOptions(asOf: asOf?.timestamp, groupBy: group == nil ? nil : .group))]
+    }
+
     func run() throws {
-        let log = try openForReading(options)
+        let log = try openForProjection(options, snapshots)
         defer { log.close() }
         // With --group, the KPIs grouped by group tell a group with no open ticket from one the ledger never had.
-        let projector = try replay(log, options: ProjectionOptions(asOf: asOf?.timestamp, groupBy: group == nil ? nil : .group))
+        let projector: DeskProjector = try project(log, projections(), snapshots).take(0)
         if let group {
             let known = projector.metrics().groups.compactMap(\.key).filter { $0 != "(none)" }
             guard known.contains(group) else {

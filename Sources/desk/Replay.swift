@@ -6,6 +6,7 @@ struct Replay: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Replay into every standard projection and summarise queues, KPIs and problem areas as of a point.")
 
     @OptionGroup var options: LedgerOptions
+    @OptionGroup var snapshots: SnapshotFlags
 
     @Option(help: ArgumentHelp("Stop as of this moment (ISO 8601).", valueName: "time"))
     var until: TimeArgument?
@@ -29,12 +30,17 @@ struct Replay: ParsableCommand {
         var emerging: [ProblemAreaReport.Emerging]
     }
 
-    func run() throws {
-        let log = try openForReading(options)
-        defer { log.close() }
+    /// What the command replays into.
+    func projections() -> [any Projection] {
         var projection = ProjectionOptions(asOf: until?.timestamp, asOfPosition: position)
         projection.problemAreas = ProblemAreaOptions(dimension: .ci)
-        let projector = try replay(log, options: projection)
+        return [DeskProjector(options: projection)]
+    }
+
+    func run() throws {
+        let log = try openForProjection(options, snapshots)
+        defer { log.close() }
+        let projector: DeskProjector = try project(log, projections(), snapshots).take(0)
         let queues = projector.queues()
         let metrics = projector.metrics()
         let areas = projector.problemAreas()

@@ -9,6 +9,7 @@ struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Write one self-contained HTML page: KPIs, inflow, outflow and backlog over time, queues, Pareto and trends of problem areas with their tickets, SLA per priority against a target, satisfaction, the process (handovers, ping-pong, push to front, wait-user, conformance).")
 
     @OptionGroup var options: LedgerOptions
+    @OptionGroup var snapshots: SnapshotFlags
     @OptionGroup var window: WindowOptions
 
     @Option(help: "The HTML file to write.")
@@ -38,7 +39,7 @@ struct Report: ParsableCommand {
     }
 
     func run() throws {
-        let log = try openForReading(options)
+        let log = try openForProjection(options, snapshots)
         defer { log.close() }
         // A checkpoint that does not match the ledger is an error: the figures would not be the ones it vouches for.
         var vouched: String?
@@ -56,15 +57,18 @@ struct Report: ParsableCommand {
         projection.problemAreas = ProblemAreaOptions(dimension: by, period: period)
         projection.slaBreachMap = true
         // The process analysis and the Pareto bars' tickets ride on the same pass.
-        var flow = FlowAnalyzer(options: FlowOptions(from: window.from?.timestamp, asOf: window.to?.timestamp, dimension: by))
-        var drillDown = HTMLReport.DrillDown(dimension: by, options: projection)
+        let flowOptions = FlowOptions(from: window.from?.timestamp, asOf: window.to?.timestamp, dimension: by)
         // The window just before, as long, for the tiles' change (only when the window has a start).
-        var previous = Self.previousWindow(from: window.from?.timestamp, last: span.last).map { DeskProjector(options: $0) }
-        let projector = try replay(log, options: projection, alongside: {
-            try flow.apply($0)
-            try drillDown.apply($0)
-            try previous?.apply($0)
-        })
+        let previousWindow = Self.previousWindow(from: window.from?.timestamp, last: span.last)
+        let projections = try project(
+            log,
+            [DeskProjector(options: projection), FlowAnalyzer(options: flowOptions), HTMLReport.DrillDown(dimension: by, options: projection)]
+                + (previousWindow.map { [DeskProjector(options: $0)] } ?? []),
+            snapshots)
+        let projector: DeskProjector = try projections.take(0)
+        let flow: FlowAnalyzer = try projections.take(1)
+        let drillDown: HTMLReport.DrillDown = try projections.take(2)
+        let previous: DeskProjector? = previousWindow == nil ? nil : try projections.take(3)
         let metrics = projector.metrics()
         let areas = projector.problemAreas()
         let queues = projector.queues()

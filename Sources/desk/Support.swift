@@ -110,6 +110,64 @@ func replay(_ log: any EventStore, options: ProjectionOptions, alongside: ((Reco
     return try ProjectionEngine.replay(log, options: options, progress: { progress.update($0, of: total) }, alongside: alongside)
 }
 
+/// How a command that replays uses the projection snapshots kept in the ledger.
+struct SnapshotFlags: ParsableArguments {
+    @Flag(name: .customLong("no-snapshot"), help: "Replay the whole ledger: neither start from a snapshot kept in it nor save one.")
+    var noSnapshot = false
+}
+
+/// Opens the ledger for a command that replays: read-write when snapshots are
+/// used and the ledger can be written (an existing ledger whose proof index is
+/// complete: opening it for writing changes nothing else), so that a new
+/// snapshot can be saved; read-only otherwise.
+func openForProjection(_ options: LedgerOptions, _ flags: SnapshotFlags) throws -> any EventStore {
+    let log = try openForReading(options)
+    guard !flags.noSnapshot, try log.proofIndexSize() == log.lastPosition() else { return log }
+    log.close()
+    let location = try options.path()
+    do {
+        return try openLedger(location, access: .readWrite, createIfMissing: false)
+    } catch let error as EventLogError where error.code == .readOnly || error.code == .storage {
+        return try openForReading(options)
+    }
+}
+
+/// The snapshots are saved again after at least this many new events (and always when there was none).
+let snapshotRefresh: UInt64 = 10_000
+
+/// Brings `projections` to the ledger's end (or their limits) in one pass, with
+/// progress on a terminal. Unless `flags` say `--no-snapshot`, each starts from
+/// its snapshot in the ledger when one fits, and is saved as the new snapshot
+/// when it has no as-of limit, the ledger is open for writing, and it had none
+/// or went ``snapshotRefresh`` events past it. The results are the same with or
+/// without snapshots, byte for byte.
+func project(_ log: any EventStore, _ projections: [any Projection], _ flags: SnapshotFlags) throws -> [any Projection] {
+    var projections = flags.noSnapshot ? projections : SnapshotStore.ledger.load(projections, log: log)
+    let starts = projections.map(\.position)
+    let total = try log.lastPosition()
+    let progress = Progress(label: "replaying")
+    try ProjectionEngine.catchUp(log, &projections, progress: { progress.update($0, of: total) })
+    progress.finish()
+    guard !flags.noSnapshot else { return projections }
+    for (projection, start) in zip(projections, starts) where projection.isSnapshotWorthy && (start == 0 || projection.position >= start + snapshotRefresh) {
+        do {
+            try SnapshotStore.ledger.save(projection, log: log)
+        } catch let error as EventLogError where error.code == .readOnly {
+            // A read-only ledger (a copy, a read-only role): replays stay full.
+        }
+    }
+    return projections
+}
+
+extension [any Projection] {
+    /// The projection at `index`, as the type it was given as.
+    func take<P: Projection>(_ index: Int, as type: P.Type = P.self) throws -> P {
+        guard indices.contains(index), let projection = self[index] as? P else { throw DeskFailure("the replay lost its \(P.name) projection") }
+        return projection
+    }
+}
+
+
 /// A plain text table with aligned columns.
 struct Table {
     var headers: [String]

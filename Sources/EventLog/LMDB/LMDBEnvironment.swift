@@ -43,6 +43,9 @@ final class LMDBEnvironment: @unchecked Sendable {
     /// read-only that was written before the index existed.
     let tree: MDB_dbi?
     let histories: MDB_dbi?
+    /// Projection snapshots by key (``ProjectionSnapshot``), beside the log.
+    /// Nil only in a ledger opened read-only that was written before 0.5.
+    let snapshots: MDB_dbi?
 
     /// Ledgers open in this process: LMDB's locks are per process, so a second
     /// handle on the same files would break them.
@@ -80,7 +83,7 @@ final class LMDBEnvironment: @unchecked Sendable {
         mdb_env_stat(env, &stat)
         pageSize = Int(stat.ms_psize)
         do {
-            (events, streams, ids, meta, tree, histories) = try Self.openDatabases(env: env, path: path, readOnly: isReadOnly)
+            (events, streams, ids, meta, tree, histories, snapshots) = try Self.openDatabases(env: env, path: path, readOnly: isReadOnly)
         } catch {
             mdb_env_close(env)
             _ = Self.openLedgers.withLock { $0.remove(key) }
@@ -202,7 +205,7 @@ final class LMDBEnvironment: @unchecked Sendable {
     static let headKey = Array("head".utf8)
     static let ledgerFormat: UInt32 = 1
 
-    private static func openDatabases(env: OpaquePointer, path: String, readOnly: Bool) throws -> (MDB_dbi, MDB_dbi, MDB_dbi, MDB_dbi, MDB_dbi?, MDB_dbi?) {
+    private static func openDatabases(env: OpaquePointer, path: String, readOnly: Bool) throws -> (MDB_dbi, MDB_dbi, MDB_dbi, MDB_dbi, MDB_dbi?, MDB_dbi?, MDB_dbi?) {
         var txn: OpaquePointer?
         var rc = mdb_txn_begin(env, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txn)
         // Another process grew the map between our open and this transaction: take its size and begin again.
@@ -234,6 +237,8 @@ final class LMDBEnvironment: @unchecked Sendable {
             }
             let tree = try openIndex("tree")
             let histories = try openIndex("histories")
+            // Added in 0.5, likewise.
+            let snapshots = try openIndex("snapshots")
             let stored: UInt32? = try Txn(handle: txn!).get(meta, key: formatKey) { $0.count == 4 ? $0.loadUnaligned(as: UInt32.self).littleEndian : 0 }
             switch stored {
             case nil where !readOnly:
@@ -247,7 +252,7 @@ final class LMDBEnvironment: @unchecked Sendable {
                 throw EventLogError(.incompatibleFormat, "the ledger at '\(path)' has format \(other); this library reads format \(ledgerFormat)")
             }
             try check(mdb_txn_commit(txn), "cannot commit the set-up of '\(path)'")
-            return (events, streams, ids, meta, tree, histories)
+            return (events, streams, ids, meta, tree, histories, snapshots)
         } catch {
             mdb_txn_abort(txn)
             throw error
