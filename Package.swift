@@ -124,6 +124,11 @@ let package = Package(
             path: "Examples/AnalystReplay"
         ),
         .executableTarget(
+            name: "custom-projection",
+            dependencies: ["EventLog", "TicketLedger", "Projections"],
+            path: "Examples/CustomProjection"
+        ),
+        .executableTarget(
             name: "auditor-export",
             dependencies: ["EventLog", "TicketLedger", "LedgerIO"],
             path: "Examples/AuditorExport"
@@ -151,7 +156,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DeskCLITests",
-            dependencies: ["EventLog", "TicketLedgerTesting", "desk", "analyst-replay", "auditor-export"],
+            dependencies: ["EventLog", "Projections", "TicketLedgerTesting", "desk", "analyst-replay", "auditor-export", "custom-projection"],
             exclude: ["kpi_check.py", "flow_check.py"]
         ),
         .testTarget(

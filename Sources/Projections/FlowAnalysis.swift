@@ -989,10 +989,10 @@ extension FlowAnalyzer: Codable, Projection {
         groups = try c.decode(Names.self, forKey: .groups)
         agents = try c.decode(Names.self, forKey: .agents)
         keys = try c.decode(Names.self, forKey: .keys)
-        groupPairs = try c.decode([Int64: PairStats].self, forKey: .groupPairs)
-        linePairs = try c.decode([Int64: PairStats].self, forKey: .linePairs)
-        agentWaits = try c.decode([Int32: WaitStats].self, forKey: .agentWaits)
-        groupWaits = try c.decode([Int32: WaitStats].self, forKey: .groupWaits)
+        groupPairs = try Self.dictionary(c.decode([Entry<Int64, PairStats>].self, forKey: .groupPairs))
+        linePairs = try Self.dictionary(c.decode([Entry<Int64, PairStats>].self, forKey: .linePairs))
+        agentWaits = try Self.dictionary(c.decode([Entry<Int32, WaitStats>].self, forKey: .agentWaits))
+        groupWaits = try Self.dictionary(c.decode([Entry<Int32, WaitStats>].self, forKey: .groupWaits))
         handoverEvents = try c.decode(Int.self, forKey: .handoverEvents)
         assignmentEvents = try c.decode(Int.self, forKey: .assignmentEvents)
         suspensionsWithoutReason = try c.decode(Int.self, forKey: .suspensionsWithoutReason)
@@ -1000,7 +1000,22 @@ extension FlowAnalyzer: Codable, Projection {
         lastTime = try c.decodeIfPresent(Int64.self, forKey: .lastTime)
     }
 
-    /// Writes a snapshot (the set of problem streams sorted, so equal states give equal bytes).
+    /// A dictionary entry as snapshots store it: dictionaries with integer keys
+    /// are written as lists sorted by key (JSON would write them in hash order).
+    struct Entry<Key: Codable & Comparable & Hashable, Value: Codable>: Codable {
+        var key: Key
+        var value: Value
+    }
+
+    static func entries<Key, Value>(_ dictionary: [Key: Value]) -> [Entry<Key, Value>] {
+        dictionary.map { Entry(key: $0.key, value: $0.value) }.sorted { $0.key < $1.key }
+    }
+
+    static func dictionary<Key, Value>(_ entries: [Entry<Key, Value>]) throws -> [Key: Value] {
+        try Dictionary(entries.map { ($0.key, $0.value) }) { _, _ in throw DeskError(.invalidArgument, "a flow snapshot lists a key twice") }
+    }
+
+    /// Writes a snapshot (sets and integer-keyed dictionaries sorted, so equal states give equal bytes).
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(options, forKey: .options)
@@ -1014,10 +1029,10 @@ extension FlowAnalyzer: Codable, Projection {
         try c.encode(groups, forKey: .groups)
         try c.encode(agents, forKey: .agents)
         try c.encode(keys, forKey: .keys)
-        try c.encode(groupPairs, forKey: .groupPairs)
-        try c.encode(linePairs, forKey: .linePairs)
-        try c.encode(agentWaits, forKey: .agentWaits)
-        try c.encode(groupWaits, forKey: .groupWaits)
+        try c.encode(Self.entries(groupPairs), forKey: .groupPairs)
+        try c.encode(Self.entries(linePairs), forKey: .linePairs)
+        try c.encode(Self.entries(agentWaits), forKey: .agentWaits)
+        try c.encode(Self.entries(groupWaits), forKey: .groupWaits)
         try c.encode(handoverEvents, forKey: .handoverEvents)
         try c.encode(assignmentEvents, forKey: .assignmentEvents)
         try c.encode(suspensionsWithoutReason, forKey: .suspensionsWithoutReason)
