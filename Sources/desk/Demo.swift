@@ -39,8 +39,10 @@ struct Demo: ParsableCommand {
         print("Chain: \(report.isValid ? "valid" : "INVALID at position \(report.firstBadPosition ?? 0)"), \(report.eventsChecked) events, head \(report.head.hashHex.prefix(16))...\n")
         var projection = ProjectionOptions()
         projection.problemAreas = ProblemAreaOptions(dimension: .ci)
-        var flow = FlowAnalyzer()
-        let projector = try replay(log, options: projection, alongside: { try flow.apply($0) })
+        // The demo's ledger is opened read-only: a full replay, no snapshot.
+        let projections = try project(log, [DeskProjector(options: projection), FlowAnalyzer()], snapshots: false)
+        let projector: DeskProjector = try projections.take(0)
+        let flow: FlowAnalyzer = try projections.take(1)
         printSummary(projector)
         let process = flow.report()
         let pairs = process.handovers.groupPingPong.filter(\.flagged).map { "\($0.a) ↔ \($0.b) (\($0.returns) of \($0.handovers) handovers sent straight back)" }

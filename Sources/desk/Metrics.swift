@@ -58,7 +58,7 @@ struct Metrics: ParsableCommand {
     func run() throws {
         let log = try openForProjection(options, snapshots)
         defer { log.close() }
-        let report = try project(log, projections(), snapshots).take(0, as: DeskProjector.self).metrics()
+        let report = try project(log, projections(), snapshots: snapshots.useSnapshots).take(0, as: DeskProjector.self).metrics()
         if json {
             printJSON(Output(report: report))
             return

@@ -39,7 +39,7 @@ struct Problems: ParsableCommand {
     func run() throws {
         let log = try openForProjection(options, snapshots)
         defer { log.close() }
-        let projections = try project(log, projections(), snapshots)
+        let projections = try project(log, projections(), snapshots: snapshots.useSnapshots)
         let flow: FlowAnalyzer = try projections.take(1)
         var report = try projections.take(0, as: DeskProjector.self).problemAreas()
         report.areas = Array(report.areas.prefix(top))

@@ -37,7 +37,7 @@ struct Queues: ParsableCommand {
         let log = try openForProjection(options, snapshots)
         defer { log.close() }
         // With --group, the KPIs grouped by group tell a group with no open ticket from one the ledger never had.
-        let projector: DeskProjector = try project(log, projections(), snapshots).take(0)
+        let projector: DeskProjector = try project(log, projections(), snapshots: snapshots.useSnapshots).take(0)
         if let group {
             let known = projector.metrics().groups.compactMap(\.key).filter { $0 != "(none)" }
             guard known.contains(group) else {

@@ -40,7 +40,7 @@ struct Replay: ParsableCommand {
     func run() throws {
         let log = try openForProjection(options, snapshots)
         defer { log.close() }
-        let projector: DeskProjector = try project(log, projections(), snapshots).take(0)
+        let projector: DeskProjector = try project(log, projections(), snapshots: snapshots.useSnapshots).take(0)
         let queues = projector.queues()
         let metrics = projector.metrics()
         let areas = projector.problemAreas()

@@ -64,7 +64,7 @@ struct Report: ParsableCommand {
             log,
             [DeskProjector(options: projection), FlowAnalyzer(options: flowOptions), HTMLReport.DrillDown(dimension: by, options: projection)]
                 + (previousWindow.map { [DeskProjector(options: $0)] } ?? []),
-            snapshots)
+            snapshots: snapshots.useSnapshots)
         let projector: DeskProjector = try projections.take(0)
         let flow: FlowAnalyzer = try projections.take(1)
         let drillDown: HTMLReport.DrillDown = try projections.take(2)

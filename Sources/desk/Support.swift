@@ -102,18 +102,13 @@ struct Progress {
     }
 }
 
-/// Replays with progress on a terminal; `alongside` is fed every record of the same pass.
-func replay(_ log: any EventStore, options: ProjectionOptions, alongside: ((RecordView) throws -> Void)? = nil) throws -> DeskProjector {
-    let total = try log.lastPosition()
-    let progress = Progress(label: "replaying")
-    defer { progress.finish() }
-    return try ProjectionEngine.replay(log, options: options, progress: { progress.update($0, of: total) }, alongside: alongside)
-}
-
 /// How a command that replays uses the projection snapshots kept in the ledger.
 struct SnapshotFlags: ParsableArguments {
     @Flag(name: .customLong("no-snapshot"), help: "Replay the whole ledger: neither start from a snapshot kept in it nor save one.")
     var noSnapshot = false
+
+    /// Whether to start from snapshots and save them.
+    var useSnapshots: Bool { !noSnapshot }
 }
 
 /// Opens the ledger for a command that replays: read-write when snapshots are
@@ -136,24 +131,27 @@ func openForProjection(_ options: LedgerOptions, _ flags: SnapshotFlags) throws 
 let snapshotRefresh: UInt64 = 10_000
 
 /// Brings `projections` to the ledger's end (or their limits) in one pass, with
-/// progress on a terminal. Unless `flags` say `--no-snapshot`, each starts from
+/// progress on a terminal. With `snapshots` (unless `--no-snapshot`), each starts from
 /// its snapshot in the ledger when one fits, and is saved as the new snapshot
 /// when it has no as-of limit, the ledger is open for writing, and it had none
 /// or went ``snapshotRefresh`` events past it. The results are the same with or
 /// without snapshots, byte for byte.
-func project(_ log: any EventStore, _ projections: [any Projection], _ flags: SnapshotFlags) throws -> [any Projection] {
-    var projections = flags.noSnapshot ? projections : SnapshotStore.ledger.load(projections, log: log)
+func project(_ log: any EventStore, _ projections: [any Projection], snapshots: Bool) throws -> [any Projection] {
+    var projections = snapshots ? SnapshotStore.ledger.load(projections, log: log) : projections
     let starts = projections.map(\.position)
     let total = try log.lastPosition()
     let progress = Progress(label: "replaying")
     try ProjectionEngine.catchUp(log, &projections, progress: { progress.update($0, of: total) })
     progress.finish()
-    guard !flags.noSnapshot else { return projections }
+    guard snapshots else { return projections }
     for (projection, start) in zip(projections, starts) where projection.isSnapshotWorthy && (start == 0 || projection.position >= start + snapshotRefresh) {
         do {
             try SnapshotStore.ledger.save(projection, log: log)
         } catch let error as EventLogError where error.code == .readOnly {
             // A read-only ledger (a copy, a read-only role): replays stay full.
+        } catch {
+            // The figures stand without it; say why the next run replays in full.
+            FileHandle.standardError.write(Data("desk: note: the \(type(of: projection).name) snapshot was not saved: \(error)\n".utf8))
         }
     }
     return projections
@@ -166,7 +164,6 @@ extension [any Projection] {
         return projection
     }
 }
-
 
 /// A plain text table with aligned columns.
 struct Table {
