@@ -34,7 +34,7 @@ public enum MerkleTree {
     }
 
     /// A node hash held inline (no heap allocation): what the builders keep.
-    struct Node: Sendable, Hashable {
+    package struct Node: Sendable, Hashable {
         private var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
 
         init(_ bytes: UnsafeRawBufferPointer) {
@@ -46,14 +46,14 @@ public enum MerkleTree {
             self = hash.withUnsafeBytes { Node($0) }
         }
 
-        func withUnsafeBytes<T>(_ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        package func withUnsafeBytes<T>(_ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
             try Swift.withUnsafeBytes(of: words, body)
         }
 
-        var hash: Hash { withUnsafeBytes { Array($0) } }
+        package var hash: Hash { withUnsafeBytes { Array($0) } }
 
-        static func == (a: Node, b: Node) -> Bool { a.words == b.words }
-        func hash(into hasher: inout Hasher) { withUnsafeBytes { hasher.combine(bytes: $0) } }
+        package static func == (a: Node, b: Node) -> Bool { a.words == b.words }
+        package func hash(into hasher: inout Hasher) { withUnsafeBytes { hasher.combine(bytes: $0) } }
 
         /// `SHA-256(0x00 ‖ leaf)`.
         static func leaf(_ bytes: UnsafeRawBufferPointer) -> Node {

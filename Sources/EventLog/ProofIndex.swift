@@ -1,6 +1,5 @@
 import Crypto
 import Dispatch
-import Synchronization
 
 /// What every backend keeps beside the records, in the same transaction as
 /// the records it covers, so that a checkpoint or a ticket's proof reads a few
@@ -79,11 +78,21 @@ public enum ProofIndex {
         /// The tree nodes completed by the records added, not yet taken.
         package var nodes: [Node] = []
         /// One entry per record added, not yet taken.
-        package var histories: [History] = []
+        package var histories: [Entry] = []
         /// The newest history of each stream added to (or seeded with
         /// ``know(_:of:)``), so that only a stream's first record in the update
-        /// asks `previous`.
+        /// asks `previous`; the stream of the latest run of records is in `run` instead.
         private var latest: [String: MerkleTree.Node] = [:]
+        /// The stream of the last records added and its newest history: a run
+        /// of one stream's records (a batch) looks nothing up.
+        private var run: (stream: [UInt8], history: MerkleTree.Node)?
+
+        /// A record's entry, its history held inline.
+        package struct Entry: Sendable {
+            package var position: UInt64
+            package var version: UInt64
+            package var history: MerkleTree.Node
+        }
 
         /// An update continuing `tree`.
         package init(tree: MerkleTree.Builder) {
@@ -92,19 +101,28 @@ public enum ProofIndex {
 
         /// Seeds a stream's newest history (read with the state the update starts from).
         package mutating func know(_ history: MerkleTree.Hash, of stream: String) {
+            endRun()
             latest[stream] = MerkleTree.Node(history)
+        }
+
+        /// Files the run's stream history in `latest`.
+        private mutating func endRun() {
+            guard let run else { return }
+            latest[String(decoding: run.stream, as: UTF8.self)] = run.history
+            self.run = nil
         }
 
         /// Whether the update knows `stream`'s newest history (learnt from a
         /// record added, or seeded with ``know(_:of:)``).
         package func knows(_ stream: String) -> Bool {
-            latest[stream] != nil
+            latest[stream] != nil || run?.stream.elementsEqual(stream.utf8) == true
         }
 
         /// Forgets the streams' histories learnt: after records added to the
         /// update were rolled back with their transaction, `previous` is asked again.
         package mutating func forgetHistories() {
             latest.removeAll()
+            run = nil
         }
 
         /// Adds the next record. `previous` gives its stream's history before it
@@ -114,18 +132,26 @@ public enum ProofIndex {
             guard record.position == tree.size + 1 else {
                 throw EventLogError(.invalidArgument, "the proof index is at position \(tree.size), not \(record.position - 1)", position: record.position)
             }
-            let stream = record.streamID
-            let before: MerkleTree.Node =
-                if record.streamVersion == 1 {
-                    MerkleTree.Node(StreamEntry.emptyHistory)
-                } else if let known = latest[stream] {
-                    known
-                } else {
-                    MerkleTree.Node(try previous(stream))
-                }
+            let streamBytes = record.streamIDBytes
+            let before: MerkleTree.Node
+            if let run, run.stream.elementsEqual(streamBytes) {
+                before = record.streamVersion == 1 ? MerkleTree.Node(StreamEntry.emptyHistory) : run.history
+            } else {
+                endRun()
+                let stream = record.streamID
+                before =
+                    if record.streamVersion == 1 {
+                        MerkleTree.Node(StreamEntry.emptyHistory)
+                    } else if let known = latest[stream] {
+                        known
+                    } else {
+                        MerkleTree.Node(try previous(stream))
+                    }
+                run = (Array(streamBytes), before)
+            }
             let history = MerkleTree.Node(digest: before.withUnsafeBytes { StreamEntry.extendDigest($0, recordHash: record.hashBytes) })
-            latest[stream] = history
-            histories.append(History(position: record.position, version: record.streamVersion, history: history.hash))
+            run!.history = history
+            histories.append(Entry(position: record.position, version: record.streamVersion, history: history))
             tree.append(leaf: .leaf(record.bytes)) { level, index, hash in
                 if level >= storedLevel { nodes.append(Node(level: level, index: index, hash: hash.hash)) }
             }
@@ -145,20 +171,18 @@ public enum ProofIndex {
         /// Records per chunk handed to the hashing thread.
         package static let chunkSize = 1_024
 
-        private struct State: Sendable {
-            var update: Update
-            var failure: EventLogError?
-        }
-
         private let state: Shared
         private let queue = DispatchQueue(label: "ticketledger.proof-index.hashing")
         private var bytes: [UInt8] = []
         private var ends: [Int] = []
         private var first: UInt64 = 0
 
-        private final class Shared: Sendable {
-            let state: Mutex<State>
-            init(_ update: Update) { state = Mutex(State(update: update)) }
+        /// The update and the first failure: touched only on the hashing queue,
+        /// and by ``finish()`` once that queue has drained.
+        private final class Shared: @unchecked Sendable {
+            var update: Update
+            var failure: EventLogError?
+            init(_ update: Update) { self.update = update }
         }
 
         /// A pipeline continuing `update`.
@@ -181,10 +205,8 @@ public enum ProofIndex {
         package consuming func finish() throws -> Update {
             dispatch()
             queue.sync {}
-            return try state.state.withLock { state in
-                if let failure = state.failure { throw failure }
-                return state.update
-            }
+            if let failure = state.failure { throw failure }
+            return state.update
         }
 
         private mutating func dispatch() {
@@ -195,23 +217,25 @@ public enum ProofIndex {
             self.bytes.reserveCapacity(bytes.count)
             self.ends.reserveCapacity(Self.chunkSize)
             queue.async {
-                shared.state.withLock { state in
-                    guard state.failure == nil else { return }
-                    bytes.withUnsafeBytes { bytes in
-                        var start = 0
-                        for (offset, end) in ends.enumerated() {
-                            let position = first + UInt64(offset)
-                            do {
-                                let record = try RecordView(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), position: position)
-                                try state.update.add(record) { stream in
-                                    throw EventLogError(.invalidArgument, "the proof index's hashing was not given the history of stream '\(stream)' before position \(position)", position: position)
-                                }
-                            } catch {
-                                state.failure = error as? EventLogError ?? EventLogError(.storage, "\(error)")
-                                return
+                guard shared.failure == nil else { return }
+                // Moved out, so that adding to it copies nothing.
+                var update = shared.update
+                shared.update = Update(tree: MerkleTree.Builder())
+                defer { shared.update = update }
+                bytes.withUnsafeBytes { bytes in
+                    var start = 0
+                    for (offset, end) in ends.enumerated() {
+                        let position = first + UInt64(offset)
+                        do {
+                            let record = try RecordView(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), position: position)
+                            try update.add(record) { stream in
+                                throw EventLogError(.invalidArgument, "the proof index's hashing was not given the history of stream '\(stream)' before position \(position)", position: position)
                             }
-                            start = end
+                        } catch {
+                            shared.failure = error as? EventLogError ?? EventLogError(.storage, "\(error)")
+                            return
                         }
+                        start = end
                     }
                 }
             }

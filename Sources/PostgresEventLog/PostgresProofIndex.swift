@@ -127,7 +127,7 @@ struct PostgresProofIndex: Sendable {
                 try bytes.withUnsafeReadableBytes { raw in
                     let record = try RecordView(validating: raw, position: UInt64(position))
                     try update.add(record, previous: { try Self.history(of: $0, in: latest, location: location) })
-                    latest[record.streamID] = update.histories[update.histories.count - 1].history
+                    latest[record.streamID] = update.histories[update.histories.count - 1].history.hash
                 }
             }
             next = UInt64(records[records.count - 1].0) + 1
@@ -161,7 +161,7 @@ struct PostgresProofIndex: Sendable {
     static func insertion(_ rows: Rows, _ update: ProofIndex.Update, into schema: LedgerSchema) -> PostgresQuery {
         let positions = update.histories.map { Int64($0.position) }
         let versions = update.histories.map { Int64($0.version) }
-        let histories = update.histories.map { ByteBuffer(bytes: $0.history) }
+        let histories = update.histories.map { entry in entry.history.withUnsafeBytes { ByteBuffer(bytes: $0) } }
         let levels = update.nodes.map { Int16($0.level) }
         let indexes = update.nodes.map { Int64($0.index) }
         let hashes = update.nodes.map { ByteBuffer(bytes: $0.hash) }
