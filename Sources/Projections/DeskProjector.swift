@@ -16,7 +16,7 @@ public import TicketLedger
 public struct DeskProjector: Sendable {
     /// Bumped whenever the state's meaning or layout changes: snapshots of
     /// another version are ignored, never misread.
-    public static let version = 2
+    public static let version = 3
 
     /// The ticket attribute holding an SLA outcome recorded by the source system
     /// (`true` or `false`), as imports of status snapshots write it.
@@ -114,6 +114,19 @@ public struct DeskProjector: Sendable {
         var wasReopened: Bool
         var assignmentCount: Int32
         var escalationCount: Int32
+
+        init(
+            status: TicketStatus, registeredAt: Timestamp, line: SupportLine, wasResolved: Bool, wasReopened: Bool,
+            assignmentCount: Int32, escalationCount: Int32
+        ) {
+            self.status = status
+            self.registeredAt = registeredAt
+            self.line = line
+            self.wasResolved = wasResolved
+            self.wasReopened = wasReopened
+            self.assignmentCount = assignmentCount
+            self.escalationCount = escalationCount
+        }
 
         init(_ ticket: Ticket) {
             status = ticket.status
@@ -513,7 +526,8 @@ extension DeskProjector: Codable {
         tickets = try c.decode([String: Tracked].self, forKey: .tickets)
         problems = try c.decode([String: Problem].self, forKey: .problems)
         retired = try c.decode(Deque<Retired>.self, forKey: .retired)
-        departed = try c.decode([String: Departed].self, forKey: .departed)
+        // A snapshot (``snapshotData()``) keeps them apart, in binary.
+        departed = try c.decodeIfPresent([String: Departed].self, forKey: .departed) ?? [:]
         dues = Heap(try c.decode([Due].self, forKey: .dues))
         total = try c.decode(KPIAggregate.self, forKey: .total)
         groups = try c.decode([String: KPIAggregate].self, forKey: .groups)
@@ -538,7 +552,7 @@ extension DeskProjector: Codable {
         try c.encode(tickets, forKey: .tickets)
         try c.encode(problems, forKey: .problems)
         try c.encode(retired, forKey: .retired)
-        try c.encode(departed, forKey: .departed)
+        if encoder.userInfo[Self.departedApart] as? Bool != true { try c.encode(departed, forKey: .departed) }
         try c.encode(Array(dues.unordered).sorted(), forKey: .dues)
         try c.encode(total, forKey: .total)
         try c.encode(groups, forKey: .groups)

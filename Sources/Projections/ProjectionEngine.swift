@@ -1,6 +1,6 @@
 public import CoreMetrics
 public import EventLog
-public import Foundation
+import Foundation
 public import Logging
 public import ServiceLifecycle
 import Synchronization
@@ -14,11 +14,6 @@ extension DeskProjector {
         return encoder
     }
 
-    /// The projector's whole state as bytes (what a snapshot stores): equal
-    /// states give equal bytes.
-    public func snapshotData() throws -> Data {
-        try Self.encoder.encode(self)
-    }
 }
 
 /// Replays a log into a ``DeskProjector``.

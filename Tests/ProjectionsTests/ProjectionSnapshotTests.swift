@@ -111,6 +111,19 @@ struct ProjectionSnapshotTests {
                     Issue.record("projection \(index) (\(type(of: resumed[index]).name), from \(resumed[index].position)) differs at \(common): \(x.dropFirst(max(0, common - 200)).prefix(400)) VS \(y.dropFirst(max(0, common - 200)).prefix(400))")
                 }
             }
+            // The desk projector's snapshot, read as its documented layout: closed
+            // tickets that left memory are kept apart in binary, and there are some.
+            let bytes = Array(try full[0].snapshotData())
+            #expect(bytes.prefix(4).elementsEqual("TLDP".utf8))
+            let jsonLength = bytes[4..<12].reduce(0) { $0 << 8 | Int($1) }
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(bytes[12..<(12 + jsonLength)])) as? [String: Any])
+            #expect(json["departed"] == nil)
+            let departed = bytes[(12 + jsonLength)..<(20 + jsonLength)].reduce(0) { $0 << 8 | Int($1) }
+            #expect(departed > 0, "the simulated desk has closed tickets that left memory")
+            // Each is its number, then 23 bytes: status, line, flags, registration time, two counts.
+            var offset = 20 + jsonLength
+            for _ in 0..<departed { offset += 2 + (Int(bytes[offset]) << 8 | Int(bytes[offset + 1])) + 19 }
+            #expect(offset == bytes.count)
             // The report built from each: the same.
             let desk = try #require(full[0] as? DeskProjector)
             let flow = try #require(full[1] as? FlowAnalyzer)
