@@ -16,7 +16,7 @@ public import TicketLedger
 public struct DeskProjector: Sendable {
     /// Bumped whenever the state's meaning or layout changes: snapshots of
     /// another version are ignored, never misread.
-    public static let version = 3
+    public static let version = 4
 
     /// The ticket attribute holding an SLA outcome recorded by the source system
     /// (`true` or `false`), as imports of status snapshots write it.
@@ -523,10 +523,10 @@ extension DeskProjector: Codable {
         unknownEvents = try c.decode(Int.self, forKey: .unknownEvents)
         eventsAfterAsOf = try c.decode(Int.self, forKey: .eventsAfterAsOf)
         handoverEvents = try c.decode(Int.self, forKey: .handoverEvents)
-        tickets = try c.decode([String: Tracked].self, forKey: .tickets)
+        // A snapshot (``snapshotData()``) keeps them apart.
+        tickets = try c.decodeIfPresent([String: Tracked].self, forKey: .tickets) ?? [:]
         problems = try c.decode([String: Problem].self, forKey: .problems)
         retired = try c.decode(Deque<Retired>.self, forKey: .retired)
-        // A snapshot (``snapshotData()``) keeps them apart, in binary.
         departed = try c.decodeIfPresent([String: Departed].self, forKey: .departed) ?? [:]
         dues = Heap(try c.decode([Due].self, forKey: .dues))
         total = try c.decode(KPIAggregate.self, forKey: .total)
@@ -549,10 +549,11 @@ extension DeskProjector: Codable {
         try c.encode(unknownEvents, forKey: .unknownEvents)
         try c.encode(eventsAfterAsOf, forKey: .eventsAfterAsOf)
         try c.encode(handoverEvents, forKey: .handoverEvents)
-        try c.encode(tickets, forKey: .tickets)
+        let apart = encoder.userInfo[Self.ticketsApart] as? Bool == true
+        if !apart { try c.encode(tickets, forKey: .tickets) }
         try c.encode(problems, forKey: .problems)
         try c.encode(retired, forKey: .retired)
-        if encoder.userInfo[Self.departedApart] as? Bool != true { try c.encode(departed, forKey: .departed) }
+        if !apart { try c.encode(departed, forKey: .departed) }
         try c.encode(Array(dues.unordered).sorted(), forKey: .dues)
         try c.encode(total, forKey: .total)
         try c.encode(groups, forKey: .groups)

@@ -55,9 +55,9 @@ struct EventsPerActorKind: Projection, Codable, Equatable {
 }
 
 /// A simulated ledger copied into a fresh ledger of `backend`.
-func withSimulatedLedger(_ backend: Backend, seed: UInt64, tickets: Int = 400, _ body: (any EventStore, String) async throws -> Void) async throws {
+func withSimulatedLedger(_ backend: Backend, seed: UInt64, tickets: Int = 400, days: Int = 30, _ body: (any EventStore, String) async throws -> Void) async throws {
     try await withTemporaryDirectory { path in
-        _ = try simulatedLedger(path + "/simulated", seed: seed, tickets: tickets, days: 30)
+        _ = try simulatedLedger(path + "/simulated", seed: seed, tickets: tickets, days: days)
         try await withFreshLedger(backend) { location in
             do {
                 let source = try EventLog(path: path + "/simulated", configuration: EventLogConfiguration(access: .readOnly))
@@ -86,7 +86,8 @@ func snapshotBytes(_ projections: [any Projection]) throws -> [Data] {
 struct ProjectionSnapshotTests {
     @Test("a composed set (desk, flow and an embedder's projection) resumed from snapshots in the ledger, each at its own position, equals one full replay byte for byte, on both backends", arguments: Backend.allCases)
     func composedSetResumes(_ backend: Backend) async throws {
-        try await withSimulatedLedger(backend, seed: 11) { log, _ in
+        // 5,000 tickets in 20 days: more tracked at the end than one JSON part of a snapshot holds, and some departed.
+        try await withSimulatedLedger(backend, seed: 11, tickets: 5_000, days: 20) { log, _ in
             defer { log.close() }
             let last = try log.lastPosition()
             var full = composedSet()
@@ -111,18 +112,33 @@ struct ProjectionSnapshotTests {
                     Issue.record("projection \(index) (\(type(of: resumed[index]).name), from \(resumed[index].position)) differs at \(common): \(x.dropFirst(max(0, common - 200)).prefix(400)) VS \(y.dropFirst(max(0, common - 200)).prefix(400))")
                 }
             }
-            // The desk projector's snapshot, read as its documented layout: closed
-            // tickets that left memory are kept apart in binary, and there are some.
+            // The desk projector's snapshot, read as its documented layout: the
+            // state's JSON without its tickets, the tracked tickets in JSON parts
+            // in number order, the closed tickets that left memory in binary.
             let bytes = Array(try full[0].snapshotData())
             #expect(bytes.prefix(4).elementsEqual("TLDP".utf8))
-            let jsonLength = bytes[4..<12].reduce(0) { $0 << 8 | Int($1) }
-            let json = try #require(try JSONSerialization.jsonObject(with: Data(bytes[12..<(12 + jsonLength)])) as? [String: Any])
-            #expect(json["departed"] == nil)
-            let departed = bytes[(12 + jsonLength)..<(20 + jsonLength)].reduce(0) { $0 << 8 | Int($1) }
+            var offset = 4
+            func integer(_ size: Int) -> Int {
+                defer { offset += size }
+                return bytes[offset..<(offset + size)].reduce(0) { $0 << 8 | Int($1) }
+            }
+            let jsonLength = integer(8)
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(bytes[offset..<(offset + jsonLength)])) as? [String: Any])
+            offset += jsonLength
+            #expect(json["departed"] == nil && json["tickets"] == nil)
+            var numbers: [String] = []
+            for _ in 0..<integer(8) {
+                let length = integer(8)
+                let part = try #require(try JSONSerialization.jsonObject(with: Data(bytes[offset..<(offset + length)])) as? [String: Any])
+                #expect(part.count <= 2_048)
+                numbers += part.keys.sorted()
+                offset += length
+            }
+            #expect(numbers.count > 2_048 && numbers == numbers.sorted(), "the tracked tickets, in number order across the parts")
+            let departed = integer(8)
             #expect(departed > 0, "the simulated desk has closed tickets that left memory")
-            // Each is its number, then 23 bytes: status, line, flags, registration time, two counts.
-            var offset = 20 + jsonLength
-            for _ in 0..<departed { offset += 2 + (Int(bytes[offset]) << 8 | Int(bytes[offset + 1])) + 19 }
+            // Each is its number, then 19 bytes: status, line, flags, registration time, two counts.
+            for _ in 0..<departed { offset += integer(2) + 19 }
             #expect(offset == bytes.count)
             // The report built from each: the same.
             let desk = try #require(full[0] as? DeskProjector)
