@@ -45,6 +45,18 @@ struct PostgresCLITests {
                 #expect(onPostgres.status == 0, "\(command): \(onPostgres.err)")
                 #expect(onPostgres.out == onLMDB.out, "desk \(command.joined(separator: " ")) differs between the backends")
             }
+            // Those first runs saved their projection snapshots in the PostgreSQL ledger:
+            // the next runs start from them and print what a full replay prints.
+            for command in [["metrics", "--by", "line", "--json"], ["queues", "--json"], ["problems", "--by", "ci", "--json"]] {
+                let again = try runProcess(builtExecutable("desk"), command + ["--ledger", url])
+                let full = try runProcess(builtExecutable("desk"), command + ["--ledger", url, "--no-snapshot"])
+                #expect(again.status == 0 && again.err.isEmpty, "\(command): \(again.err)")
+                #expect(again.out == full.out, "desk \(command.joined(separator: " ")) from a snapshot in PostgreSQL")
+            }
+            let snapshots = try desk("snapshot", "--ledger", url)
+            #expect(snapshots.status == 0, "\(snapshots.err)")
+            let last = try #require(try json(try desk("stats", "--ledger", url, "--json").out)["lastPosition"] as? Int)
+            #expect(snapshots.out.split(separator: "\n").count == 3 && snapshots.out.split(separator: "\n").allSatisfy { $0.hasSuffix("position \(last)") })
             var stats = try json(try desk("stats", "--ledger", url, "--json").out)
             #expect(stats["events"] as? Int == (try json(try desk("stats", "--ledger", lmdb, "--json").out))["events"] as? Int)
             #expect(stats["tickets"] as? Int == 300)
