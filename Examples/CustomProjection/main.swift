@@ -50,16 +50,7 @@ struct OpenTicketsPerClient: Projection, Codable {
         return byClient.map { ($0.key, $0.value.open, $0.value.oldest) }.sorted { ($1.open, $0.client) < ($0.open, $1.client) }
     }
 
-    // Snapshots: sorted-key JSON, so that equal states give equal bytes.
-    func snapshotData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return try encoder.encode(self)
-    }
-
-    init(snapshotData: Data) throws {
-        self = try JSONDecoder().decode(Self.self, from: snapshotData)
-    }
+    // Its snapshots: being Codable, sorted-key JSON of its state (the protocol's default).
 }
 
 var path = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : ""

@@ -1,7 +1,7 @@
 public import EventLog
 public import Projections
 import TicketLedger
-public import Foundation
+import Foundation
 
 extension HTMLReport {
     /// Collects, in the report's replay, the incidents behind each Pareto bar: fed
@@ -158,17 +158,5 @@ extension HTMLReport.DrillDown: Projection, Codable {
         try c.encode(opened.sorted(), forKey: .opened)
         try c.encode(byArea, forKey: .byArea)
         try c.encode(position, forKey: .position)
-    }
-
-    /// The state as bytes (sorted-key JSON): equal states give equal bytes.
-    public func snapshotData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return try encoder.encode(self)
-    }
-
-    /// The state a snapshot's bytes hold.
-    public init(snapshotData: Data) throws {
-        self = try JSONDecoder().decode(Self.self, from: snapshotData)
     }
 }

@@ -1,5 +1,5 @@
 public import EventLog
-public import Foundation
+import Foundation
 public import TicketLedger
 
 /// What ``FlowAnalysis`` looks at and how it judges.
@@ -1038,15 +1038,5 @@ extension FlowAnalyzer: Codable, Projection {
         try c.encode(suspensionsWithoutReason, forKey: .suspensionsWithoutReason)
         try c.encode(waitUserSuspensions, forKey: .waitUserSuspensions)
         try c.encodeIfPresent(lastTime, forKey: .lastTime)
-    }
-
-    /// The state as bytes (sorted-key JSON): equal states give equal bytes.
-    public func snapshotData() throws -> Data {
-        try DeskProjector.encoder.encode(self)
-    }
-
-    /// The state a snapshot's bytes hold.
-    public init(snapshotData: Data) throws {
-        self = try JSONDecoder().decode(FlowAnalyzer.self, from: snapshotData)
     }
 }

@@ -55,6 +55,23 @@ extension Projection {
     }
 }
 
+extension Projection where Self: Codable {
+    /// The state as sorted-key JSON: a `Codable` projection needs nothing more
+    /// for its snapshots, as long as equal states encode equally (write sets
+    /// and dictionaries with keys other than strings and integers as sorted
+    /// lists: JSON writes those in hash order, which differs from run to run).
+    public func snapshotData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return try encoder.encode(self)
+    }
+
+    /// The state the JSON of ``snapshotData()`` holds.
+    public init(snapshotData: Data) throws {
+        self = try JSONDecoder().decode(Self.self, from: snapshotData)
+    }
+}
+
 extension DeskProjector: Projection {
     /// `desk`.
     public static var name: String { "desk" }

@@ -42,16 +42,6 @@ struct EventsPerActorKind: Projection, Codable, Equatable {
         try c.encode(streams, forKey: .streams)
         try c.encode(seen.sorted(), forKey: .seen)
     }
-
-    func snapshotData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return try encoder.encode(self)
-    }
-
-    init(snapshotData: Data) throws {
-        self = try JSONDecoder().decode(Self.self, from: snapshotData)
-    }
 }
 
 /// A simulated ledger copied into a fresh ledger of `backend`.
