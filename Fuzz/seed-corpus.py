@@ -29,9 +29,24 @@ with tempfile.TemporaryDirectory() as tmp:
     run("generate", "--ledger", ledger, "--tickets", "12", "--days", "3")
     full = run("export", "--ledger", ledger, "--format", "jsonl")
     lines = full.splitlines()
-    events = [json.loads(line) for line in lines[1:] if line]
+    # The event lines (the header, the checkpoint and the proofs have no type).
+    events = [e for e in (json.loads(line) for line in lines[1:] if line) if "type" in e]
     ticket = events[0]["streamId"]
     one = run("export", "--ledger", ledger, "--format", "jsonl", "--ticket", ticket)
+    # Projection snapshots, as the replaying commands save them in the ledger
+    # (read with the `lmdb` module from PyPI, when it is installed).
+    run("queues", "--ledger", ledger)
+    run("problems", "--ledger", ledger)
+    try:
+        import lmdb
+        env = lmdb.open(ledger, readonly=True, lock=False, max_dbs=16)
+        snapshots = env.open_db(b"snapshots", create=False)
+        with env.begin() as txn:
+            for _, value in txn.cursor(snapshots):
+                # After the position (8 bytes), the record hash and the state's digest (32 each).
+                put("fuzz-snapshot", bytes(value[72:]))
+    except ImportError:
+        print("no seeds for fuzz-snapshot: pip install lmdb", file=sys.stderr)
 
 # Exports: a full one cut short, a ticket's, and a period's.
 for data in ["\n".join(lines[:40]) + "\n", one, "\n".join(lines[:3]) + "\n"]:

@@ -14,7 +14,7 @@ if [ "${1:-}" = "--debug" ]; then configuration=debug; shift; fi
 seconds="${1:?usage: fuzz.sh SECONDS [NAME...]}"
 shift
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(fuzz-record fuzz-payload fuzz-csv fuzz-jsonl fuzz-export)
+[ ${#names[@]} -gt 0 ] || names=(fuzz-record fuzz-payload fuzz-csv fuzz-jsonl fuzz-export fuzz-snapshot)
 build=(swift build --package-path Fuzz -c "$configuration" -Xswiftc -sanitize=fuzzer)
 "${build[@]}" 2>&1 | grep -E "error|warning:|Build complete" || true
 bin="$("${build[@]}" --show-bin-path)"

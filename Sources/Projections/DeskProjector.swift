@@ -531,7 +531,9 @@ extension DeskProjector: Codable {
         dues = Heap(try c.decode([Due].self, forKey: .dues))
         total = try c.decode(KPIAggregate.self, forKey: .total)
         groups = try c.decode([String: KPIAggregate].self, forKey: .groups)
-        flows = Dictionary(uniqueKeysWithValues: try c.decode([FlowEntry].self, forKey: .flows).map { ($0.period, $0.flow) })
+        flows = try Dictionary(c.decode([FlowEntry].self, forKey: .flows).map { ($0.period, $0.flow) }) { _, _ in
+            throw DeskError(.invalidArgument, "a desk projector snapshot lists a period's flow twice")
+        }
         areaState = try c.decodeIfPresent(AreaState.self, forKey: .areaState)
         if let entries = try c.decodeIfPresent([BreachEntry].self, forKey: .breachMap) {
             breachMap = [:]

@@ -365,7 +365,9 @@ public struct FlowAnalyzer: Sendable {
         /// Only the names are stored; the index is rebuilt from them.
         init(from decoder: any Decoder) throws {
             names = try [String](from: decoder)
-            index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, Int32($0)) })
+            index = try Dictionary(names.enumerated().map { ($1, Int32($0)) }) { _, _ in
+                throw DeskError(.invalidArgument, "a flow snapshot lists a name twice")
+            }
         }
 
         func encode(to encoder: any Encoder) throws {

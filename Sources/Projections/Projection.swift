@@ -148,7 +148,7 @@ extension DeskProjector: Projection {
     /// The state a snapshot's bytes (``snapshotData()``) hold. Its parts are
     /// read in parallel (CPU work only: nothing waits).
     ///
-    /// - Throws: ``DeskError`` when the bytes are not such a snapshot (cut, damaged, another format).
+    /// - Throws: `DeskError` when the bytes are not such a snapshot (cut, damaged, another format).
     public init(snapshotData: Data) throws {
         // Where each part lies, then each part read on a core of its own: the
         // JSON of the state, each part of tickets, the departed tickets.

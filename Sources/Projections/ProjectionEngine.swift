@@ -4,6 +4,7 @@ import Foundation
 public import Logging
 public import ServiceLifecycle
 import Synchronization
+import Crypto
 import TicketLedger
 
 extension DeskProjector {
@@ -102,7 +103,7 @@ public struct SnapshotStore: Sendable {
     /// The folder of the snapshot files, or nil for snapshots kept in the ledger.
     public let directory: String?
 
-    /// Snapshots kept in the ledger (``EventStore/saveProjectionSnapshot(_:)``).
+    /// Snapshots kept in the ledger (`EventStore.saveProjectionSnapshot(_:)`).
     public static let ledger = SnapshotStore(place: nil)
 
     /// A store in `directory` (created when the first snapshot is saved).
@@ -127,7 +128,7 @@ public struct SnapshotStore: Sendable {
     public func save(_ projection: some Projection, log: any EventStore) throws {
         guard projection.position > 0, let record = try log.event(at: projection.position) else { return }
         let snapshot = ProjectionSnapshot(
-            key: projection.snapshotKey, position: projection.position, recordHash: record.hash, state: Array(try projection.snapshotData()))
+            key: projection.snapshotKey, position: projection.position, recordHash: record.hash, state: try Self.state(of: projection))
         guard let directory, let path = file(for: snapshot.key) else {
             try log.saveProjectionSnapshot(snapshot)
             return
@@ -156,10 +157,27 @@ public struct SnapshotStore: Sendable {
         }
         guard let stored, stored.key == key,
             let record = try? log.event(at: stored.position), record.hash == stored.recordHash,
-            let state = try? P(snapshotData: Data(stored.state)),
+            let bytes = Self.checked(stored.state),
+            let state = try? P(snapshotData: bytes),
             state.configuration == projection.configuration, state.position == stored.position
         else { return nil }
         return state
+    }
+
+    /// What a snapshot stores of `projection`: the SHA-256 of its state's
+    /// bytes, then those bytes. A snapshot is not covered by the ledger's chain;
+    /// the digest makes a damaged one (a flipped bit, a cut value) ignored
+    /// rather than read.
+    package static func state(of projection: some Projection) throws -> [UInt8] {
+        let bytes = try projection.snapshotData()
+        return Array(SHA256.hash(data: bytes)) + bytes
+    }
+
+    /// The state's bytes of a stored snapshot (``state(of:)``) when its digest holds, or nil.
+    static func checked(_ stored: [UInt8]) -> Data? {
+        guard stored.count >= 32 else { return nil }
+        let bytes = Data(stored[32...])
+        return SHA256.hash(data: bytes).elementsEqual(stored[0..<32]) ? bytes : nil
     }
 
     /// The latest usable snapshot of a desk projector with `options` on `log`, or `nil`.

@@ -78,7 +78,7 @@ struct SnapshotCLITests {
                 defer { log.close() }
                 let record = try #require(try log.event(at: 1_000))
                 try log.saveProjectionSnapshot(ProjectionSnapshot(
-                    key: DeskProjector().snapshotKey, position: 1_000, recordHash: record.hash, state: Array(try state[0].snapshotData())))
+                    key: DeskProjector().snapshotKey, position: 1_000, recordHash: record.hash, state: try SnapshotStore.state(of: state[0])))
             }
             #expect(try desk("metrics", "--ledger", ledger).out != honest)
             #expect(try desk("metrics", "--ledger", ledger, "--no-snapshot").out == honest)
