@@ -39,6 +39,13 @@ let benchmarks: @Sendable () -> Void = {
             benchmark.stopMeasurement()
             raw.close()
         }
+        Benchmark("scan \(name), raw LMDB cursor reading every byte") { benchmark in
+            let raw = RawLMDB(path: ledger(name), database: "events")
+            benchmark.startMeasurement()
+            blackHole(raw.scanEveryByte().checksum)
+            benchmark.stopMeasurement()
+            raw.close()
+        }
         Benchmark("replay \(name) into queues, KPIs and SLA") { benchmark in
             let log = try readOnly(ledger(name))
             benchmark.startMeasurement()

@@ -110,4 +110,30 @@ public struct RawLMDB {
         }
         return (count, checksum)
     }
+
+    /// Walks every record with a cursor and reads every byte of each value
+    /// (a sum of its 8-byte words and its tail): the least work a replay that
+    /// looks at whole records can do, issue 16's baseline.
+    public func scanEveryByte() -> (count: Int, checksum: UInt64) {
+        var txn: OpaquePointer?
+        precondition(mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn) == 0)
+        defer { mdb_txn_abort(txn) }
+        var cursor: OpaquePointer?
+        mdb_cursor_open(txn, dbi, &cursor)
+        defer { mdb_cursor_close(cursor) }
+        var key = MDB_val()
+        var value = MDB_val()
+        var count = 0
+        var checksum: UInt64 = 0
+        var op = MDB_FIRST
+        while mdb_cursor_get(cursor, &key, &value, op) == 0 {
+            let bytes = UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size)
+            let words = bytes.count / 8
+            for index in 0..<words { checksum &+= bytes.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self) }
+            for index in (words * 8)..<bytes.count { checksum &+= UInt64(bytes[index]) }
+            count += 1
+            op = MDB_NEXT
+        }
+        return (count, checksum)
+    }
 }
