@@ -121,17 +121,17 @@ extension DeskProjector: Projection {
         bytes.reserveCapacity(32 + json.count + tickets.count * 1_600 + departed.count * 36)
         bytes += UInt64(json.count).bigEndianBytes
         bytes += json
-        let numbers = tickets.keys.sorted()
-        let parts = stride(from: 0, to: numbers.count, by: Self.ticketsPerPart).map { numbers[$0..<min($0 + Self.ticketsPerPart, numbers.count)] }
+        // Each ticket once, in number order: no look-up per ticket.
+        let tracked = tickets.sorted { $0.key < $1.key }
+        let parts = stride(from: 0, to: tracked.count, by: Self.ticketsPerPart).map { tracked[$0..<min($0 + Self.ticketsPerPart, tracked.count)] }
         bytes += UInt64(parts.count).bigEndianBytes
         for part in parts {
-            let encoded = try Self.encoder.encode(Dictionary(uniqueKeysWithValues: part.map { ($0, tickets[$0]!) }))
+            let encoded = try Self.encoder.encode(Dictionary(uniqueKeysWithValues: part.map { ($0.key, $0.value) }))
             bytes += UInt64(encoded.count).bigEndianBytes
             bytes += encoded
         }
         bytes += UInt64(departed.count).bigEndianBytes
-        for number in departed.keys.sorted() {
-            let ticket = departed[number]!
+        for (number, ticket) in departed.sorted(by: { $0.key < $1.key }) {
             let utf8 = Array(number.utf8)
             bytes += UInt16(clamping: utf8.count).bigEndianBytes
             bytes += utf8.prefix(Int(UInt16.max))

@@ -14,7 +14,6 @@ extension DeskProjector {
         encoder.outputFormatting = [.sortedKeys]
         return encoder
     }
-
 }
 
 /// Replays a log into a ``DeskProjector``.

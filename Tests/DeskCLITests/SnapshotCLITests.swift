@@ -45,6 +45,12 @@ struct SnapshotCLITests {
                     let snapshot = try Self.output(command, file: file, ledger: ledger, directory: path, noSnapshot: false)
                     #expect(full == snapshot, "desk \(command.joined(separator: " ")), snapshot \(round)")
                 }
+                if round == "made" {
+                    // The first run saved the snapshot it started without, at the ledger's last position.
+                    let log = try EventLog(path: ledger, configuration: EventLogConfiguration(access: .readOnly))
+                    defer { log.close() }
+                    #expect(try log.projectionSnapshot(key: DeskProjector().snapshotKey)?.position == log.lastPosition())
+                }
             }
             // The snapshots are in the ledger: desk snapshot finds each one current.
             let made = try desk("snapshot", "--ledger", ledger)
