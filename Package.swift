@@ -53,6 +53,7 @@ let package = Package(
             name: "TicketLedger",
             dependencies: [
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 "EventLog",
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -144,6 +145,7 @@ let package = Package(
             dependencies: [
                 "TicketLedger", "EventLog", "TicketLedgerTesting", "LedgerBackendsTesting",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(

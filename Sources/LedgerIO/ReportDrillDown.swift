@@ -44,7 +44,7 @@ extension HTMLReport {
             guard !opened.contains(record.streamID) else { return }
             guard let event = try TicketEventCodec.decode(record) else { return }
             switch event.body {
-            case .deskDescribed, .problemOpened, .rootCauseFound, .knownErrorRecorded, .problemClosed: return
+            case .deskDescribed, .personalDataProtected, .subjectForgotten, .problemOpened, .rootCauseFound, .knownErrorRecorded, .problemClosed: return
             default: break
             }
             opened.insert(record.streamID)

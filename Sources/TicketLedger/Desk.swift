@@ -47,6 +47,9 @@ public final class Desk: Sendable {
         /// Where the desk's metrics go (its conflict retries, `EventLog`'s
         /// Metrics article): the factory bootstrapped with `MetricsSystem` when nil.
         public var metricsFactory: (any MetricsFactory)?
+        /// Custom attributes that hold personal data: sealed with the ticket's
+        /// caller's key like the personal fields (see ``PersonalData``).
+        public var personalAttributes: Set<String> = []
 
         public init() {}
     }
@@ -54,6 +57,11 @@ public final class Desk: Sendable {
     /// The log the desk writes to.
     public let log: any EventStore
     public let configuration: Configuration
+    /// Seals the personal fields of what the desk writes and reveals what it
+    /// returns; `nil` writes them in clear (refused on a ledger that seals).
+    public let personalData: PersonalData?
+    /// Whether the ledger records that it seals personal data, learned on the first write.
+    private let sealingRequired = Mutex<Bool?>(nil)
     let logger: Logger
     /// The last number handed out per prefix, learned from the log on first use.
     private let lastNumbers = Mutex<[String: UInt64]>([:])
@@ -62,10 +70,15 @@ public final class Desk: Sendable {
     /// Test hook: runs between deciding and appending.
     let afterDecide = Mutex<(@Sendable () async -> Void)?>(nil)
 
-    /// A desk over `log`.
-    public init(log: any EventStore, configuration: Configuration = .init(), logger: Logger = Logger(label: "TicketLedger.Desk")) {
+    /// A desk over `log`, sealing personal data with `personalData` (see
+    /// ``PersonalData``; required when the ledger records that it seals).
+    public init(
+        log: any EventStore, configuration: Configuration = .init(), personalData: PersonalData? = nil,
+        logger: Logger = Logger(label: "TicketLedger.Desk")
+    ) {
         self.log = log
         self.configuration = configuration
+        self.personalData = personalData
         self.logger = logger
         conflictCounter = Counter(label: LedgerMetricLabel.conflictRetries, factory: configuration.metricsFactory ?? MetricsSystem.factory)
     }
@@ -100,11 +113,12 @@ public final class Desk: Sendable {
         var number = try nextNumber(prefix)
         for _ in 0..<configuration.maximumAttempts {
             let events = try TicketCommand.decide(.register(registration), state: nil, number: number, context: DecisionContext(matrix: configuration.matrix, now: time))
-            switch await appending(events, to: number, expecting: .noStream, actor: actor, at: time, attributes: attributes, idempotencyKey: idempotencyKey) {
+            let written = try sealed(events, caller: registration.caller, actor: actor, attributes: attributes)
+            switch await appending(written, to: number, expecting: .noStream, at: time, idempotencyKey: idempotencyKey) {
             case .success(let result):
                 if result.wasAlreadyStored, let idempotencyKey, let earlier = try earlierResult(of: idempotencyKey, on: nil) { return earlier }
                 lastNumbers.withLock { $0[prefix] = max($0[prefix] ?? 0, numberValue(number, prefix: prefix) ?? 0) }
-                return fold(nil, number: number, events: events, at: time, attributes: attributes)
+                return revealed(fold(nil, number: number, events: events, at: time, attributes: attributes))
             case .failure(let error) where error.code == .wrongExpectedVersion || error.code == .duplicateEventID:
                 // Another call with the same key may have got there first.
                 if let idempotencyKey, let earlier = try earlierResult(of: idempotencyKey, on: nil) { return earlier }
@@ -144,16 +158,15 @@ public final class Desk: Sendable {
         }
         for _ in 0..<configuration.maximumAttempts {
             if let idempotencyKey, let earlier = try earlierResult(of: idempotencyKey, on: number) { return earlier }
-            let state = try ticket(number)
+            let state = try storedTicket(number)
             let events = try TicketCommand.decide(command, state: state, number: number, context: DecisionContext(matrix: configuration.matrix, now: time))
             if let hook = afterDecide.withLock({ $0 }) { await hook() }
-            let outcome = await appending(
-                events, to: number, expecting: .exactly(state?.version ?? 0), actor: actor, at: time, attributes: attributes,
-                idempotencyKey: idempotencyKey)
+            let written = try sealed(events, caller: state?.caller ?? "", actor: actor, attributes: attributes)
+            let outcome = await appending(written, to: number, expecting: .exactly(state?.version ?? 0), at: time, idempotencyKey: idempotencyKey)
             switch outcome {
             case .success(let result):
                 if result.wasAlreadyStored, let idempotencyKey, let earlier = try earlierResult(of: idempotencyKey, on: number) { return earlier }
-                return fold(state, number: number, events: events, at: time, attributes: attributes)
+                return revealed(fold(state, number: number, events: events, at: time, attributes: attributes))
             case .failure(let error) where error.code == .wrongExpectedVersion:
                 // Decided again at the top of the loop (where a retry with the same key is recognised).
                 countConflict()
@@ -173,8 +186,9 @@ public final class Desk: Sendable {
         for _ in 0..<configuration.maximumAttempts {
             let number = try nextNumber("PRB")
             let events = try ProblemCommand.decide(.open(title: title, category: category, service: service, configurationItems: configurationItems), state: nil, number: number)
+            let written = try sealed(events, caller: "", actor: actor, attributes: [:])
             do {
-                _ = try await append(events, to: number, expecting: .noStream, actor: actor, at: time, attributes: [:])
+                _ = try await append(written, to: number, expecting: .noStream, at: time)
                 lastNumbers.withLock { $0["PRB"] = max($0["PRB"] ?? 0, numberValue(number, prefix: "PRB") ?? 0) }
                 return events.reduce(nil as Problem?) { Problem.evolve($0, streamID: number, event: DeskEvent($1), occurredAt: time) }!
             } catch let error where error.code == .wrongExpectedVersion {
@@ -193,8 +207,9 @@ public final class Desk: Sendable {
         for _ in 0..<configuration.maximumAttempts {
             let state = try problem(number)
             let events = try ProblemCommand.decide(command, state: state, number: number)
+            let written = try sealed(events, caller: "", actor: actor, attributes: [:])
             do {
-                _ = try await append(events, to: number, expecting: .exactly(state?.version ?? 0), actor: actor, at: time, attributes: [:])
+                _ = try await append(written, to: number, expecting: .exactly(state?.version ?? 0), at: time)
                 return events.reduce(state) { Problem.evolve($0, streamID: number, event: DeskEvent($1), occurredAt: time) }!
             } catch let error where error.code == .wrongExpectedVersion {
                 countConflict()
@@ -236,9 +251,18 @@ public final class Desk: Sendable {
 
     // MARK: - Reads
 
-    /// The ticket as its events make it now, or `nil` when there is none.
+    /// The ticket as its events make it now (its personal fields revealed), or `nil` when there is none.
     public func ticket(_ number: String) throws(DeskError) -> Ticket? {
+        try storedTicket(number).map(revealed)
+    }
+
+    /// The ticket with its personal fields as stored (sealed, on a ledger that seals).
+    private func storedTicket(_ number: String) throws(DeskError) -> Ticket? {
         try fold(number) { Ticket.evolve($0, streamID: number, event: $1, occurredAt: $2) } withVersion: { $0.version = $1 }
+    }
+
+    private func revealed(_ ticket: Ticket) -> Ticket {
+        personalData?.reveal(ticket) ?? ticket
     }
 
     /// The problem as its events make it now, or `nil` when there is none.
@@ -252,7 +276,7 @@ public final class Desk: Sendable {
     private func fold<State>(
         _ number: String, _ evolve: (State?, DeskEvent, Timestamp) -> State, withVersion setVersion: (inout State, UInt64) -> Void
     ) throws(DeskError) -> State? {
-        let entries = try history(number)
+        let entries = try storedHistory(number)
         var state: State?
         for entry in entries {
             if let event = entry.event { state = evolve(state, event, entry.occurredAt) }
@@ -262,9 +286,20 @@ public final class Desk: Sendable {
         return result
     }
 
-    /// Every event of a ticket or problem, oldest first; events of unknown types
-    /// are kept with `event == nil`.
+    /// Every event of a ticket or problem, oldest first, its personal fields
+    /// revealed; events of unknown types are kept with `event == nil`.
     public func history(_ number: String) throws(DeskError) -> [HistoryEntry] {
+        guard let personalData else { return try storedHistory(number) }
+        return try storedHistory(number).map { entry in
+            var entry = entry
+            entry.actor = personalData.reveal(entry.actor)
+            entry.event = entry.event.map { personalData.reveal($0) }
+            return entry
+        }
+    }
+
+    /// Every event of a ticket or problem as stored.
+    private func storedHistory(_ number: String) throws(DeskError) -> [HistoryEntry] {
         let recorded: [RecordedEvent]
         do {
             recorded = try log.readStream(number)
@@ -292,16 +327,37 @@ public final class Desk: Sendable {
         }
     }
 
+    /// `events` with `attributes`, and `actor`, as they are written: their
+    /// personal fields sealed with the key of `caller` (the ticket's, as
+    /// registered or stored; empty for problems) when the desk seals.
+    ///
+    /// - Throws: ``DeskError/Code/invalidArgument`` when the ledger seals and
+    ///   the desk cannot, or the caller was forgotten; ``DeskError/Code/storage``.
+    private func sealed(
+        _ events: [TicketEvent], caller: String, actor: ActorRef, attributes: [String: String]
+    ) throws(DeskError) -> [(event: DeskEvent, actor: ActorRef)] {
+        guard let personalData else {
+            try checkSealing()
+            return events.map { (DeskEvent($0, attributes: attributes), actor) }
+        }
+        var result: [(event: DeskEvent, actor: ActorRef)] = []
+        for event in events {
+            result.append(try personalData.seal(
+                DeskEvent(event, attributes: attributes), actor: actor, caller: caller, personalAttributes: configuration.personalAttributes))
+        }
+        return result
+    }
+
+    /// Appends `events` (as ``sealed(_:caller:actor:attributes:)`` made them) to `number`.
     private func append(
-        _ events: [TicketEvent], to number: String, expecting expected: ExpectedVersion, actor: ActorRef, at time: Timestamp,
-        attributes: [String: String], idempotencyKey: String? = nil
+        _ events: [(event: DeskEvent, actor: ActorRef)], to number: String, expecting expected: ExpectedVersion, at time: Timestamp,
+        idempotencyKey: String? = nil
     ) async throws(EventLogError) -> AppendResult {
         let correlation = EventID.make(unixMilliseconds: time.unixMilliseconds)
-        let proposed = events.enumerated().map { index, event in
+        let proposed = events.enumerated().map { index, sealed in
             TicketEventCodec.proposed(
-                DeskEvent(event, attributes: attributes),
-                id: idempotencyKey.map { EventID.derived(fromIdempotencyKey: $0, index: index) } ?? EventID.make(),
-                occurredAt: time, actor: actor, correlationID: correlation)
+                sealed.event, id: idempotencyKey.map { EventID.derived(fromIdempotencyKey: $0, index: index) } ?? EventID.make(),
+                occurredAt: time, actor: sealed.actor, correlationID: correlation)
         }
         do {
             return try await log.append(proposed, to: number, expecting: expected)
@@ -337,20 +393,35 @@ public final class Desk: Sendable {
             throw DeskError(.storage, "cannot look up the idempotency key '\(key)'", underlying: "\(error)")
         }
         var state: Ticket?
-        for entry in try history(first.streamID) where entry.version <= lastVersion {
+        for entry in try storedHistory(first.streamID) where entry.version <= lastVersion {
             if let event = entry.event { state = Ticket.evolve(state, streamID: first.streamID, event: event, occurredAt: entry.occurredAt) }
         }
         state?.version = lastVersion
-        return state
+        return state.map(revealed)
     }
 
-    /// ``append(_:to:expecting:actor:at:attributes:idempotencyKey:)``'s outcome as a value.
+    /// Refuses to write personal data in clear to a ledger that records that it seals it.
+    private func checkSealing() throws(DeskError) {
+        guard personalData == nil else { return }
+        let required: Bool
+        if let known = sealingRequired.withLock({ $0 }) {
+            required = known
+        } else {
+            required = try PersonalData.isRequired(by: log)
+            sealingRequired.withLock { $0 = required }
+        }
+        if required {
+            throw DeskError(.invalidArgument, "the ledger seals personal data (PersonalDataProtected in $desk): give the Desk a PersonalData with its key store")
+        }
+    }
+
+    /// ``append(_:to:expecting:at:idempotencyKey:)``'s outcome as a value.
     private func appending(
-        _ events: [TicketEvent], to number: String, expecting expected: ExpectedVersion, actor: ActorRef, at time: Timestamp,
-        attributes: [String: String], idempotencyKey: String?
+        _ events: [(event: DeskEvent, actor: ActorRef)], to number: String, expecting expected: ExpectedVersion, at time: Timestamp,
+        idempotencyKey: String?
     ) async -> Result<AppendResult, EventLogError> {
         do {
-            return .success(try await append(events, to: number, expecting: expected, actor: actor, at: time, attributes: attributes, idempotencyKey: idempotencyKey))
+            return .success(try await append(events, to: number, expecting: expected, at: time, idempotencyKey: idempotencyKey))
         } catch {
             return .failure(error)
         }

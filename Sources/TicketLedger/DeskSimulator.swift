@@ -116,18 +116,20 @@ public struct DeskSimulator: Sendable {
 
     /// Generates into a new or existing ledger at `path`, opened here with a
     /// clock that reads simulated time, so that the same configuration gives a
-    /// byte-identical ledger (the same chain head) on every run.
+    /// byte-identical ledger (the same chain head) on every run, unless personal
+    /// data is sealed with `personalData` (its keys are random; see ``run(into:personalData:progress:)``).
     ///
     /// `progress` is called after each batch with the events appended so far and the total.
     public func generate(
-        at path: String, durability: EventLogConfiguration.Durability = .buffered, progress: ((_ done: Int, _ total: Int) -> Void)? = nil
+        at path: String, durability: EventLogConfiguration.Durability = .buffered, personalData: PersonalData? = nil,
+        progress: ((_ done: Int, _ total: Int) -> Void)? = nil
     ) throws -> Outcome {
         let clock = SimulatedClock(configuration.start)
         var logConfiguration = EventLogConfiguration(durability: durability, initialMapSize: 256 << 20)
         logConfiguration.clock = { clock.now }
         let log = try EventLog(path: path, configuration: logConfiguration)
         defer { log.close() }
-        return try run(into: log, clock: clock, progress: progress)
+        return try run(into: log, clock: clock, personalData: personalData, progress: progress)
     }
 
     /// Generates into an open log; `recordedAt` is that log's clock.
@@ -136,11 +138,17 @@ public struct DeskSimulator: Sendable {
     ///   tickets or problems (the simulation numbers them from 1, and would
     ///   register existing numbers again); a ledger holding only its metadata
     ///   (as `desk init` leaves it) is fine. Nothing is written then.
-    public func run(into log: any EventStore, progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> Outcome {
-        try run(into: log, clock: nil, progress: progress)
+    ///
+    /// With `personalData`, the callers' names, titles and free text are sealed
+    /// per caller (``PersonalData``); the ledger then differs from run to run by
+    /// those sealed bytes, whose keys are random.
+    public func run(
+        into log: any EventStore, personalData: PersonalData? = nil, progress: ((_ done: Int, _ total: Int) -> Void)? = nil
+    ) throws -> Outcome {
+        try run(into: log, clock: nil, personalData: personalData, progress: progress)
     }
 
-    private func run(into log: any EventStore, clock: SimulatedClock?, progress: ((Int, Int) -> Void)?) throws -> Outcome {
+    private func run(into log: any EventStore, clock: SimulatedClock?, personalData: PersonalData?, progress: ((Int, Int) -> Void)?) throws -> Outcome {
         struct Found: Error { let stream: String }
         do {
             try log.forEachStream { stream, _ in if !stream.hasPrefix("$") { throw Found(stream: stream) } }
@@ -155,9 +163,11 @@ public struct DeskSimulator: Sendable {
             let slice = events[index..<min(index + configuration.batchSize, events.count)]
             var appends: [StreamAppend] = []
             for event in slice {
+                var (body, actor) = (event.event, event.actor)
+                if let personalData { (body, actor) = try personalData.seal(body, actor: actor, caller: event.caller) }
                 let proposed = TicketEventCodec.proposed(
-                    event.event, id: EventID.make(unixMilliseconds: event.time.unixMilliseconds, using: &idGenerator),
-                    occurredAt: event.time, actor: event.actor)
+                    body, id: EventID.make(unixMilliseconds: event.time.unixMilliseconds, using: &idGenerator),
+                    occurredAt: event.time, actor: actor)
                 if appends.last?.stream == event.stream {
                     appends[appends.count - 1].events.append(proposed)
                 } else {
@@ -190,6 +200,8 @@ struct ScriptedEvent {
     var stream: String
     var actor: ActorRef
     var event: DeskEvent
+    /// The ticket's caller (empty for a problem): whose key seals its personal fields.
+    var caller: String
 }
 
 /// The simulated organisation and its traffic.
@@ -366,8 +378,8 @@ struct World {
         return (events, planted, specs.count, problems)
     }
 
-    mutating func emit(_ stream: String, _ time: Timestamp, _ actor: ActorRef, _ body: TicketEvent) {
-        events.append(ScriptedEvent(time: time, sequence: sequence, stream: stream, actor: actor, event: DeskEvent(body)))
+    mutating func emit(_ stream: String, _ time: Timestamp, _ actor: ActorRef, _ body: TicketEvent, caller: String = "") {
+        events.append(ScriptedEvent(time: time, sequence: sequence, stream: stream, actor: actor, event: DeskEvent(body), caller: caller))
         sequence += 1
     }
 
@@ -384,7 +396,7 @@ struct World {
             now = time
             for body in try TicketCommand.decide(command, state: state, number: number, context: DecisionContext(now: time)) {
                 state = Ticket.evolve(state, streamID: number, event: DeskEvent(body), occurredAt: time)
-                emit(number, time, actor, body)
+                emit(number, time, actor, body, caller: spec.caller)
             }
             return true
         }

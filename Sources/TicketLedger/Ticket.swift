@@ -251,7 +251,7 @@ public struct Ticket: Sendable, Hashable, Codable {
             }
         case .unlinked(let kind, let target):
             links.removeAll { $0 == Link(kind: kind, target: target) }
-        case .problemOpened, .rootCauseFound, .knownErrorRecorded, .problemClosed, .activityRecorded, .deskDescribed:
+        case .problemOpened, .rootCauseFound, .knownErrorRecorded, .problemClosed, .activityRecorded, .deskDescribed, .personalDataProtected, .subjectForgotten:
             break
         }
     }

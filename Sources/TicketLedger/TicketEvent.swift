@@ -45,6 +45,13 @@ public enum TicketEvent: Sendable, Hashable {
     /// The desk's name and model, and the TicketLedger version that wrote the
     /// description (`TicketLedgerVersion.current`; empty in schema 1, which had none).
     case deskDescribed(name: String, model: DeskModel, libraryVersion: String)
+    // Personal data (stream `$desk`); neither event carries any.
+    /// From here on the ledger's personal fields are sealed per data subject
+    /// (``PersonalData``) with `scheme` (`aes-gcm-hmac-siv/1`).
+    case personalDataProtected(scheme: String)
+    /// The key of data subject `subject` (its ``SubjectID``, in hexadecimal) was
+    /// destroyed: its personal fields read as erased from then on.
+    case subjectForgotten(subject: String)
 
     /// A ticket registered at the single point of contact.
     public struct Registered: Sendable, Hashable {
@@ -245,6 +252,8 @@ public enum TicketEvent: Sendable, Hashable {
         case .problemClosed: "ProblemClosed"
         case .activityRecorded: "ActivityRecorded"
         case .deskDescribed: "DeskDescribed"
+        case .personalDataProtected: "PersonalDataProtected"
+        case .subjectForgotten: "SubjectForgotten"
         }
     }
 

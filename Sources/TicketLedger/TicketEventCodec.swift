@@ -200,6 +200,10 @@ public enum TicketEventCodec {
             w.write(name)
             w.write(model.rawValue)
             w.write(libraryVersion)
+        case .personalDataProtected(let scheme):
+            w.write(scheme)
+        case .subjectForgotten(let subject):
+            w.write(subject)
         }
     }
 
@@ -296,6 +300,10 @@ public enum TicketEventCodec {
             let model = try r.readEnum(DeskModel.self, field: "desk model")
             // Schema 1 did not record the library's version; upcast with an empty one.
             return .deskDescribed(name: name, model: model, libraryVersion: schemaVersion >= 2 ? try r.readString() : "")
+        case .personalDataProtected:
+            return .personalDataProtected(scheme: try r.readString())
+        case .subjectForgotten:
+            return .subjectForgotten(subject: try r.readString())
         }
     }
 }
@@ -328,6 +336,8 @@ enum EventType: UInt8, CaseIterable {
     case problemClosed
     case activityRecorded
     case deskDescribed
+    case personalDataProtected
+    case subjectForgotten
 
     var name: String { Self.names[Int(rawValue)] }
 
@@ -358,6 +368,8 @@ enum EventType: UInt8, CaseIterable {
         "ProblemClosed",
         "ActivityRecorded",
         "DeskDescribed",
+        "PersonalDataProtected",
+        "SubjectForgotten",
     ]
     private static let utf8 = names.map { Array($0.utf8) }
 

@@ -91,5 +91,7 @@ func summary(_ event: TicketEvent) -> String {
     case .problemClosed(let resolution): resolution
     case .activityRecorded(let name): name
     case .deskDescribed(let name, let model, let version): "\(name) (\(model))\(version.isEmpty ? "" : ", TicketLedger \(version)")"
+    case .personalDataProtected(let scheme): "personal data sealed per subject (\(scheme))"
+    case .subjectForgotten(let subject): "the key of subject \(subject) destroyed: its personal data erased"
     }
 }

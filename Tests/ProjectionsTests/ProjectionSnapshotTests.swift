@@ -86,7 +86,7 @@ struct ProjectionSnapshotTests {
             var random = SeededGenerator(seed: 11)
             for _ in 0..<3 {
                 // Each projection saved at a position of its own, then all resumed in one pass.
-                var partial = composedSet()
+                let partial = composedSet()
                 for index in partial.indices {
                     var one = [partial[index]]
                     try ProjectionEngine.catchUp(log, &one, upTo: 1 + random.next() % (last - 1))

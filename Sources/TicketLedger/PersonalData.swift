@@ -1,0 +1,353 @@
+public import EventLog
+public import Crypto
+import Foundation
+import Synchronization
+
+/// A data subject's pseudonym in the ledger: 16 random bytes, drawn when the
+/// subject's key is made. Nothing links it to the person once the key is gone.
+public struct SubjectID: Hashable, Sendable, CustomStringConvertible {
+    /// The 16 bytes.
+    public let bytes: [UInt8]
+
+    /// An identifier from its 16 bytes, or `nil` for another length.
+    public init?(bytes: some Collection<UInt8>) {
+        guard bytes.count == 16 else { return nil }
+        self.bytes = Array(bytes)
+    }
+
+    /// An identifier from its 32 hexadecimal digits, as ``description`` writes them.
+    public init?(hex: String) {
+        let digits = Array(hex.utf8)
+        guard digits.count == 32 else { return nil }
+        var bytes: [UInt8] = []
+        for index in stride(from: 0, to: 32, by: 2) {
+            guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else { return nil }
+            bytes.append(byte)
+        }
+        self.bytes = bytes
+    }
+
+    /// A new random identifier.
+    public static func random() -> SubjectID {
+        var generator = SystemRandomNumberGenerator()
+        return SubjectID(bytes: (0..<16).map { _ in UInt8.random(in: .min ... .max, using: &generator) })!
+    }
+
+    /// The 32 hexadecimal digits.
+    public var description: String { bytes.map { String(format: "%02x", $0) }.joined() }
+}
+
+/// Where the keys of data subjects are kept, apart from the append-only log,
+/// in a store that can really delete. ``SubjectKeyDirectory`` is one; an
+/// embedder may keep keys in its own vault behind this protocol.
+///
+/// Losing a key store erases every subject whose key was in it: back it up,
+/// and expire its backups, since a restored backup brings forgotten keys back.
+public protocol SubjectKeyStore: Sendable {
+    /// The identifier and key of the subject named `name` (a caller's name or
+    /// address, as written on the ticket), made and stored durably when the
+    /// subject has none (or had one that was destroyed).
+    func subjectKey(for name: String) throws(DeskError) -> (id: SubjectID, key: SymmetricKey)
+    /// The identifier of the subject named `name`, or `nil` when the store holds no key for it.
+    func subject(named name: String) throws(DeskError) -> SubjectID?
+    /// The key of the subject `id`, or `nil` when it was destroyed (or never made here).
+    func key(for id: SubjectID) throws(DeskError) -> SymmetricKey?
+    /// Destroys the key of subject `id` and what links it to a name; `false`
+    /// when the store held none. Once it returns, the key is in no file of the store.
+    func destroyKey(of id: SubjectID) throws(DeskError) -> Bool
+}
+
+/// Personal data sealed per data subject, so that it can be forgotten while
+/// every hash over the ledger still verifies.
+///
+/// The personal fields of an event (``DeskEvent/mapPersonalText(attributes:_:)``:
+/// the caller, titles, comments, notes, the free text of reasons, and the
+/// attributes an embedder or an import mapping marks personal) and the
+/// identifier of a caller who acts are written as sealed text: AES-GCM under
+/// the key of the ticket's caller, its nonce derived from the text with
+/// HMAC-SHA-256 (so equal text of one subject seals to equal bytes: a caller
+/// stays one pseudonym for the problem-area analysis, and a run is repeatable).
+/// The log's chain, Merkle tree and map are over those bytes, so they keep
+/// verifying after a key is destroyed; from then on ``reveal(_:)-(String)`` shows the
+/// field as `[erased <subject>]`.
+///
+/// Projections never need the plaintext: they count sealed text as it is.
+/// Reveal only what is shown or exported.
+public final class PersonalData: Sendable {
+    /// The key store.
+    public let keys: any SubjectKeyStore
+    /// Keys learnt, by subject (nil: destroyed), and the subjects of names sealed.
+    private let cache = Mutex<Cache>(Cache())
+
+    private struct Cache {
+        // Key bytes: `SymmetricKey` is not `Sendable`.
+        var byID: [SubjectID: [UInt8]?] = [:]
+        var byName: [String: (id: SubjectID, key: [UInt8])] = [:]
+        /// Sealed names, memoised: a caller's name is sealed on each of its events.
+        var sealedNames: [String: String] = [:]
+    }
+
+    /// Personal data kept with the keys of `keys`.
+    public init(keys: any SubjectKeyStore) {
+        self.keys = keys
+    }
+
+    /// What sealed text begins with: U+0001, then the scheme's name and version.
+    static let prefix = "\u{1}pd1:"
+
+    /// Whether `text` is sealed (written by ``seal(_:actor:caller:personalAttributes:)``).
+    public static func isSealed(_ text: String) -> Bool { text.utf8.starts(with: prefix.utf8) }
+
+    /// The subject whose key sealed `text`, or `nil` when it is not sealed text.
+    public static func subject(of text: String) -> SubjectID? {
+        guard isSealed(text), let sealed = Data(base64Encoded: String(text.dropFirst(prefix.count))), sealed.count >= 16 + 12 + 16 else { return nil }
+        return SubjectID(bytes: sealed.prefix(16))
+    }
+
+    // MARK: Sealing
+
+    /// `event`'s personal fields and a caller's identifier as `actor`, sealed
+    /// under the key of the ticket's caller `caller` (the name as registered, or
+    /// the sealed caller the ticket holds). Text already sealed and empty text
+    /// stay as they are; a ticket without a caller has no data subject, and its
+    /// event is returned unchanged.
+    ///
+    /// - Throws: ``DeskError/Code/invalidArgument`` when the caller was forgotten
+    ///   and the event has personal text; ``DeskError/Code/storage`` when the key
+    ///   store fails.
+    public func seal(
+        _ event: DeskEvent, actor: ActorRef, caller: String, personalAttributes: Set<String> = []
+    ) throws(DeskError) -> (event: DeskEvent, actor: ActorRef) {
+        var actor = actor
+        if actor.kind == .caller, !actor.id.isEmpty, !Self.isSealed(actor.id) { actor.id = try sealName(actor.id) }
+        guard !caller.isEmpty else { return (event, actor) }
+        var subject: (id: SubjectID, key: SymmetricKey)?
+        let sealed = try event.mapPersonalText(attributes: personalAttributes) { (text) throws(DeskError) -> String in
+            guard !text.isEmpty, !Self.isSealed(text) else { return text }
+            if text == caller { return try sealName(text) }
+            if subject == nil { subject = try self.subject(ofCaller: caller) }
+            return Self.seal(text, id: subject!.id, key: subject!.key)
+        }
+        return (sealed, actor)
+    }
+
+    /// The sealed form of a subject's own name (its pseudonym in the ledger).
+    private func sealName(_ name: String) throws(DeskError) -> String {
+        if let sealed = cache.withLock({ $0.sealedNames[name] }) { return sealed }
+        let subject = try self.subject(ofCaller: name)
+        let sealed = Self.seal(name, id: subject.id, key: subject.key)
+        cache.withLock { $0.sealedNames[name] = sealed }
+        return sealed
+    }
+
+    /// The subject of a ticket's caller: the one whose key sealed it, or the one named so.
+    private func subject(ofCaller caller: String) throws(DeskError) -> (id: SubjectID, key: SymmetricKey) {
+        if let id = Self.subject(of: caller) {
+            guard let key = try key(for: id) else {
+                throw DeskError(.invalidArgument, "the personal data of caller \(id) was erased: no new personal text can be recorded for that caller")
+            }
+            return (id, key)
+        }
+        if let known = cache.withLock({ $0.byName[caller] }) { return (known.id, SymmetricKey(data: known.key)) }
+        let made = try keys.subjectKey(for: caller)
+        let bytes = made.key.withUnsafeBytes { Array($0) }
+        cache.withLock {
+            $0.byName[caller] = (made.id, bytes)
+            $0.byID[made.id] = .some(bytes)
+        }
+        return made
+    }
+
+    /// `text` sealed with subject `id`'s `key`: AES-GCM with a nonce of
+    /// HMAC-SHA-256(key, text)'s first 12 bytes and the subject as associated data.
+    static func seal(_ text: String, id: SubjectID, key: SymmetricKey) -> String {
+        let plaintext = Array(text.utf8)
+        let mac = HMAC<SHA256>.authenticationCode(for: plaintext, using: key)
+        let nonce = try! AES.GCM.Nonce(data: Array(mac.prefix(12)))  // 12 bytes: always a valid nonce
+        let box = try! AES.GCM.seal(plaintext, using: key, nonce: nonce, authenticating: id.bytes)  // cannot fail with a 256-bit key
+        var sealed = id.bytes
+        sealed.append(contentsOf: box.nonce)
+        sealed.append(contentsOf: box.ciphertext)
+        sealed.append(contentsOf: box.tag)
+        return prefix + Data(sealed).base64EncodedString()
+    }
+
+    // MARK: Revealing
+
+    /// The plaintext of sealed `text`; `[erased <subject>]` when its subject's key
+    /// was destroyed; `[unreadable <subject>]` when it does not open with the key
+    /// (damaged) or the key store cannot be read; other text as it is.
+    public func reveal(_ text: String) -> String {
+        guard Self.isSealed(text) else { return text }
+        guard let sealed = Data(base64Encoded: String(text.dropFirst(Self.prefix.count))), sealed.count >= 16 + 12 + 16,
+            let id = SubjectID(bytes: sealed.prefix(16))
+        else { return "[unreadable]" }
+        let key: SymmetricKey?
+        do {
+            key = try self.key(for: id)
+        } catch {
+            return "[unreadable \(id.short)]"
+        }
+        guard let key else { return "[erased \(id.short)]" }
+        do {
+            let box = try AES.GCM.SealedBox(
+                nonce: AES.GCM.Nonce(data: sealed.dropFirst(16).prefix(12)), ciphertext: sealed.dropFirst(28).dropLast(16), tag: sealed.suffix(16))
+            return String(decoding: try AES.GCM.open(box, using: key, authenticating: id.bytes), as: UTF8.self)
+        } catch {
+            return "[unreadable \(id.short)]"
+        }
+    }
+
+    /// `event` with its sealed fields revealed.
+    public func reveal(_ event: DeskEvent) -> DeskEvent {
+        event.mapPersonalText(attributes: nil) { reveal($0) }
+    }
+
+    /// `actor` with a sealed identifier revealed.
+    public func reveal(_ actor: ActorRef) -> ActorRef {
+        ActorRef(actor.kind, reveal(actor.id))
+    }
+
+    /// `ticket` with its sealed fields (caller, title, resolution note,
+    /// satisfaction comment, attributes) revealed.
+    public func reveal(_ ticket: Ticket) -> Ticket {
+        var ticket = ticket
+        ticket.caller = reveal(ticket.caller)
+        ticket.title = reveal(ticket.title)
+        if var resolution = ticket.resolution {
+            resolution.note = reveal(resolution.note)
+            ticket.resolution = resolution
+        }
+        ticket.satisfactionComment = ticket.satisfactionComment.map { reveal($0) }
+        ticket.attributes = ticket.attributes.mapValues { reveal($0) }
+        return ticket
+    }
+
+    /// The key of `id`, from the cache or the store.
+    private func key(for id: SubjectID) throws(DeskError) -> SymmetricKey? {
+        if let known = cache.withLock({ $0.byID[id] }) { return known.map { SymmetricKey(data: $0) } }
+        let key = try keys.key(for: id)
+        let bytes = key?.withUnsafeBytes { Array($0) }
+        cache.withLock { $0.byID[id] = .some(bytes) }
+        return key
+    }
+
+    // MARK: Forgetting
+
+    /// Destroys the key of the subject named `name` (see
+    /// ``SubjectKeyStore/destroyKey(of:)``) and returns its identifier, or `nil`
+    /// when the store holds no key for that name. Record it in the ledger with
+    /// ``TicketEvent/subjectForgotten(subject:)``.
+    public func forget(named name: String) throws(DeskError) -> SubjectID? {
+        guard let id = try keys.subject(named: name) else { return nil }
+        return try forget(id) ? id : nil
+    }
+
+    /// Destroys the key of subject `id`; `false` when the store held none.
+    public func forget(_ id: SubjectID) throws(DeskError) -> Bool {
+        let destroyed = try keys.destroyKey(of: id)
+        cache.withLock { cache in
+            cache.byID[id] = .some(nil)
+            let names = cache.byName.filter { $0.value.id == id }.map(\.key)
+            for name in names {
+                cache.byName[name] = nil
+                cache.sealedNames[name] = nil
+            }
+        }
+        return destroyed
+    }
+}
+
+extension SubjectID {
+    /// The first 8 hexadecimal digits, as erased fields show them.
+    public var short: String { String(description.prefix(8)) }
+}
+
+extension DeskEvent {
+    /// The event with each personal field replaced by `transform`'s result:
+    /// the caller and the title of a registration, the free text of reasons,
+    /// notes and comments, and the values of `attributes` (every attribute
+    /// when `nil`). Codes, categories, services, groups, agents and problem
+    /// records are not personal and stay as they are.
+    public func mapPersonalText<E: Error>(attributes personal: Set<String>?, _ transform: (String) throws(E) -> String) throws(E) -> DeskEvent {
+        var body = self.body
+        switch body {
+        case .registered(var e):
+            e.caller = try transform(e.caller)
+            e.title = try transform(e.title)
+            body = .registered(e)
+        case .classified(var e):
+            e.reason = try transform(e.reason)
+            body = .classified(e)
+        case .reprioritised(var e):
+            e.reason = try transform(e.reason)
+            body = .reprioritised(e)
+        case .assigned(var e):
+            e.reason = try transform(e.reason)
+            body = .assigned(e)
+        case .escalated(var e):
+            e.reason = try transform(e.reason)
+            body = .escalated(e)
+        case .suspended(let reason, let note): body = .suspended(reason: reason, note: try transform(note))
+        case .commentAdded(let visibility, let text): body = .commentAdded(visibility: visibility, text: try transform(text))
+        case .resolved(var e):
+            e.note = try transform(e.note)
+            body = .resolved(e)
+        case .reopened(let reason): body = .reopened(reason: try transform(reason))
+        case .cancelled(let reason): body = .cancelled(reason: try transform(reason))
+        case .satisfactionRecorded(let score, let comment): body = .satisfactionRecorded(score: score, comment: try transform(comment))
+        case .workStarted, .resumed, .workLogged, .contactLogged, .slaAttached, .closed, .merged, .linked, .unlinked, .problemOpened,
+            .rootCauseFound, .knownErrorRecorded, .problemClosed, .activityRecorded, .deskDescribed, .personalDataProtected,
+            .subjectForgotten:
+            break
+        }
+        var attributes = self.attributes
+        for (name, value) in self.attributes where personal?.contains(name) ?? true {
+            attributes[name] = try transform(value)
+        }
+        return DeskEvent(body, attributes: attributes)
+    }
+}
+
+extension PersonalData {
+    /// The sealing scheme ``TicketEvent/personalDataProtected(scheme:)`` records.
+    public static let scheme = "aes-gcm-hmac-siv/1"
+
+    /// Whether `log` seals personal data: its `$desk` stream records
+    /// ``TicketEvent/personalDataProtected(scheme:)``. Writers of such a ledger
+    /// must seal (a ``Desk`` without ``PersonalData`` refuses to write to it).
+    public static func isRequired(by log: any EventStore) throws(DeskError) -> Bool {
+        let events: [RecordedEvent]
+        do {
+            events = try log.readStream(Desk.metadataStream)
+        } catch {
+            throw DeskError(.storage, "cannot read the ledger's metadata", underlying: "\(error)")
+        }
+        return events.contains { $0.type == TicketEvent.personalDataProtected(scheme: "").typeName }
+    }
+
+    /// Records in `log` that its personal data is sealed from now on (for a new
+    /// ledger, before anything else is written), unless it already says so.
+    public static func markProtected(_ log: any EventStore, by actor: ActorRef, at time: Timestamp = .now()) throws(DeskError) {
+        guard try !isRequired(by: log) else { return }
+        do {
+            _ = try log.append(
+                [TicketEventCodec.proposed(DeskEvent(.personalDataProtected(scheme: scheme)), occurredAt: time, actor: actor)],
+                to: Desk.metadataStream)
+        } catch {
+            throw DeskError(.storage, "cannot record that the ledger seals personal data", underlying: "\(error)")
+        }
+    }
+
+    /// Records that subject `id`'s key was destroyed (an event of the `$desk`
+    /// stream that carries no personal data).
+    public static func recordForgotten(_ id: SubjectID, in log: any EventStore, by actor: ActorRef, at time: Timestamp = .now()) throws(DeskError) {
+        do {
+            _ = try log.append(
+                [TicketEventCodec.proposed(DeskEvent(.subjectForgotten(subject: id.description)), occurredAt: time, actor: actor)],
+                to: Desk.metadataStream)
+        } catch {
+            throw DeskError(.storage, "the key of subject \(id) is destroyed, but the ledger could not record it", underlying: "\(error)")
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import Crypto
+import EventLog
+import Foundation
+import Testing
+import TicketLedger
+import TicketLedgerTesting
+
+/// Whether any file under `folder` holds `needle`'s bytes.
+func filesContain(_ needle: [UInt8], under folder: String) -> [String] {
+    var found: [String] = []
+    guard let walker = FileManager.default.enumerator(atPath: folder) else { return found }
+    while let name = walker.nextObject() as? String {
+        let path = folder + "/" + name
+        guard let data = FileManager.default.contents(atPath: path), data.count >= needle.count else { continue }
+        if data.firstRange(of: Data(needle)) != nil { found.append(path) }
+    }
+    return found
+}
+
+@Suite("Personal data")
+struct PersonalDataTests {
+    @Test("sealed text reveals its plaintext; equal text of one subject seals to equal bytes; a forgotten subject reads as erased, its key in no file")
+    func sealRevealForget() async throws {
+        try await withTemporaryDirectory { path in
+            let store = try SubjectKeyDirectory(path: path + "/keys", create: true)
+            let personal = PersonalData(keys: store)
+            let event = DeskEvent(.registered(.init(
+                number: "INC-000001", kind: .incident, channel: .phone, caller: "Ann Example", client: ClientRef("Shop 4"),
+                title: "Ann's till is frozen", category: "Hardware", service: "POS", configurationItems: ["POS-4"], impact: .medium,
+                urgency: .high, priority: 3, matrixVersion: 1)), attributes: ["phone": "+32 555 0101", "store": "4"])
+            let (sealed, actor) = try personal.seal(event, actor: ActorRef(.caller, "Ann Example"), caller: "Ann Example", personalAttributes: ["phone"])
+            guard case .registered(let registration) = sealed.body else { Issue.record("not a registration"); return }
+            #expect(PersonalData.isSealed(registration.caller) && PersonalData.isSealed(registration.title))
+            #expect(registration.category == "Hardware" && registration.client.id == "Shop 4")
+            #expect(PersonalData.isSealed(sealed.attributes["phone"]!) && sealed.attributes["store"] == "4")
+            #expect(actor.id == registration.caller, "a caller acting is the same pseudonym as the caller registered")
+            #expect(personal.reveal(sealed) == event)
+            #expect(personal.reveal(actor) == ActorRef(.caller, "Ann Example"))
+
+            // Deterministic per subject, also through a new PersonalData over the same store; another subject differs.
+            let again = try PersonalData(keys: SubjectKeyDirectory(path: path + "/keys")).seal(event, actor: .unknown, caller: "Ann Example")
+            guard case .registered(let second) = again.event.body else { return }
+            #expect(second.caller == registration.caller && second.title == registration.title)
+            let bob = try personal.seal(DeskEvent(.commentAdded(visibility: .publicReply, text: "Ann's till is frozen")), actor: .unknown, caller: "Bob")
+            guard case .commentAdded(_, let bobText) = bob.event.body else { return }
+            #expect(PersonalData.subject(of: bobText) != PersonalData.subject(of: registration.title))
+            // A later event of the ticket is sealed under the caller stored on it (sealed).
+            let later = try personal.seal(DeskEvent(.reopened(reason: "still frozen")), actor: .unknown, caller: registration.caller)
+            guard case .reopened(let reason) = later.event.body else { return }
+            #expect(PersonalData.subject(of: reason) == PersonalData.subject(of: registration.caller))
+
+            let id = try #require(PersonalData.subject(of: registration.caller))
+            let keyBytes = try #require(try store.key(for: id)).withUnsafeBytes { Array($0) }
+            #expect(!filesContain(keyBytes, under: path + "/keys").isEmpty)
+            #expect(try personal.forget(named: "Ann Example") == id)
+            #expect(try personal.forget(named: "Ann Example") == nil, "forgetting twice finds nothing")
+            #expect(personal.reveal(registration.title) == "[erased \(id.short)]")
+            #expect(personal.reveal(reason) == "[erased \(id.short)]")
+            #expect(personal.reveal(bobText) == "Ann's till is frozen")
+            #expect(PersonalData(keys: try SubjectKeyDirectory(path: path + "/keys")).reveal(registration.caller) == "[erased \(id.short)]")
+            #expect(filesContain(keyBytes, under: path + "/keys").isEmpty, "the destroyed key is in no file of the store")
+            #expect(filesContain(Array("Ann Example".utf8), under: path + "/keys").isEmpty, "no name is stored")
+            // Nothing new can be sealed for the forgotten caller's ticket; empty text needs no key.
+            #expect(throws: DeskError.self) { try personal.seal(DeskEvent(.reopened(reason: "again")), actor: .unknown, caller: registration.caller) }
+            #expect(try personal.seal(DeskEvent(.reopened(reason: "")), actor: .unknown, caller: registration.caller).event.body == .reopened(reason: ""))
+            // The same name calling again is a new subject.
+            let returning = try personal.seal(event, actor: .unknown, caller: "Ann Example")
+            guard case .registered(let third) = returning.event.body else { return }
+            #expect(PersonalData.subject(of: third.caller) != id)
+            #expect(personal.reveal(third.caller) == "Ann Example")
+        }
+    }
+
+    @Test("a damaged or missing key store is an error naming the file, never an erased field")
+    func damagedStore() async throws {
+        try await withTemporaryDirectory { path in
+            #expect(throws: DeskError.self) { try SubjectKeyDirectory(path: path + "/none") }
+            let store = try SubjectKeyDirectory(path: path + "/keys", create: true)
+            let (id, _) = try store.subjectKey(for: "Ann")
+            let file = path + "/keys/keys/" + id.description
+            var bytes = Array(FileManager.default.contents(atPath: file)!)
+            bytes[30] ^= 0xFF
+            try Data(bytes).write(to: URL(fileURLWithPath: file))
+            do {
+                _ = try store.key(for: id)
+                Issue.record("a damaged key file was read")
+            } catch let error as DeskError {
+                #expect(error.message.contains(file) && error.message.contains("damaged"))
+            }
+            let sealed = try PersonalData(keys: try SubjectKeyDirectory(path: path + "/keys")).seal(
+                DeskEvent(.commentAdded(visibility: .publicReply, text: "hello")), actor: .unknown, caller: "Bob")
+            guard case .commentAdded(_, let text) = sealed.event.body else { return }
+            var damaged = Array(text.utf8)
+            damaged[damaged.count - 3] = damaged[damaged.count - 3] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+            #expect(PersonalData(keys: store).reveal(String(decoding: damaged, as: UTF8.self)).hasPrefix("[unreadable"))
+        }
+    }
+
+    @Test("a Desk seals what it writes and reveals what it returns; without PersonalData it refuses a ledger that seals")
+    func desk() async throws {
+        try await withTemporaryDirectory { path in
+            let log = try EventLog(path: path + "/ledger", configuration: EventLogConfiguration(durability: .buffered))
+            defer { log.close() }
+            try PersonalData.markProtected(log, by: ActorRef(.system, "test"))
+            let personal = PersonalData(keys: try SubjectKeyDirectory(path: path + "/keys", create: true))
+            var configuration = Desk.Configuration()
+            configuration.personalAttributes = ["email"]
+            let desk = Desk(log: log, configuration: configuration, personalData: personal)
+            let ticket = try await desk.register(
+                Registration(channel: .phone, caller: "Ann Example", title: "Till 4 frozen since Monday", category: "POS", service: "Retail"),
+                by: ActorRef(.caller, "Ann Example"), attributes: ["email": "ann@example.org"])
+            #expect(ticket.caller == "Ann Example" && ticket.title == "Till 4 frozen since Monday")
+            let commented = try await desk.execute(.comment(.publicReply, text: "Ann says the screen is black"), on: ticket.number, by: ActorRef(.agent, "op-1"))
+            #expect(commented.caller == "Ann Example")
+            #expect(try desk.ticket(ticket.number)?.attributes["email"] == "ann@example.org")
+            let history = try desk.history(ticket.number)
+            #expect(history.first?.actor == ActorRef(.caller, "Ann Example"))
+            #expect(history.contains { $0.event?.body == .commentAdded(visibility: .publicReply, text: "Ann says the screen is black") })
+            // On disk, sealed: none of the plaintext is in the ledger's files.
+            for text in ["Ann Example", "Till 4 frozen", "screen is black", "ann@example.org"] {
+                #expect(filesContain(Array(text.utf8), under: path + "/ledger").isEmpty, "\(text) in the ledger")
+            }
+            let stored = try log.readStream(ticket.number)
+            #expect(PersonalData.isSealed(stored[0].event.actor.id))
+
+            let clear = Desk(log: log)
+            await #expect(throws: DeskError.self) { try await clear.execute(.comment(.publicReply, text: "x"), on: ticket.number, by: ActorRef(.agent, "op")) }
+
+            #expect(try personal.forget(named: "Ann Example") != nil)
+            let erased = try #require(try desk.ticket(ticket.number))
+            #expect(erased.caller.hasPrefix("[erased ") && erased.title.hasPrefix("[erased ") && erased.attributes["email"]!.hasPrefix("[erased "))
+            // The ticket can still be worked on without new personal text.
+            let resolved = try await desk.execute(.resolve(code: "fixed", kind: .fix, note: ""), on: ticket.number, by: ActorRef(.agent, "op-1"))
+            #expect(resolved.status == .resolved)
+            #expect(try log.verify().isValid)
+        }
+    }
+}
