@@ -2,7 +2,7 @@ public import CoreMetrics
 import Crypto
 public import EventLog
 import Foundation
-import TicketLedger
+public import TicketLedger
 
 /// An error of an import, naming the file, the line and the column.
 public struct ImportError: Error, CustomStringConvertible, Sendable {
@@ -71,7 +71,8 @@ public enum CSVImport {
     ///     (the Metrics article of `EventLog`); the bootstrapped factory when nil.
     public static func importFile(
         _ file: String, mapping: ImportMapping, into log: any EventStore, skipInvalid: Bool = false, skippedFile: String? = nil,
-        batchSize: Int = 10_000, progress: ((_ done: Int, _ total: Int) -> Void)? = nil, metricsFactory: (any MetricsFactory)? = nil
+        batchSize: Int = 10_000, personalData: PersonalData? = nil, progress: ((_ done: Int, _ total: Int) -> Void)? = nil,
+        metricsFactory: (any MetricsFactory)? = nil
     ) throws -> ImportResult {
         let name = URL(fileURLWithPath: file).lastPathComponent
         let data: Data
@@ -89,7 +90,7 @@ public enum CSVImport {
         let result = try data.withUnsafeBytes { bytes in
             try importRows(
                 CSVScanner(bytes, delimiter: delimiter), file: file, name: name, mapping: mapping, into: log, skipInvalid: skipInvalid,
-                skippedFile: skippedFile, batchSize: batchSize, progress: progress)
+                skippedFile: skippedFile, batchSize: batchSize, personalData: personalData, progress: progress)
         }
         result.count(format: "csv", in: metricsFactory)
         return result
@@ -97,7 +98,7 @@ public enum CSVImport {
 
     static func importRows(
         _ scanner: CSVScanner, file: String, name: String, mapping: ImportMapping, into log: any EventStore, skipInvalid: Bool,
-        skippedFile: String?, batchSize: Int, progress: ((Int, Int) -> Void)? = nil
+        skippedFile: String?, batchSize: Int, personalData: PersonalData? = nil, progress: ((Int, Int) -> Void)? = nil
     ) throws -> ImportResult {
         try mapping.validate("mapping")
         var reader = scanner
@@ -213,7 +214,8 @@ public enum CSVImport {
             // A case's rows in order: time, then the sequence column, then the file.
             index.sort { ($0.caseNumber, $0.time, $0.sequence, $0.line) < ($1.caseNumber, $1.time, $1.sequence, $1.line) }
             if let skippedFile, !skipped.isEmpty { try writeSkipped(skipped, to: skippedFile) }
-            let context = RowContext(scanner: scanner, columns: columns, layout: layout, mapping: mapping, file: name, value: value)
+            let context = RowContext(
+                scanner: scanner, columns: columns, layout: layout, mapping: mapping, file: name, value: value, personalData: personalData)
             // Sorted across cases by time, so held whole (an event log streams instead).
             let derived = try SnapshotDerivation.events(index, snapshot: snapshot, context: context, notes: &notes)
             total = derived.count
@@ -225,13 +227,14 @@ public enum CSVImport {
             if !refused.isEmpty { index.removeAll { refused.contains($0.line) } }
             if let skippedFile, !skipped.isEmpty { try writeSkipped(skipped, to: skippedFile) }
             notes += registrationNotes
-            let context = RowContext(scanner: scanner, columns: columns, layout: layout, mapping: mapping, file: name, value: value)
+            let context = RowContext(
+                scanner: scanner, columns: columns, layout: layout, mapping: mapping, file: name, value: value, personalData: personalData)
             // One row, one event, made batch by batch: memory holds the index, not the events.
             total = index.count
             events = { range in
                 try index[range].map { entry in
                     let row = try context.row(entry)
-                    return DerivedEvent(time: entry.time, caseNumber: entry.caseNumber, stream: row.caseID, event: proposed(row, mapping: mapping, file: name))
+                    return DerivedEvent(time: entry.time, caseNumber: entry.caseNumber, stream: row.caseID, event: try proposed(row, context: context))
                 }
             }
         }
@@ -410,13 +413,24 @@ public enum CSVImport {
         let value: (String) -> String?
         /// How many rows with these contents came before, by the contents' digest.
         private var occurrences: [DigestKey: Int32] = [:]
+        /// Seals the personal fields, when the import does.
+        let personalData: PersonalData?
+        /// The fields whose values are personal (``ImportMapping/personal``).
+        let personalFields: Set<String>
+        /// Each case's caller, from the first of its rows that names one.
+        private var callers: [String: String] = [:]
 
         struct DigestKey: Hashable {
             var high: UInt64
             var low: UInt64
         }
 
-        init(scanner: CSVScanner, columns: Columns, layout: TimeLayout, mapping: ImportMapping, file: String, value: @escaping (String) -> String?) {
+        init(
+            scanner: CSVScanner, columns: Columns, layout: TimeLayout, mapping: ImportMapping, file: String, value: @escaping (String) -> String?,
+            personalData: PersonalData?
+        ) {
+            self.personalData = personalData
+            personalFields = Set(mapping.personal ?? ImportMapping.defaultPersonal)
             self.scanner = scanner
             self.columns = columns
             self.layout = layout
@@ -457,6 +471,20 @@ public enum CSVImport {
                 time: Timestamp(microseconds: entry.time), line: Int(entry.line), caseID: cells[columns.caseID],
                 activity: mapping.snapshot == nil ? cells[columns.activity] : cells[columns.state],
                 resource: columns.resource.flatMap { value(cells[$0]) }, fields: fields, digest: digest, cells: cells)
+        }
+
+        /// `event` and `actor` as the import writes them: sealed, when it seals,
+        /// with the key of the case's caller (the row's, or an earlier row's of the case).
+        func sealed(_ event: DeskEvent, actor: ActorRef, row: Row) throws(DeskError) -> (DeskEvent, ActorRef) {
+            guard let personalData else { return (event, actor) }
+            let caller: String
+            if let named = row.fields["caller"] {
+                caller = callers[row.caseID] ?? named
+                if callers[row.caseID] == nil { callers[row.caseID] = named }
+            } else {
+                caller = callers[row.caseID] ?? ""
+            }
+            return try personalData.seal(event, actor: actor, caller: caller, personalAttributes: personalFields)
         }
 
         /// The time in `column` of `row`, if the mapping names one and the cell has a value.
@@ -512,9 +540,9 @@ public enum CSVImport {
 
     /// An imported event with the attributes every import writes: the row's kept
     /// fields, and `source.file`, `source.line`, `source.activity`.
-    static func event(_ body: TicketEvent, row: Row, number: Int = 0, at time: Timestamp? = nil, file: String) -> ProposedEvent {
+    static func event(_ body: TicketEvent, row: Row, number: Int = 0, at time: Timestamp? = nil, context: RowContext) throws -> ProposedEvent {
         var attributes = row.fields
-        attributes["source.file"] = file
+        attributes["source.file"] = context.file
         attributes["source.line"] = String(row.line)
         attributes[TicketEventCodec.sourceActivityAttribute] = row.activity
         var digest = row.digest
@@ -525,12 +553,13 @@ public enum CSVImport {
             hasher.update(data: Array("|\(number)".utf8))
             digest = Array(hasher.finalize())
         }
-        return TicketEventCodec.proposed(
-            DeskEvent(body, attributes: attributes), id: EventID(bytes: digest.prefix(16))!, occurredAt: time ?? row.time,
-            actor: row.resource.map { ActorRef(.agent, $0) } ?? ActorRef(.system, "import"))
+        let (event, actor) = try context.sealed(
+            DeskEvent(body, attributes: attributes), actor: row.resource.map { ActorRef(.agent, $0) } ?? ActorRef(.system, "import"), row: row)
+        return TicketEventCodec.proposed(event, id: EventID(bytes: digest.prefix(16))!, occurredAt: time ?? row.time, actor: actor)
     }
 
-    static func proposed(_ row: Row, mapping: ImportMapping, file: String) -> ProposedEvent {
+    static func proposed(_ row: Row, context: RowContext) throws -> ProposedEvent {
+        let mapping = context.mapping
         let f = row.fields
         let agent = row.resource ?? ""
         let line = SupportLine(importText: f["line"]) ?? .firstLine
@@ -547,7 +576,7 @@ public enum CSVImport {
         case "cancelled"?: body = .cancelled(reason: row.activity)
         default: body = .activityRecorded(name: row.activity)
         }
-        return event(body, row: row, file: file)
+        return try event(body, row: row, context: context)
     }
 }
 

@@ -54,6 +54,15 @@ public struct ImportMapping: Codable, Sendable, Hashable {
     /// Present for a status-snapshot export: which columns carry the state and
     /// the assignment, and what the states mean.
     public var snapshot: SnapshotMapping?
+    /// The fields (as ``attributes`` names them) whose values are personal data:
+    /// when the import seals (``PersonalData``), their values on every event are
+    /// sealed with the key of the case's caller (the `caller` field). Absent:
+    /// ``defaultPersonal``. The caller, the title and the free text of reasons
+    /// are sealed whatever this says.
+    public var personal: [String]?
+
+    /// `caller`, `title`.
+    public static let defaultPersonal = ["caller", "title"]
 
     /// The choices for a second registration of one case.
     public enum RepeatedRegistration: String, Codable, Sendable, Hashable, CaseIterable {
@@ -70,8 +79,9 @@ public struct ImportMapping: Codable, Sendable, Hashable {
     public init(
         caseColumn: String, activityColumn: String?, timeColumn: String, resourceColumn: String? = nil, timeFormat: String? = nil,
         timeZone: String? = nil, attributes: [String: String] = [:], activities: [String: String] = [:], missingValues: [String]? = nil,
-        repeatedRegistration: RepeatedRegistration? = nil, delimiter: String? = nil, snapshot: SnapshotMapping? = nil
+        repeatedRegistration: RepeatedRegistration? = nil, delimiter: String? = nil, snapshot: SnapshotMapping? = nil, personal: [String]? = nil
     ) {
+        self.personal = personal
         self.caseColumn = caseColumn
         self.activityColumn = activityColumn
         self.timeColumn = timeColumn
@@ -88,7 +98,7 @@ public struct ImportMapping: Codable, Sendable, Hashable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case caseColumn = "case", activityColumn = "activity", timeColumn = "time", resourceColumn = "resource", timeFormat, timeZone
-        case attributes, activities, missingValues, repeatedRegistration, delimiter, snapshot
+        case attributes, activities, missingValues, repeatedRegistration, delimiter, snapshot, personal
     }
 
     /// Reads a mapping; `attributes` and `activities` may be left out.
@@ -102,7 +112,8 @@ public struct ImportMapping: Codable, Sendable, Hashable {
             activities: try c.decodeIfPresent([String: String].self, forKey: .activities) ?? [:],
             missingValues: try c.decodeIfPresent([String].self, forKey: .missingValues),
             repeatedRegistration: try c.decodeIfPresent(RepeatedRegistration.self, forKey: .repeatedRegistration),
-            delimiter: try c.decodeIfPresent(String.self, forKey: .delimiter), snapshot: try c.decodeIfPresent(SnapshotMapping.self, forKey: .snapshot))
+            delimiter: try c.decodeIfPresent(String.self, forKey: .delimiter), snapshot: try c.decodeIfPresent(SnapshotMapping.self, forKey: .snapshot),
+            personal: try c.decodeIfPresent([String].self, forKey: .personal))
     }
 
     /// A mapping shipped with the library (files in `Sources/LedgerIO/Presets`).

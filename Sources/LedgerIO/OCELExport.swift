@@ -1,6 +1,6 @@
 public import EventLog
 import Foundation
-import TicketLedger
+public import TicketLedger
 
 /// OCEL 2.0 (JSON) for object-centric process mining: object types for tickets,
 /// problems, configuration items, callers, groups and agents; every event linked
@@ -39,7 +39,8 @@ public enum OCELExport {
     /// Streams the OCEL 2.0 JSON document to `write`.
     @discardableResult
     public static func export(
-        _ log: any EventStore, selection: JSONLinesExport.Selection = .init(), progress: ((UInt64) -> Void)? = nil, write: (String) throws -> Void
+        _ log: any EventStore, selection: JSONLinesExport.Selection = .init(), personalData: PersonalData? = nil, progress: ((UInt64) -> Void)? = nil,
+        write: (String) throws -> Void
     ) throws -> (objects: Int, events: Int) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -48,7 +49,7 @@ public enum OCELExport {
         var eventTypes = Set<String>()
         var events = 0
         try write("{\"events\":[")
-        try StreamWalker.walk(log, selection: selection, progress: progress) { stream, mined, _ in
+        try StreamWalker.walk(log, selection: selection, personalData: personalData, progress: progress) { stream, mined, _ in
             for event in mined {
                 var relationships = [Relationship(objectId: stream, qualifier: stream.hasPrefix("PRB-") ? "problem" : "ticket")]
                 func relate(_ id: String, _ type: String, _ qualifier: String) {
@@ -100,7 +101,7 @@ public enum OCELExport {
         var objects = 0
         var declared = Set<String>()
         var customNames = Set<String>()
-        try StreamWalker.walk(log, selection: selection, progress: nil) { stream, mined, final in
+        try StreamWalker.walk(log, selection: selection, personalData: personalData, progress: nil) { stream, mined, final in
             var attributes: [Attribute] = []
             var lastPriority: Priority?
             var lastStatus: TicketStatus?

@@ -1,6 +1,6 @@
 public import EventLog
 import Foundation
-import TicketLedger
+public import TicketLedger
 
 /// One event as process-mining formats see it: the activity, who, where, and the
 /// ticket's state right after it.
@@ -26,7 +26,7 @@ enum StreamWalker {
     }
 
     static func walk(
-        _ log: any EventStore, selection: JSONLinesExport.Selection, cases: Cases = .all, progress: ((UInt64) -> Void)?,
+        _ log: any EventStore, selection: JSONLinesExport.Selection, cases: Cases = .all, personalData: PersonalData?, progress: ((UInt64) -> Void)?,
         _ body: (_ stream: String, _ events: [MinedEvent], _ final: Ticket) throws -> Void
     ) throws {
         var done: UInt64 = 0
@@ -36,7 +36,8 @@ enum StreamWalker {
             var mined: [MinedEvent] = []
             var isProblem: Bool?
             for recorded in try log.readStream(stream) {
-                let event = try TicketEventCodec.decode(recorded)
+                // Revealed here, so that the traces, their attributes and the resources show the plaintext (or `[erased …]`).
+                let event = try TicketEventCodec.decode(recorded).map { personalData?.reveal($0) ?? $0 }
                 if isProblem == nil, let body = event?.body {
                     // A problem record's stream starts with a problem event.
                     switch body {
@@ -55,7 +56,7 @@ enum StreamWalker {
                 if let to = selection.to, time > to { continue }
                 mined.append(MinedEvent(
                     id: recorded.id.description, position: recorded.position, activity: TicketEventCodec.activityName(event, type: recorded.type), time: time,
-                    resource: recorded.event.actor.id, resourceKind: recorded.event.actor.kind,
+                    resource: personalData?.reveal(recorded.event.actor.id) ?? recorded.event.actor.id, resourceKind: recorded.event.actor.kind,
                     lifecycle: lifecycle(event?.body, before: before), ticket: ticket, event: event, type: recorded.type))
             }
             if !mined.isEmpty, let final = state ?? mined.last?.ticket { try body(stream, mined, final) }
@@ -91,8 +92,8 @@ public enum XESExport {
     /// Streams the XES document to `write`.
     @discardableResult
     public static func export(
-        _ log: any EventStore, selection: JSONLinesExport.Selection = .init(), caseNotion: CaseNotion = .ticket, progress: ((UInt64) -> Void)? = nil,
-        write: (String) throws -> Void
+        _ log: any EventStore, selection: JSONLinesExport.Selection = .init(), caseNotion: CaseNotion = .ticket, personalData: PersonalData? = nil,
+        progress: ((UInt64) -> Void)? = nil, write: (String) throws -> Void
     ) throws -> (traces: Int, events: Int) {
         try write("""
             <?xml version="1.0" encoding="UTF-8"?>
@@ -109,7 +110,7 @@ public enum XESExport {
             """)
         var traces = 0
         var events = 0
-        try StreamWalker.walk(log, selection: selection, cases: caseNotion == .ticket ? .tickets : .problems, progress: progress) { stream, mined, final in
+        try StreamWalker.walk(log, selection: selection, cases: caseNotion == .ticket ? .tickets : .problems, personalData: personalData, progress: progress) { stream, mined, final in
             var text = "<trace>\n" + string("concept:name", stream)
             for (key, value) in traceAttributes(final) { text += string(key, value) }
             text += "\n"
@@ -177,11 +178,12 @@ public enum CSVExport {
     /// Streams the CSV (RFC 4180, a header row first) to `write`, one ticket after another.
     @discardableResult
     public static func export(
-        _ log: any EventStore, selection: JSONLinesExport.Selection = .init(), progress: ((UInt64) -> Void)? = nil, write: (String) throws -> Void
+        _ log: any EventStore, selection: JSONLinesExport.Selection = .init(), personalData: PersonalData? = nil, progress: ((UInt64) -> Void)? = nil,
+        write: (String) throws -> Void
     ) throws -> Int {
         try write(columns.joined(separator: ",") + "\r\n")
         var rows = 0
-        try StreamWalker.walk(log, selection: selection, progress: progress) { stream, mined, _ in
+        try StreamWalker.walk(log, selection: selection, personalData: personalData, progress: progress) { stream, mined, _ in
             var text = ""
             for event in mined {
                 let t = event.ticket

@@ -1,6 +1,6 @@
 public import EventLog
 public import Projections
-import TicketLedger
+public import TicketLedger
 import Foundation
 
 extension HTMLReport {
@@ -86,16 +86,19 @@ extension HTMLReport {
         }
 
         /// The row of each ticket in `numbers`: its state and history up to position
-        /// `asOf` (the replay's), aged at `now`, read from its stream.
-        public static func rows(_ numbers: some Sequence<String>, log: any EventStore, asOf: UInt64, now: Timestamp) throws -> [String: TicketRow] {
+        /// `asOf` (the replay's), aged at `now`, read from its stream; titles and
+        /// actors revealed by `personalData` when given.
+        public static func rows(
+            _ numbers: some Sequence<String>, log: any EventStore, asOf: UInt64, now: Timestamp, personalData: PersonalData? = nil
+        ) throws -> [String: TicketRow] {
             var rows: [String: TicketRow] = [:]
             for number in numbers where rows[number] == nil {
-                rows[number] = try row(number, log: log, asOf: asOf, now: now)
+                rows[number] = try row(number, log: log, asOf: asOf, now: now, personalData: personalData)
             }
             return rows
         }
 
-        private static func row(_ number: String, log: any EventStore, asOf: UInt64, now: Timestamp) throws -> TicketRow {
+        private static func row(_ number: String, log: any EventStore, asOf: UInt64, now: Timestamp, personalData: PersonalData?) throws -> TicketRow {
             var ticket: Ticket?
             var history: [TicketRow.Step] = []
             for recorded in try log.readStream(number) where recorded.position <= asOf {
@@ -103,13 +106,13 @@ extension HTMLReport {
                 if let event { ticket = Ticket.evolve(ticket, streamID: number, event: event, occurredAt: recorded.event.occurredAt) }
                 history.append(.init(
                     time: HTMLReport.minute(recorded.event.occurredAt), activity: TicketEventCodec.activityName(event, type: recorded.type),
-                    actor: recorded.event.actor.id))
+                    actor: personalData?.reveal(recorded.event.actor.id) ?? recorded.event.actor.id))
             }
             let state = ticket ?? Ticket(number: number, at: now)
             let end = state.status.isOpen ? now : (state.resolvedAt ?? state.closedAt ?? now)
             let seconds = Double(end.microseconds - state.registeredAt.microseconds) / 1_000_000
             return TicketRow(
-                number: number, title: state.title, age: (state.status.isOpen ? "open " : "resolved in ") + HTMLReport.duration(seconds),
+                number: number, title: personalData?.reveal(state.title) ?? state.title, age: (state.status.isOpen ? "open " : "resolved in ") + HTMLReport.duration(seconds),
                 group: state.group ?? "–", status: state.status.description, history: history)
         }
     }

@@ -80,13 +80,13 @@ enum SnapshotDerivation {
             for entry in rows {
                 let row = try context.row(entry)
                 var emitted = 0
-                func emit(_ body: TicketEvent, at time: Timestamp? = nil) {
+                func emit(_ body: TicketEvent, at time: Timestamp? = nil) throws {
                     // Never before the case's previous event: a stream's times run forward.
                     let at = max(time ?? row.time, last)
                     last = at
                     events.append(Event(
                         time: at.microseconds, caseNumber: entry.caseNumber, serial: events.count, stream: row.caseID,
-                        event: CSVImport.event(body, row: row, number: emitted, at: at, file: context.file)))
+                        event: try CSVImport.event(body, row: row, number: emitted, at: at, context: context)))
                     emitted += 1
                 }
                 let kind = snapshot.kind(row.activity, detail: context.text(columns.stateDetail, of: row))!
@@ -96,14 +96,14 @@ enum SnapshotDerivation {
                 if state == nil {
                     let opened = context.time(columns.opened, of: row) ?? row.time
                     last = opened
-                    emit(.registered(CSVImport.registration(row.fields, number: row.caseID, title: row.fields["title"] ?? "")), at: opened)
+                    try emit(.registered(CSVImport.registration(row.fields, number: row.caseID, title: row.fields["title"] ?? "")), at: opened)
                     currentLine = line(of: rowGroup, row: row, current: currentLine)
-                    if let rowGroup { emit(.assigned(.init(group: rowGroup, line: currentLine, agent: rowAgent))) }
+                    if let rowGroup { try emit(.assigned(.init(group: rowGroup, line: currentLine, agent: rowAgent))) }
                     group = rowGroup
                     agent = rowAgent
                     fields = row.fields
                     for (body, time) in transition(from: .new, to: kind, row: row, agent: rowAgent, code: code, line: currentLine) {
-                        emit(body, at: time)
+                        try emit(body, at: time)
                     }
                     state = kind
                     continue
@@ -113,37 +113,37 @@ enum SnapshotDerivation {
                     let to = line(of: rowGroup, row: row, current: currentLine)
                     currentLine = to
                     if to > from {
-                        emit(.escalated(.init(kind: .functional, fromLine: from, toLine: to, to: rowGroup, reason: "assignment group changed")))
+                        try emit(.escalated(.init(kind: .functional, fromLine: from, toLine: to, to: rowGroup, reason: "assignment group changed")))
                         counts.escalations += 1
                     } else {
-                        emit(.assigned(.init(group: rowGroup, line: to, agent: rowAgent, reason: "assignment group changed")))
+                        try emit(.assigned(.init(group: rowGroup, line: to, agent: rowAgent, reason: "assignment group changed")))
                         counts.reassignments += 1
                     }
                     group = rowGroup
                     agent = to > from ? nil : rowAgent
                 }
                 if let rowAgent, rowAgent != agent, state == .active, kind == .active {
-                    emit(.workStarted(agent: rowAgent))
+                    try emit(.workStarted(agent: rowAgent))
                 }
                 agent = rowAgent ?? agent
                 if SnapshotDerivation.priorityFields.contains(where: { row.fields[$0] != fields[$0] }) {
                     let old = CSVImport.levels(fields)
                     let new = CSVImport.levels(row.fields)
-                    emit(.reprioritised(.init(
+                    try emit(.reprioritised(.init(
                         oldImpact: old.impact, newImpact: new.impact, oldUrgency: old.urgency, newUrgency: new.urgency, oldPriority: old.priority,
                         newPriority: new.priority, matrixVersion: new.matrixVersion, reason: "priority changed")))
                 }
                 if SnapshotDerivation.classificationFields.contains(where: { row.fields[$0] != fields[$0] }) {
-                    emit(.classified(.init(
+                    try emit(.classified(.init(
                         oldCategory: fields["category"] ?? "", newCategory: row.fields["category"] ?? "", oldService: fields["service"] ?? "",
                         newService: row.fields["service"] ?? "", oldConfigurationItems: fields["ci"].map { [$0] } ?? [],
                         newConfigurationItems: row.fields["ci"].map { [$0] } ?? [], reason: "classification changed")))
                 }
                 for (body, time) in transition(from: state!, to: kind, row: row, agent: agent, code: code, line: currentLine) {
-                    emit(body, at: time)
+                    try emit(body, at: time)
                 }
                 if emitted == 0 {
-                    if row.fields != fields { emit(.activityRecorded(name: "updated")) } else { counts.rowsWithoutChange += 1 }
+                    if row.fields != fields { try emit(.activityRecorded(name: "updated")) } else { counts.rowsWithoutChange += 1 }
                 }
                 fields = row.fields
                 state = kind

@@ -226,7 +226,7 @@ public struct DeskProjector: Sendable {
         self.position = position
         appliedPosition = position
         // The desk's metadata (`desk init` stamps the present) says nothing of the desk's time.
-        if case .deskDescribed = event.body {
+        if event.body.isLedgerMetadata {
             return
         }
         lastEventTime = max(lastEventTime ?? time, time)

@@ -168,6 +168,9 @@ public struct ProblemAreaReport: Sendable, Hashable, Codable {
         public var key: String
         /// Incidents that repeat an earlier one within the window.
         public var repeatIncidents: Int
+
+        /// The report's order: most repeats first, then by key.
+        static func precedes(_ a: Repeat, _ b: Repeat) -> Bool { (a.repeatIncidents, b.key) > (b.repeatIncidents, a.key) }
     }
 
     /// An area where something goes wrong more than elsewhere.
@@ -297,8 +300,7 @@ extension DeskProjector {
         return ProblemAreaReport(
             dimension: analysis.dimension, from: options.from, to: now, period: analysis.period, incidents: total, areas: areas,
             emerging: emerging,
-            repeatCallers: areaState.repeatsByCallerCategory.map { .init(key: $0.key, repeatIncidents: $0.value) }
-                .sorted { ($0.repeatIncidents, $1.key) > ($1.repeatIncidents, $0.key) },
+            repeatCallers: areaState.repeatsByCallerCategory.map { .init(key: $0.key, repeatIncidents: $0.value) }.sorted(by: ProblemAreaReport.Repeat.precedes),
             escalationHotSpots: hot.map { .init(key: $0.key, incidents: $0.incidents, count: Int(($0.escalationRate * Double($0.incidents)).rounded()), rate: $0.escalationRate) }
                 .sorted { ($0.rate, $1.key) > ($1.rate, $0.key) },
             slaBreachHotSpots: hot.filter { $0.slaBreaches > 0 }.map { .init(key: $0.key, incidents: $0.incidents, count: $0.slaBreaches, rate: Double($0.slaBreaches) / Double($0.incidents)) }

@@ -300,3 +300,38 @@ extension DeskProjector {
         }.sorted { $0.number < $1.number }
     }
 }
+
+extension QueueReport {
+    /// The report with its tickets' sealed titles revealed (``PersonalData``);
+    /// unchanged without `personalData`.
+    public func revealed(by personalData: PersonalData?) -> QueueReport {
+        guard let personalData else { return self }
+        func reveal(_ queue: Queue) -> Queue {
+            var queue = queue
+            for index in queue.tickets.indices { queue.tickets[index].title = personalData.reveal(queue.tickets[index].title) }
+            return queue
+        }
+        var report = self
+        report.byLine = byLine.map(reveal)
+        report.byGroup = byGroup.map(reveal)
+        report.byAgent = byAgent.map(reveal)
+        report.unassigned = reveal(unassigned)
+        return report
+    }
+}
+
+extension ProblemAreaReport {
+    /// The report with the callers of its repeat callers (`caller / category`)
+    /// revealed (``PersonalData``); unchanged without `personalData`.
+    public func revealed(by personalData: PersonalData?) -> ProblemAreaReport {
+        guard let personalData else { return self }
+        var report = self
+        for index in report.repeatCallers.indices {
+            let key = report.repeatCallers[index].key
+            guard let separator = key.range(of: " / ") else { continue }
+            report.repeatCallers[index].key = personalData.reveal(String(key[..<separator.lowerBound])) + key[separator.lowerBound...]
+        }
+        report.repeatCallers.sort(by: ProblemAreaReport.Repeat.precedes)
+        return report
+    }
+}

@@ -175,8 +175,9 @@ public final class PersonalData: Sendable {
     // MARK: Revealing
 
     /// The plaintext of sealed `text`; `[erased <subject>]` when its subject's key
-    /// was destroyed; `[unreadable <subject>]` when it does not open with the key
-    /// (damaged) or the key store cannot be read; other text as it is.
+    /// was destroyed; `[sealed <subject>]` when the key store cannot be read;
+    /// `[unreadable <subject>]` when it does not open with the key (damaged);
+    /// other text as it is.
     public func reveal(_ text: String) -> String {
         guard Self.isSealed(text) else { return text }
         guard let sealed = Data(base64Encoded: String(text.dropFirst(Self.prefix.count))), sealed.count >= 16 + 12 + 16,
@@ -186,7 +187,7 @@ public final class PersonalData: Sendable {
         do {
             key = try self.key(for: id)
         } catch {
-            return "[unreadable \(id.short)]"
+            return "[sealed \(id.short)]"
         }
         guard let key else { return "[erased \(id.short)]" }
         do {
@@ -256,6 +257,21 @@ public final class PersonalData: Sendable {
         }
         return destroyed
     }
+}
+
+/// The key store of a ledger whose store cannot be had (missing, say): every
+/// look-up fails, so sealed fields read as `[sealed …]`, not as erased.
+public struct UnavailableKeyStore: SubjectKeyStore {
+    /// Why there are no keys, for the errors.
+    public let reason: String
+
+    /// A store whose every call fails with `reason`.
+    public init(reason: String) { self.reason = reason }
+
+    public func subjectKey(for name: String) throws(DeskError) -> (id: SubjectID, key: SymmetricKey) { throw DeskError(.notFound, reason) }
+    public func subject(named name: String) throws(DeskError) -> SubjectID? { throw DeskError(.notFound, reason) }
+    public func key(for id: SubjectID) throws(DeskError) -> SymmetricKey? { throw DeskError(.notFound, reason) }
+    public func destroyKey(of id: SubjectID) throws(DeskError) -> Bool { throw DeskError(.notFound, reason) }
 }
 
 extension SubjectID {

@@ -257,6 +257,16 @@ public enum TicketEvent: Sendable, Hashable {
         }
     }
 
+    /// Whether the event is the ledger's metadata (stream `$desk`: the desk's
+    /// description, personal-data protection, subjects forgotten), stamped with
+    /// the present when written: it says nothing of the desk's tickets or time.
+    public var isLedgerMetadata: Bool {
+        switch self {
+        case .deskDescribed, .personalDataProtected, .subjectForgotten: true
+        default: false
+        }
+    }
+
     /// The payload schema version this library writes for the case.
     public var schemaVersion: UInt16 {
         switch self {

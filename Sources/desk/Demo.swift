@@ -28,7 +28,7 @@ struct Demo: ParsableCommand {
         let empty = try openLedger(path, access: .readWrite).withClosing { try $0.lastPosition() == 0 }
         if empty {
             print("Simulating \(tickets) tickets over \(days) days into \(path) ...")
-            let outcome = try simulate(DeskSimulator.Configuration(seed: 1, tickets: tickets, days: days), into: path)
+            let outcome = try simulate(DeskSimulator.Configuration(seed: 1, tickets: tickets, days: days), into: path, options: options)
             print("\(outcome.events) events appended; the simulator planted:")
             for area in outcome.planted { print("  - \(area.description)") }
             print()
@@ -66,16 +66,21 @@ extension EventStore {
 /// Runs the simulator into the ledger at `location`: an LMDB ledger with the
 /// simulated clock as `recordedAt` (byte-identical for a seed), a PostgreSQL
 /// one with the server's clock (its `recordedAt` is when the rows were written).
-func simulate(_ configuration: DeskSimulator.Configuration, into location: String) throws -> DeskSimulator.Outcome {
+func simulate(
+    _ configuration: DeskSimulator.Configuration, into location: String, options: LedgerOptions, sealing: SealingFlags = SealingFlags()
+) throws -> DeskSimulator.Outcome {
     let simulator = DeskSimulator(configuration: configuration)
     let progress = Progress(label: "generating")
     defer { progress.finish() }
     let report = { (done: Int, total: Int) in progress.update(UInt64(done), of: UInt64(total)) }
-    guard LedgerLocation.isPostgresURL(location) else { return try simulator.generate(at: location, progress: report) }
+    guard LedgerLocation.isPostgresURL(location) else {
+        let personalData = try openLedger(location, access: .readWrite).withClosing { try options.personalDataForWriting($0, inClear: sealing.inClear) }
+        return try simulator.generate(at: location, personalData: personalData, progress: report)
+    }
     #if PostgreSQL
     let log = try PostgresEventLog(url: location)
     defer { log.close() }
-    return try simulator.run(into: log, progress: report)
+    return try simulator.run(into: log, personalData: try options.personalDataForWriting(log, inClear: sealing.inClear), progress: report)
     #else
     throw builtWithoutPostgreSQL(location)
     #endif

@@ -13,7 +13,7 @@ struct DeskCommand: AsyncParsableCommand {
         commandName: "desk",
         abstract: "TicketLedger: an ITIL service desk on an append-only, hash-chained event log.",
         version: TicketLedgerVersion.current,
-        subcommands: [Init.self, Generate.self, Import.self, Stats.self, Verify.self, Replay.self, Queues.self, Metrics.self, Problems.self, Flow.self, History.self, Tail.self, Export.self, Report.self, Copy.self, Keygen.self, MakeCheckpoint.self, Upgrade.self, Snapshot.self, Demo.self]
+        subcommands: [Init.self, Generate.self, Import.self, Forget.self, Stats.self, Verify.self, Replay.self, Queues.self, Metrics.self, Problems.self, Flow.self, History.self, Tail.self, Export.self, Report.self, Copy.self, Keygen.self, MakeCheckpoint.self, Upgrade.self, Snapshot.self, Demo.self]
     )
 
     /// Usage errors (what the command line says) print the usage and exit 64;
@@ -122,6 +122,11 @@ struct LedgerOptions: ParsableArguments {
         "The ledger: a folder (LMDB) or a postgres://USER@HOST:PORT/DATABASE[?schema=NAME] URL (or set DESK_LEDGER).",
         valueName: "path|url"))
     var ledger: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "The subject key store of a ledger that seals personal data (or set DESK_KEYS); default: the ledger's folder with .keys appended.",
+        valueName: "folder"))
+    var keys: String?
 
     func path(default fallback: String? = nil) throws -> String {
         if let ledger { return ledger }

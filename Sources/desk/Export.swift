@@ -48,6 +48,8 @@ struct Export: ParsableCommand {
             throw DeskFailure("no ticket or problem \(ticket) in this ledger")
         }
         let selection = JSONLinesExport.Selection(streams: Set(tickets), from: window.from?.timestamp, to: window.to?.timestamp)
+        // Process-mining exports show personal fields revealed; the auditors' JSON Lines carry the records as stored (sealed).
+        let personalData = format == .jsonl ? nil : try options.personalDataForReading(log)
         let handle: FileHandle
         if let output {
             guard FileManager.default.createFile(atPath: output, contents: nil) else {
@@ -71,9 +73,13 @@ struct Export: ParsableCommand {
         let report: (UInt64) -> Void = { progress.update($0, of: total) }
         let count: Int = switch format {
         case .jsonl: try JSONLinesExport.export(log, selection: selection, signer: signer, origin: origin, progress: report, write: write)
-        case .csv: try CSVExport.export(log, selection: selection, progress: report, write: write)
-        case .xes: try XESExport.export(log, selection: selection, caseNotion: caseNotion ?? .ticket, progress: report, write: write).events
-        case .ocel: try OCELExport.export(log, selection: selection, progress: report, write: write).events
+        case .csv: try CSVExport.export(log, selection: selection, personalData: personalData, progress: report, write: write)
+        case .xes:
+            try XESExport.export(
+                log, selection: selection, caseNotion: caseNotion ?? .ticket, personalData: personalData, progress: report,
+                write: write
+            ).events
+        case .ocel: try OCELExport.export(log, selection: selection, personalData: personalData, progress: report, write: write).events
         }
         try handle.write(contentsOf: buffer)
         progress.finish()

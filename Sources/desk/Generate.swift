@@ -11,7 +11,7 @@ struct Generate: ParsableCommand {
     @Option(help: "Tickets to register.")
     var tickets = 2_000
 
-    @Option(help: "The seed; the same seed gives a byte-identical ledger.")
+    @Option(help: "The seed; the same seed gives the same events (a byte-identical ledger with --personal-data-in-clear: sealing keys are random).")
     var seed: UInt64 = 1
 
     @Option(help: "Days the traffic spans, from 2024-01-01.")
@@ -19,6 +19,8 @@ struct Generate: ParsableCommand {
 
     @Flag(help: "Plant no problem areas (a control ledger).")
     var noPlants = false
+
+    @OptionGroup var sealing: SealingFlags
 
     @Flag(help: "Print one JSON document.")
     var json = false
@@ -31,7 +33,7 @@ struct Generate: ParsableCommand {
         let path = try options.path()
         var configuration = DeskSimulator.Configuration(seed: seed, tickets: tickets, days: days, plantProblems: !noPlants)
         configuration.batchSize = 4_096
-        let outcome = try simulate(configuration, into: path)
+        let outcome = try simulate(configuration, into: path, options: options, sealing: sealing)
         if json {
             struct Area: Encodable { let kind, dimension, key, from, to: String; let members: [String]; let description: String }
             struct Output: Encodable { let tickets, problems, events: Int; let chainHead: String; let planted: [Area] }

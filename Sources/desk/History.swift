@@ -41,7 +41,7 @@ struct History: ParsableCommand {
     func run() throws {
         let log = try openForReading(options)
         defer { log.close() }
-        let entries = try Desk(log: log).history(ticket)
+        let entries = try Desk(log: log, personalData: try options.personalDataForReading(log)).history(ticket)
         guard !entries.isEmpty else { throw DeskFailure("no ticket or problem \(ticket) in this ledger") }
         let rows = entries.map { entry in
             Entry(

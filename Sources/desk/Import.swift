@@ -56,6 +56,8 @@ struct Import: ParsableCommand {
     @Flag(help: "Print one JSON document.")
     var json = false
 
+    @OptionGroup var sealing: SealingFlags
+
     func mapping() throws -> ImportMapping {
         var mapping = try baseMapping()
         if let timeZone { mapping.timeZone = timeZone }
@@ -95,6 +97,7 @@ struct Import: ParsableCommand {
         let result = if let mapping {
             try CSVImport.importFile(
                 file, mapping: mapping, into: log, skipInvalid: skipInvalid, skippedFile: skippedFile,
+                personalData: try options.personalDataForWriting(log, inClear: sealing.inClear),
                 progress: { progress.update(UInt64($0), of: UInt64($1)) })
         } else {
             try JSONLinesImport.importFile(file, into: log)

@@ -41,7 +41,7 @@ struct Problems: ParsableCommand {
         defer { log.close() }
         let projections = try project(log, projections(), snapshots: snapshots.useSnapshots)
         let flow: FlowAnalyzer = try projections.take(1)
-        var report = try projections.take(0, as: DeskProjector.self).problemAreas()
+        var report = try projections.take(0, as: DeskProjector.self).problemAreas().revealed(by: try options.personalDataForReading(log))
         report.areas = Array(report.areas.prefix(top))
         let process = flow.report()
         let pairs = process.handovers.groupPingPong.filter(\.flagged)

@@ -44,7 +44,7 @@ struct Queues: ParsableCommand {
                 throw DeskFailure("no group \(group) in this ledger; its groups: \(known.isEmpty ? "none" : known.joined(separator: ", "))")
             }
         }
-        let report = projector.queues(line: line, group: group)
+        let report = projector.queues(line: line, group: group).revealed(by: try options.personalDataForReading(log))
         if json {
             printJSON(report)
             return

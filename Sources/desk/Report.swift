@@ -70,14 +70,15 @@ struct Report: ParsableCommand {
         let drillDown: HTMLReport.DrillDown = try projections.take(2)
         let previous: DeskProjector? = previousWindow == nil ? nil : try projections.take(3)
         let metrics = projector.metrics()
-        let areas = projector.problemAreas()
-        let queues = projector.queues()
+        let personalData = try options.personalDataForReading(log)
+        let areas = projector.problemAreas().revealed(by: personalData)
+        let queues = projector.queues().revealed(by: personalData)
         // The tickets a click lists (Pareto bars, queues, heatmap cells), each read once.
         let areaLists = drillDown.lists(areas: areas.areas.prefix(15).map(\.key))
         let queueLists = HTMLReport.DrillDown.lists(queues: queues)
         let breachMap = projector.slaBreachMap()
         let listed = (Array(areaLists.values) + Array(queueLists.values)).flatMap(\.numbers) + breachMap.flatMap(\.tickets)
-        let rows = try HTMLReport.DrillDown.rows(listed, log: log, asOf: projector.position, now: metrics.to)
+        let rows = try HTMLReport.DrillDown.rows(listed, log: log, asOf: projector.position, now: metrics.to, personalData: personalData)
         let head = projector.position == 0 ? ChainHead.empty
             : ChainHead(position: projector.position, hash: try log.event(at: projector.position)?.hash ?? ChainHead.empty.hash)
         let html = HTMLReport.render(HTMLReport.Input(
@@ -94,7 +95,7 @@ struct Report: ParsableCommand {
     static func span(of log: any EventStore, from: Timestamp?, to: Timestamp?) throws -> (first: Timestamp?, last: Timestamp?) {
         var first = from
         if first == nil {
-            for event in try log.read(from: 1, limit: 16) where event.type != "DeskDescribed" {
+            for event in try log.read(from: 1, limit: 16) where event.streamID != Desk.metadataStream {
                 first = event.event.occurredAt
                 break
             }
