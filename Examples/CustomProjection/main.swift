@@ -28,9 +28,10 @@ struct OpenTicketsPerClient: Projection, Codable {
 
     mutating func apply(_ record: RecordView) throws {
         position = record.position
-        guard let event = try TicketEventCodec.decode(record) else { return }
+        // Ledger metadata (`$desk`) and problem records are not tickets.
+        guard let event = try TicketEventCodec.decode(record), !event.body.isLedgerMetadata else { return }
         switch event.body {
-        case .deskDescribed, .problemOpened, .rootCauseFound, .knownErrorRecorded, .problemClosed: return
+        case .problemOpened, .rootCauseFound, .knownErrorRecorded, .problemClosed: return
         default: break
         }
         let number = record.streamID

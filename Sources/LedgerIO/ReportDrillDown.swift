@@ -42,9 +42,9 @@ extension HTMLReport {
         public mutating func apply(_ record: RecordView) throws {
             position = record.position
             guard !opened.contains(record.streamID) else { return }
-            guard let event = try TicketEventCodec.decode(record) else { return }
+            guard let event = try TicketEventCodec.decode(record), !event.body.isLedgerMetadata else { return }
             switch event.body {
-            case .deskDescribed, .personalDataProtected, .subjectForgotten, .problemOpened, .rootCauseFound, .knownErrorRecorded, .problemClosed: return
+            case .problemOpened, .rootCauseFound, .knownErrorRecorded, .problemClosed: return
             default: break
             }
             opened.insert(record.streamID)

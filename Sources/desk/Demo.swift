@@ -67,20 +67,20 @@ extension EventStore {
 /// simulated clock as `recordedAt` (byte-identical for a seed), a PostgreSQL
 /// one with the server's clock (its `recordedAt` is when the rows were written).
 func simulate(
-    _ configuration: DeskSimulator.Configuration, into location: String, options: LedgerOptions, sealing: SealingFlags = SealingFlags()
+    _ configuration: DeskSimulator.Configuration, into location: String, options: LedgerOptions, inClear: Bool = false
 ) throws -> DeskSimulator.Outcome {
     let simulator = DeskSimulator(configuration: configuration)
     let progress = Progress(label: "generating")
     defer { progress.finish() }
     let report = { (done: Int, total: Int) in progress.update(UInt64(done), of: UInt64(total)) }
     guard LedgerLocation.isPostgresURL(location) else {
-        let personalData = try openLedger(location, access: .readWrite).withClosing { try options.personalDataForWriting($0, inClear: sealing.inClear) }
+        let personalData = try openLedger(location, access: .readWrite).withClosing { try options.personalDataForWriting($0, inClear: inClear) }
         return try simulator.generate(at: location, personalData: personalData, progress: report)
     }
     #if PostgreSQL
     let log = try PostgresEventLog(url: location)
     defer { log.close() }
-    return try simulator.run(into: log, personalData: try options.personalDataForWriting(log, inClear: sealing.inClear), progress: report)
+    return try simulator.run(into: log, personalData: try options.personalDataForWriting(log, inClear: inClear), progress: report)
     #else
     throw builtWithoutPostgreSQL(location)
     #endif

@@ -33,7 +33,7 @@ struct Generate: ParsableCommand {
         let path = try options.path()
         var configuration = DeskSimulator.Configuration(seed: seed, tickets: tickets, days: days, plantProblems: !noPlants)
         configuration.batchSize = 4_096
-        let outcome = try simulate(configuration, into: path, options: options, sealing: sealing)
+        let outcome = try simulate(configuration, into: path, options: options, inClear: sealing.inClear)
         if json {
             struct Area: Encodable { let kind, dimension, key, from, to: String; let members: [String]; let description: String }
             struct Output: Encodable { let tickets, problems, events: Int; let chainHead: String; let planted: [Area] }

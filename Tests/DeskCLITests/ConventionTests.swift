@@ -42,7 +42,7 @@ struct ConventionTests {
         }
     }
 
-    @Test("the README shows what desk demo prints: the same chain head, KPIs and flags")
+    @Test("the README shows what desk demo prints: the same events, KPIs and flags")
     func readmeDemo() async throws {
         let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
         try await withTemporaryDirectory { path in
@@ -50,8 +50,14 @@ struct ConventionTests {
             #expect(run.status == 0, "\(run.err)")
             let printed = Set(run.out.split(separator: "\n").map(String.init))
             for prefix in ["Chain: ", "(all) ", "CI-001 ", "Emerging rises: ", "Process: ", "Ping-pong flagged: ", "Wait-user flagged: "] {
-                let shown = try #require(readme.split(separator: "\n").first { $0.hasPrefix(prefix) }, "the README shows no line \(prefix)")
-                #expect(printed.contains(String(shown)), "README: \(shown)")
+                var shown = String(try #require(readme.split(separator: "\n").first { $0.hasPrefix(prefix) }, "the README shows no line \(prefix)"))
+                if prefix == "Chain: " {
+                    // The chain head differs from run to run: the sealed personal fields use random keys.
+                    shown = String(shown[..<(try #require(shown.range(of: "head "))).lowerBound])
+                    #expect(printed.contains { $0.hasPrefix(shown) && $0.count == shown.count + "head 0123456789abcdef...".count }, "README: \(shown)")
+                    continue
+                }
+                #expect(printed.contains(shown), "README: \(shown)")
             }
         }
     }

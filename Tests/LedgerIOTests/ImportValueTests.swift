@@ -156,7 +156,7 @@ struct ImportValueTests {
     func badMappings() async throws {
         try await withTemporaryDirectory { directory in
             let cases: [(String, String)] = [
-                (#"{"case": "c", "activity": "a", "time": "t", "colour": "red"}"#, "unknown key 'colour'; the keys are case, activity, time, resource, timeFormat, timeZone, attributes, activities, missingValues, repeatedRegistration, delimiter, snapshot"),
+                (#"{"case": "c", "activity": "a", "time": "t", "colour": "red"}"#, "unknown key 'colour'; the keys are case, activity, time, resource, timeFormat, timeZone, attributes, activities, missingValues, repeatedRegistration, delimiter, snapshot, personal"),
                 (#"{"case": "c", "time": "t", "snapshot": {"state": "s", "states": {"Open": "opened"}}}"#, "state 'Open' maps to 'opened', which is not one of new, active, suspended, suspended:caller, suspended:vendor, suspended:change, suspended:problem, resolved, closed, cancelled"),
                 (#"{"case": "c", "time": "t", "snapshot": {"state": "s", "states": {}, "colour": 1}}"#, "unknown key 'snapshot.colour'; the keys are snapshot.state, snapshot.stateDetail, snapshot.states, snapshot.sequence, snapshot.group, snapshot.agent, snapshot.lines, snapshot.opened, snapshot.resolved, snapshot.closed, snapshot.closeCode"),
                 (#"{"case": "c", "activity": "a", "time": "t", "delimiter": "|"}"#, "the delimiter '|' is not one of ',', ';', '\\t'"),
