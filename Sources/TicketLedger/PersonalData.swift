@@ -367,3 +367,66 @@ extension PersonalData {
         }
     }
 }
+
+extension PersonalData {
+    /// Copies every event of `source`, a ledger that keeps personal data in
+    /// clear, into `destination`, a new and empty one, with its personal
+    /// fields sealed (under each ticket's caller, as registered) and the mark
+    /// that the destination seals. Ids, streams, versions, event times, actors'
+    /// kinds and the order stay; the record bytes, so the chain, are new, and
+    /// the recorded times are the copy's. Events of types this library does not
+    /// know are copied as they are. Then retire the source: it still holds the
+    /// plaintext.
+    ///
+    /// - Returns: the events copied.
+    /// - Throws: ``DeskError/Code/invalidArgument`` when `source` seals already
+    ///   or `destination` is not empty; ``DeskError/Code/storage``.
+    @discardableResult
+    public func sealedCopy(
+        of source: any EventStore, into destination: any EventStore, personalAttributes: Set<String> = [], batchSize: Int = 4_096,
+        progress: ((_ position: UInt64) -> Void)? = nil
+    ) throws(DeskError) -> UInt64 {
+        guard try !Self.isRequired(by: source) else {
+            throw DeskError(.invalidArgument, "\(source.location) seals personal data already: copy it as it is")
+        }
+        do {
+            guard try destination.lastPosition() == 0 else {
+                throw DeskError(.invalidArgument, "\(destination.location) is not empty: a sealed copy goes into a new ledger")
+            }
+            try Self.markProtected(destination, by: ActorRef(.system, "desk copy --seal"))
+            let end = try source.lastPosition()
+            var callers: [String: String] = [:]
+            var position: UInt64 = 1
+            var copied: UInt64 = 0
+            while position <= end {
+                var appends: [StreamAppend] = []
+                for recorded in try source.read(from: position, limit: batchSize) {
+                    position = recorded.position + 1
+                    var proposed = recorded.event
+                    if let event = try TicketEventCodec.decode(recorded) {
+                        if case .registered(let registration) = event.body, callers[recorded.streamID] == nil {
+                            callers[recorded.streamID] = registration.caller
+                        }
+                        let (sealed, actor) = try seal(event, actor: proposed.actor, caller: callers[recorded.streamID] ?? "", personalAttributes: personalAttributes)
+                        proposed = TicketEventCodec.proposed(
+                            sealed, id: proposed.id, occurredAt: proposed.occurredAt, actor: actor, correlationID: proposed.correlationID,
+                            causationID: proposed.causationID)
+                    }
+                    if appends.last?.stream == recorded.streamID {
+                        appends[appends.count - 1].events.append(proposed)
+                    } else {
+                        appends.append(StreamAppend(stream: recorded.streamID, events: [proposed]))
+                    }
+                    copied += 1
+                }
+                _ = try destination.append(appends)
+                progress?(position - 1)
+            }
+            return copied
+        } catch let error as DeskError {
+            throw error
+        } catch {
+            throw DeskError(.storage, "cannot copy \(source.location) into \(destination.location)", underlying: "\(error)")
+        }
+    }
+}

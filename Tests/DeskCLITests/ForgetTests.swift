@@ -133,6 +133,37 @@ struct ForgetTests {
         }
     }
 
+    @Test("a ledger in clear gets sealing through desk copy --seal: the same KPIs, no name in clear, and a caller can then be forgotten")
+    func sealedCopy() async throws {
+        try await withTemporaryDirectory { path in
+            let clear = path + "/clear"
+            #expect(try desk("generate", "--ledger", clear, "--tickets", "150", "--days", "10", "--personal-data-in-clear").status == 0)
+            #expect(!files(under: [clear], containing: Array("caller-".utf8)).isEmpty)
+            let sealed = path + "/sealed"
+            let copied = try desk("copy", "--from", clear, "--to", sealed, "--seal", "--json")
+            #expect(copied.status == 0, "\(copied.err)")
+            #expect(try json(copied.out)["copied"] as? Int == (try json(try desk("stats", "--ledger", clear, "--json").out)["events"] as? Int))
+            #expect(try desk("verify", "--ledger", sealed).status == 0)
+            #expect(files(under: [sealed], containing: Array("caller-".utf8)).isEmpty, "no caller's name is in the sealed copy")
+            for command in ["metrics", "flow", "queues", "problems"] {
+                #expect(try desk(command, "--ledger", sealed, "--json").out == (try desk(command, "--ledger", clear, "--json").out), "desk \(command)")
+            }
+            // The same history read back (the positions and recorded times are the copy's).
+            func history(_ ledger: String) throws -> [String] {
+                let events = try #require(try json(try desk("history", "--ledger", ledger, "INC-000002", "--json").out)["events"] as? [[String: Any]])
+                return events.map { "\($0["occurredAt"]!) \($0["actorKind"]!):\($0["actor"]!) \($0["type"]!) \($0["summary"]!) \($0["attributes"]!)" }
+            }
+            #expect(try history(sealed) == history(clear))
+            let again = try desk("copy", "--from", clear, "--to", sealed, "--seal")
+            #expect(again.status == 1 && again.err.contains("not empty"), "\(again.err)")
+            let twice = try desk("copy", "--from", sealed, "--to", path + "/twice", "--seal")
+            #expect(twice.status == 1 && twice.err.contains("seals personal data already"), "\(twice.err)")
+            let caller = try #require(try desk("history", "--ledger", sealed, "INC-000001").out.firstMatch(of: /from (caller-[0-9]+)/)?.1).description
+            #expect(try desk("forget", "--ledger", sealed, caller).status == 0)
+            #expect(try desk("history", "--ledger", sealed, "INC-000001").out.contains("[erased "))
+        }
+    }
+
     @Test("a ledger in clear cannot forget; a ledger that seals refuses to be written without its key store")
     func refusals() async throws {
         try await withTemporaryDirectory { path in
