@@ -54,6 +54,8 @@ let package = Package(
             dependencies: [
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                // AES-GCM-SIV (RFC 8452), which seals personal data.
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 "EventLog",
                 .product(name: "Logging", package: "swift-log"),
             ]

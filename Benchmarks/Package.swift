@@ -32,7 +32,7 @@ let suites: [(name: String, products: [String])] = [
     ("TicketLedgerBenchmarks", ["EventLog", "TicketLedger"]),
     ("ProjectionBenchmarks", ["EventLog", "TicketLedger", "Projections"]),
     ("ExportBenchmarks", ["EventLog", "LedgerIO"]),
-    ("ImportBenchmarks", ["EventLog", "LedgerIO"]),
+    ("ImportBenchmarks", ["EventLog", "TicketLedger", "LedgerIO"]),
 ]
 for suite in suites {
     package.targets.append(.executableTarget(

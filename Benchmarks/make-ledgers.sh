@@ -8,8 +8,10 @@ dir="${TICKETLEDGER_BENCH_LEDGERS:-/tmp/ticketledger-bench}"
 mkdir -p "$dir"
 swift build -c release --product desk
 desk="$(swift build -c release --show-bin-path)/desk"
-[ -f "$dir/1M/data.mdb" ] || "$desk" generate --ledger "$dir/1M" --tickets 110000 --days 365 --seed 1
-[ -f "$dir/10M/data.mdb" ] || "$desk" generate --ledger "$dir/10M" --tickets 1160000 --days 1095 --seed 1
+# In clear, as before 0.6 (the replay figures stay comparable); 1M-sealed is the same desk with its personal data sealed.
+[ -f "$dir/1M/data.mdb" ] || "$desk" generate --ledger "$dir/1M" --tickets 110000 --days 365 --seed 1 --personal-data-in-clear
+[ -f "$dir/1M-sealed/data.mdb" ] || "$desk" generate --ledger "$dir/1M-sealed" --tickets 110000 --days 365 --seed 1
+[ -f "$dir/10M/data.mdb" ] || "$desk" generate --ledger "$dir/10M" --tickets 1160000 --days 1095 --seed 1 --personal-data-in-clear
 du -sh "$dir"/*
 # A 1 M-row CSV for the import benchmark: helpdesk.csv repeated with shifted case ids and times.
 if [ ! -f "$dir/helpdesk-1M.csv" ] && [ -f ../shared/data/helpdesk.csv ]; then

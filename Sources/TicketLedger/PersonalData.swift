@@ -1,40 +1,72 @@
 public import EventLog
 public import Crypto
+import _CryptoExtras
 import Foundation
 import Synchronization
 
-/// A data subject's pseudonym in the ledger: 16 random bytes, drawn when the
+/// A data subject's pseudonym in the ledger: 8 random bytes, drawn when the
 /// subject's key is made. Nothing links it to the person once the key is gone.
 public struct SubjectID: Hashable, Sendable, CustomStringConvertible {
-    /// The 16 bytes.
+    /// How many bytes an identifier has.
+    public static let size = 8
+
+    /// The bytes.
     public let bytes: [UInt8]
 
-    /// An identifier from its 16 bytes, or `nil` for another length.
+    /// An identifier from its ``size`` bytes, or `nil` for another length.
     public init?(bytes: some Collection<UInt8>) {
-        guard bytes.count == 16 else { return nil }
+        guard bytes.count == Self.size else { return nil }
         self.bytes = Array(bytes)
     }
 
-    /// An identifier from its 32 hexadecimal digits, as ``description`` writes them.
+    /// An identifier from its 16 hexadecimal digits, as ``description`` writes them.
     public init?(hex: String) {
-        let digits = Array(hex.utf8)
-        guard digits.count == 32 else { return nil }
-        var bytes: [UInt8] = []
-        for index in stride(from: 0, to: 32, by: 2) {
-            guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else { return nil }
-            bytes.append(byte)
-        }
-        self.bytes = bytes
+        guard let bytes = [UInt8](hexadecimal: hex) else { return nil }
+        self.init(bytes: bytes)
     }
 
     /// A new random identifier.
     public static func random() -> SubjectID {
         var generator = SystemRandomNumberGenerator()
-        return SubjectID(bytes: (0..<16).map { _ in UInt8.random(in: .min ... .max, using: &generator) })!
+        return SubjectID(bytes: (0..<size).map { _ in UInt8.random(in: .min ... .max, using: &generator) })!
     }
 
-    /// The 32 hexadecimal digits.
-    public var description: String { bytes.map { String(format: "%02x", $0) }.joined() }
+    /// The 16 hexadecimal digits.
+    public var description: String { bytes.hexadecimal }
+}
+
+extension [UInt8] {
+    /// Lower-case hexadecimal digits, two per byte.
+    var hexadecimal: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(count * 2)
+        for byte in self {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// The bytes of an even number of hexadecimal digits, or `nil`.
+    init?(hexadecimal text: String) {
+        let digits = Array(text.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        func value(_ digit: UInt8) -> UInt8? {
+            switch digit {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        var bytes: [UInt8] = []
+        for index in stride(from: 0, to: digits.count, by: 2) {
+            guard let high = value(digits[index]), let low = value(digits[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+        }
+        self = bytes
+    }
 }
 
 /// Where the keys of data subjects are kept, apart from the append-only log,
@@ -63,10 +95,11 @@ public protocol SubjectKeyStore: Sendable {
 /// The personal fields of an event (``DeskEvent/mapPersonalText(attributes:_:)``:
 /// the caller, titles, comments, notes, the free text of reasons, and the
 /// attributes an embedder or an import mapping marks personal) and the
-/// identifier of a caller who acts are written as sealed text: AES-GCM under
-/// the key of the ticket's caller, its nonce derived from the text with
-/// HMAC-SHA-256 (so equal text of one subject seals to equal bytes: a caller
-/// stays one pseudonym for the problem-area analysis, and a run is repeatable).
+/// identifier of a caller who acts are written as sealed text: AES-256-GCM-SIV
+/// (RFC 8452) under the key of the ticket's caller, with one fixed nonce, which
+/// that scheme allows: equal text of one subject seals to equal bytes (a
+/// caller stays one pseudonym for the problem-area analysis), and nothing but
+/// that equality is learnt without the key.
 /// The log's chain, Merkle tree and map are over those bytes, so they keep
 /// verifying after a key is destroyed; from then on ``reveal(_:)-(String)`` shows the
 /// field as `[erased <subject>]`.
@@ -92,16 +125,17 @@ public final class PersonalData: Sendable {
         self.keys = keys
     }
 
-    /// What sealed text begins with: U+0001, then the scheme's name and version.
-    static let prefix = "\u{1}pd1:"
+    /// What sealed text begins with: U+0001, then the scheme's version (`1`);
+    /// base64 of the subject, the ciphertext and the 16-byte tag follows.
+    static let prefix = "\u{1}1"
 
     /// Whether `text` is sealed (written by ``seal(_:actor:caller:personalAttributes:)``).
     public static func isSealed(_ text: String) -> Bool { text.utf8.starts(with: prefix.utf8) }
 
     /// The subject whose key sealed `text`, or `nil` when it is not sealed text.
     public static func subject(of text: String) -> SubjectID? {
-        guard isSealed(text), let sealed = Data(base64Encoded: String(text.dropFirst(prefix.count))), sealed.count >= 16 + 12 + 16 else { return nil }
-        return SubjectID(bytes: sealed.prefix(16))
+        guard isSealed(text), let sealed = Data(base64Encoded: String(text.dropFirst(prefix.count))), sealed.count >= SubjectID.size + 16 else { return nil }
+        return SubjectID(bytes: sealed.prefix(SubjectID.size))
     }
 
     // MARK: Sealing
@@ -158,15 +192,15 @@ public final class PersonalData: Sendable {
         return made
     }
 
-    /// `text` sealed with subject `id`'s `key`: AES-GCM with a nonce of
-    /// HMAC-SHA-256(key, text)'s first 12 bytes and the subject as associated data.
+    /// The one nonce of every seal (RFC 8452 allows a repeated nonce: only the
+    /// equality of equal plaintexts shows, which is what a pseudonym needs).
+    private static let nonce = try! AES.GCM._SIV.Nonce(data: [UInt8](repeating: 0, count: 12))  // 12 bytes: always valid
+
+    /// `text` sealed with subject `id`'s `key`: AES-256-GCM-SIV with the fixed
+    /// nonce and the subject as associated data.
     static func seal(_ text: String, id: SubjectID, key: SymmetricKey) -> String {
-        let plaintext = Array(text.utf8)
-        let mac = HMAC<SHA256>.authenticationCode(for: plaintext, using: key)
-        let nonce = try! AES.GCM.Nonce(data: Array(mac.prefix(12)))  // 12 bytes: always a valid nonce
-        let box = try! AES.GCM.seal(plaintext, using: key, nonce: nonce, authenticating: id.bytes)  // cannot fail with a 256-bit key
+        let box = try! AES.GCM._SIV.seal(Array(text.utf8), using: key, nonce: nonce, authenticating: id.bytes)  // cannot fail with a 256-bit key
         var sealed = id.bytes
-        sealed.append(contentsOf: box.nonce)
         sealed.append(contentsOf: box.ciphertext)
         sealed.append(contentsOf: box.tag)
         return prefix + Data(sealed).base64EncodedString()
@@ -180,8 +214,8 @@ public final class PersonalData: Sendable {
     /// other text as it is.
     public func reveal(_ text: String) -> String {
         guard Self.isSealed(text) else { return text }
-        guard let sealed = Data(base64Encoded: String(text.dropFirst(Self.prefix.count))), sealed.count >= 16 + 12 + 16,
-            let id = SubjectID(bytes: sealed.prefix(16))
+        guard let sealed = Data(base64Encoded: String(text.dropFirst(Self.prefix.count))), sealed.count >= SubjectID.size + 16,
+            let id = SubjectID(bytes: sealed.prefix(SubjectID.size))
         else { return "[unreadable]" }
         let key: SymmetricKey?
         do {
@@ -191,9 +225,8 @@ public final class PersonalData: Sendable {
         }
         guard let key else { return "[erased \(id.short)]" }
         do {
-            let box = try AES.GCM.SealedBox(
-                nonce: AES.GCM.Nonce(data: sealed.dropFirst(16).prefix(12)), ciphertext: sealed.dropFirst(28).dropLast(16), tag: sealed.suffix(16))
-            return String(decoding: try AES.GCM.open(box, using: key, authenticating: id.bytes), as: UTF8.self)
+            let box = try AES.GCM._SIV.SealedBox(nonce: Self.nonce, ciphertext: sealed.dropFirst(SubjectID.size).dropLast(16), tag: sealed.suffix(16))
+            return String(decoding: try AES.GCM._SIV.open(box, using: key, authenticating: id.bytes), as: UTF8.self)
         } catch {
             return "[unreadable \(id.short)]"
         }
@@ -327,7 +360,7 @@ extension DeskEvent {
 
 extension PersonalData {
     /// The sealing scheme ``TicketEvent/personalDataProtected(scheme:)`` records.
-    public static let scheme = "aes-gcm-hmac-siv/1"
+    public static let scheme = "aes-256-gcm-siv/1"
 
     /// Whether `log` seals personal data: its `$desk` stream records
     /// ``TicketEvent/personalDataProtected(scheme:)``. Writers of such a ledger

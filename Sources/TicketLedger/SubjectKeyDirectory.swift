@@ -48,9 +48,12 @@ public struct SubjectKeyDirectory: SubjectKeyStore {
     public func subjectKey(for name: String) throws(DeskError) -> (id: SubjectID, key: SymmetricKey) {
         let tag = nameTag(name)
         if let id = try subject(tag: tag), let key = try key(for: id) { return (id, key) }
-        let id = SubjectID.random()
+        var id = SubjectID.random()
         let key = SymmetricKey(size: .bits256)
-        try Self.write(Self.sealedFile("TLKK", id.bytes + tag + key.withUnsafeBytes { Array($0) }), to: keyFile(id), replace: false)
+        // A new identifier until one is free (8 random bytes: a clash is rare, never silent).
+        while try !Self.write(Self.sealedFile("TLKK", id.bytes + tag + key.withUnsafeBytes { Array($0) }), to: keyFile(id), replace: false) {
+            id = SubjectID.random()
+        }
         let subjectFile = self.subjectFile(tag)
         if try Self.write(Self.sealedFile("TLKS", id.bytes), to: subjectFile, replace: false) == false {
             // Another process made this subject meanwhile (or a destroyed subject returns): its key wins if it still has one.
@@ -71,16 +74,16 @@ public struct SubjectKeyDirectory: SubjectKeyStore {
     public func key(for id: SubjectID) throws(DeskError) -> SymmetricKey? {
         let file = keyFile(id)
         guard FileManager.default.fileExists(atPath: file) else { return nil }
-        let content = try Self.read(file, magic: "TLKK", length: 16 + 16 + 32)
-        guard Array(content.prefix(16)) == id.bytes else { throw DeskError(.storage, "the subject key file '\(file)' holds another subject's key") }
+        let content = try Self.read(file, magic: "TLKK", length: Self.keyFileLength)
+        guard Array(content.prefix(SubjectID.size)) == id.bytes else { throw DeskError(.storage, "the subject key file '\(file)' holds another subject's key") }
         return SymmetricKey(data: content.suffix(32))
     }
 
     public func destroyKey(of id: SubjectID) throws(DeskError) -> Bool {
         let file = keyFile(id)
         guard FileManager.default.fileExists(atPath: file) else { return false }
-        let content = try Self.read(file, magic: "TLKK", length: 16 + 16 + 32)
-        let tag = Array(content.dropFirst(16).prefix(16))
+        let content = try Self.read(file, magic: "TLKK", length: Self.keyFileLength)
+        let tag = Array(content.dropFirst(SubjectID.size).prefix(16))
         // The name's entry first, while the key still says which it is; then the key, overwritten before it is unlinked.
         if try subject(tag: tag) == id { try Self.remove(subjectFile(tag)) }
         try Self.remove(file, overwrite: true)
@@ -93,13 +96,16 @@ public struct SubjectKeyDirectory: SubjectKeyStore {
         Array(HMAC<SHA256>.authenticationCode(for: Array(name.utf8), using: SymmetricKey(data: indexKey)).prefix(16))
     }
 
-    private func subjectFile(_ tag: [UInt8]) -> String { path + "/subjects/" + SubjectID(bytes: tag)!.description }
+    /// A key file's body: the subject, the name's tag, the key.
+    private static let keyFileLength = SubjectID.size + 16 + 32
+
+    private func subjectFile(_ tag: [UInt8]) -> String { path + "/subjects/" + tag.hexadecimal }
     private func keyFile(_ id: SubjectID) -> String { path + "/keys/" + id.description }
 
     private func subject(tag: [UInt8]) throws(DeskError) -> SubjectID? {
         let file = subjectFile(tag)
         guard FileManager.default.fileExists(atPath: file) else { return nil }
-        return SubjectID(bytes: try Self.read(file, magic: "TLKS", length: 16))
+        return SubjectID(bytes: try Self.read(file, magic: "TLKS", length: SubjectID.size))
     }
 
     /// `magic` ‖ `body` ‖ the first 8 bytes of SHA-256 of both.

@@ -80,7 +80,7 @@ struct Forget: ParsableCommand {
     @Argument(help: "The caller's name as registered (or, with --id, the subject's identifier as erased fields and SubjectForgotten show it).")
     var subject: String
 
-    @Flag(help: "SUBJECT is the subject's 32-digit identifier, not a name.")
+    @Flag(help: "SUBJECT is the subject's 16-digit identifier, not a name.")
     var id = false
 
     @Flag(help: "Print one JSON document.")
@@ -95,7 +95,7 @@ struct Forget: ParsableCommand {
         guard let personalData = try options.personalDataForWriting(log, inClear: false) else { return }
         let forgotten: SubjectID?
         if id {
-            guard let identifier = SubjectID(hex: subject) else { throw ValidationError("--id takes the 32 hexadecimal digits of a subject, not '\(subject)'") }
+            guard let identifier = SubjectID(hex: subject) else { throw ValidationError("--id takes the 16 hexadecimal digits of a subject, not '\(subject)'") }
             forgotten = try personalData.forget(identifier) ? identifier : nil
         } else {
             forgotten = try personalData.forget(named: subject)

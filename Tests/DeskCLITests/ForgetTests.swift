@@ -25,7 +25,7 @@ private func keys(in store: String) throws -> [String: [UInt8]] {
     var result: [String: [UInt8]] = [:]
     for name in try FileManager.default.contentsOfDirectory(atPath: store + "/keys") {
         let bytes = Array(try #require(FileManager.default.contents(atPath: store + "/keys/" + name)))
-        result[name] = Array(bytes[36..<68])  // "TLKK", the subject, the name's tag, the key, the checksum
+        result[name] = Array(bytes[28..<60])  // "TLKK", the subject (8 bytes), the name's tag (16), the key (32), the checksum
     }
     return result
 }

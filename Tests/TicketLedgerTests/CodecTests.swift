@@ -38,8 +38,8 @@ let everyEvent: [TicketEvent] = [
     .problemClosed(resolution: "firmware 2.1"),
     .activityRecorded(name: "Require upgrade"),
     .deskDescribed(name: "Retail IT desk", model: .virtual, libraryVersion: "0.2.0"),
-    .personalDataProtected(scheme: "aes-gcm-hmac-siv/1"),
-    .subjectForgotten(subject: "00112233445566778899aabbccddeeff"),
+    .personalDataProtected(scheme: "aes-256-gcm-siv/1"),
+    .subjectForgotten(subject: "0011223344556677"),
 ]
 
 @Suite("Event codec")

@@ -66,6 +66,18 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // Issue 21: the same simulated desk with its personal data sealed (1M-sealed, the
+    // same seed), replayed beside the one in clear in the same run.
+    Benchmark("replay 1M-sealed into queues, KPIs and SLA") { benchmark in
+        let log = try readOnly(ledger("1M-sealed"))
+        benchmark.startMeasurement()
+        let projector = try ProjectionEngine.replay(log, options: ProjectionOptions(groupBy: .service))
+        blackHole(projector.metrics().total.registered)
+        blackHole(projector.queues().open)
+        benchmark.stopMeasurement()
+        log.close()
+    }
+
     Benchmark("reopen 10M from a snapshot until queues are ready") { benchmark in
         let path = ledger("10M")
         let log = try readOnly(path)
