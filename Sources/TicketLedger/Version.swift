@@ -2,5 +2,5 @@
 /// [CHANGELOG.md](../CHANGELOG.md) lists them; semantic versioning.
 public enum TicketLedgerVersion {
     /// This build's version.
-    public static let current = "0.5.0"
+    public static let current = "0.6.0"
 }

@@ -9,7 +9,8 @@ struct Copy: ParsableCommand {
         discussion: """
             The destination is created if missing. If it already holds an earlier copy (a prefix of the source),
             only the rest is copied, so an interrupted copy is finished by running it again. Both ledgers end with
-            the same chain head.
+            the same chain head. A ledger that seals personal data is copied sealed; its key store is not copied:
+            give it to the copy's readers with --keys (or copy the folder, and keep it out of the ledger's backups).
 
             With --seal, the copy seals the personal data of a ledger that keeps it in clear: the destination must be
             new, its key store is made (--keys, by default the destination's folder with .keys appended), every

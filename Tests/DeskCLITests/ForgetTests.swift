@@ -54,6 +54,10 @@ struct ForgetTests {
         let history = try desk("history", "--ledger", ledger, ticket).out
         #expect(history.contains(caller), "the history shows the caller before: \(history)")
         let keysBefore = try keys(in: store)
+        // Before: no key in the ledger (its projection snapshots included) or an export; no plaintext name in the ledger.
+        #expect(try desk("snapshot", "--ledger", ledger).status == 0)
+        #expect(keysBefore.values.allSatisfy { files(under: [ledger, exportBefore], containing: $0).isEmpty })
+        #expect(files(under: [ledger, exportBefore], containing: Array(caller.utf8)).isEmpty)
 
         let forgot = try desk("forget", "--ledger", ledger, caller, "--json")
         #expect(forgot.status == 0, "\(forgot.err)")

@@ -41,15 +41,16 @@ struct PostgresCLITests {
             ]
             for command in commands {
                 let onLMDB = try runProcess(builtExecutable("desk"), command + ["--ledger", lmdb])
-                let onPostgres = try runProcess(builtExecutable("desk"), command + ["--ledger", url])
+                // The copy's personal data is sealed with the LMDB ledger's keys: given to the PostgreSQL reads too.
+                let onPostgres = try runProcess(builtExecutable("desk"), command + ["--ledger", url, "--keys", lmdb + ".keys"])
                 #expect(onPostgres.status == 0, "\(command): \(onPostgres.err)")
                 #expect(onPostgres.out == onLMDB.out, "desk \(command.joined(separator: " ")) differs between the backends")
             }
             // Those first runs saved their projection snapshots in the PostgreSQL ledger:
             // the next runs start from them and print what a full replay prints.
             for command in [["metrics", "--by", "line", "--json"], ["queues", "--json"], ["problems", "--by", "ci", "--json"]] {
-                let again = try runProcess(builtExecutable("desk"), command + ["--ledger", url])
-                let full = try runProcess(builtExecutable("desk"), command + ["--ledger", url, "--no-snapshot"])
+                let again = try runProcess(builtExecutable("desk"), command + ["--ledger", url, "--keys", lmdb + ".keys"])
+                let full = try runProcess(builtExecutable("desk"), command + ["--ledger", url, "--no-snapshot", "--keys", lmdb + ".keys"])
                 #expect(again.status == 0 && again.err.isEmpty, "\(command): \(again.err)")
                 #expect(again.out == full.out, "desk \(command.joined(separator: " ")) from a snapshot in PostgreSQL")
             }
@@ -87,6 +88,8 @@ struct PostgresCLITests {
         let url = try freshURL()
         let created = try desk("init", "--ledger", url, "--name", "Retail IT")
         #expect(created.status == 0, "\(created.err)")
+        // No key store given for a new PostgreSQL ledger: it keeps personal data in clear, and says so.
+        #expect(created.err.contains("no key store was given") && created.out.contains("personal data in clear"), "\(created.err)")
         let generated = try desk("generate", "--ledger", url, "--tickets", "40", "--days", "5", "--json")
         #expect(generated.status == 0, "\(generated.err)")
         let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

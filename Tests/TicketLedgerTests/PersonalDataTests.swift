@@ -1,6 +1,7 @@
 import Crypto
 import EventLog
 import Foundation
+import Synchronization
 import Testing
 import TicketLedger
 import TicketLedgerTesting
@@ -68,6 +69,26 @@ struct PersonalDataTests {
             guard case .registered(let third) = returning.event.body else { return }
             #expect(PersonalData.subject(of: third.caller) != id)
             #expect(personal.reveal(third.caller) == "Ann Example")
+        }
+    }
+
+    @Test("processes sharing a key store: the first to make a subject's key wins, every other gets that one")
+    func sharedStore() async throws {
+        try await withTemporaryDirectory { path in
+            _ = try SubjectKeyDirectory(path: path + "/keys", create: true)
+            // Separate store values (as separate processes have), racing for the same new names.
+            let made = Mutex<[String: Set<SubjectID>]>([:])
+            DispatchQueue.concurrentPerform(iterations: 16) { _ in
+                for name in ["Ann", "Bob", "Cleo"] {
+                    guard let store = try? SubjectKeyDirectory(path: path + "/keys"), let subject = try? store.subjectKey(for: name) else { return }
+                    made.withLock { made in _ = made[name, default: []].insert(subject.id) }
+                }
+            }
+            let subjects = made.withLock { $0 }
+            #expect(subjects.count == 3 && subjects.values.allSatisfy { $0.count == 1 }, "\(subjects)")
+            let store = try SubjectKeyDirectory(path: path + "/keys")
+            for (name, ids) in subjects { #expect(try store.subject(named: name) == ids.first) }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: path + "/keys/keys").count == 3, "the losers' keys are removed")
         }
     }
 
