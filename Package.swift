@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "LedgerIO", targets: ["LedgerIO"]),
         // The PostgreSQL backend, in its own product: LMDB-only users never build postgres-nio.
         .library(name: "PostgresEventLog", targets: ["PostgresEventLog"]),
+        // Subject keys (personal data) in a table of a PostgreSQL ledger's schema.
+        .library(name: "PostgresSubjectKeys", targets: ["PostgresSubjectKeys"]),
         // Temporary ledgers for the tests of services that embed TicketLedger.
         .library(name: "TicketLedgerTesting", targets: ["TicketLedgerTesting"]),
         .executable(name: "desk", targets: ["desk"]),
@@ -96,6 +98,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "PostgresSubjectKeys",
+            dependencies: ["PostgresEventLog", "TicketLedger"]
+        ),
         // The two backends side by side, for the package's own tests (not a product).
         .target(
             name: "LedgerBackendsTesting",
@@ -113,6 +119,7 @@ let package = Package(
                 "Projections",
                 "LedgerIO",
                 .target(name: "PostgresEventLog", condition: .when(traits: ["PostgreSQL"])),
+                .target(name: "PostgresSubjectKeys", condition: .when(traits: ["PostgreSQL"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -635,3 +635,51 @@ public func openEventStore(at location: String, configuration: EventLogConfigura
     }
     return try EventLog(path: location, configuration: configuration)
 }
+
+// MARK: - Subject key records
+
+/// The rows of the `subject_keys` table, beside the ledger's tables: the records
+/// of a subject key store (module `PostgresSubjectKeys`). Unlike the log's
+/// tables, its rows are deleted, and the table is then rewritten (`VACUUM
+/// FULL`), so that a deleted row leaves no copy in the table's files.
+extension PostgresEventLog {
+    /// The table, schema-qualified and quoted.
+    package var keyRecordsTable: String { schemaName(of: "subject_keys") }
+
+    /// Makes the table when it is missing.
+    package func prepareKeyRecords() throws {
+        _ = try run(
+            PostgresQuery(unsafeSQL: "CREATE TABLE IF NOT EXISTS \(keyRecordsTable) (name text PRIMARY KEY, value bytea NOT NULL)"),
+            "making the subject key table")
+    }
+
+    /// The record `name`, or nil (also when there is no table).
+    package func keyRecord(_ name: String) throws -> [UInt8]? {
+        let exists = try run("SELECT to_regclass(\(keyRecordsTable)) IS NOT NULL", "looking for the subject key table").decodeFirst(Bool.self) ?? false
+        guard exists else { return nil }
+        let rows = try run("SELECT value FROM \(unescaped: keyRecordsTable) WHERE name = \(name)", "reading the subject key record '\(name)'")
+        guard let row = rows.first else { return nil }
+        return Array(buffer: try row.decode(ByteBuffer.self))
+    }
+
+    /// Stores the record `name` unless there is one (then false).
+    package func addKeyRecord(_ name: String, _ bytes: [UInt8]) throws -> Bool {
+        let rows = try run(
+            "INSERT INTO \(unescaped: keyRecordsTable) (name, value) VALUES (\(name), \(ByteBuffer(bytes: bytes))) ON CONFLICT (name) DO NOTHING RETURNING name",
+            "storing the subject key record '\(name)'")
+        return rows.first != nil
+    }
+
+    /// Stores the record `name`, replacing one of that name.
+    package func replaceKeyRecord(_ name: String, _ bytes: [UInt8]) throws {
+        _ = try run(
+            "INSERT INTO \(unescaped: keyRecordsTable) (name, value) VALUES (\(name), \(ByteBuffer(bytes: bytes))) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
+            "storing the subject key record '\(name)'")
+    }
+
+    /// Deletes the record `name`, then rewrites the table so that no dead row keeps it.
+    package func removeKeyRecord(_ name: String) throws {
+        _ = try run("DELETE FROM \(unescaped: keyRecordsTable) WHERE name = \(name)", "deleting the subject key record '\(name)'")
+        _ = try run(PostgresQuery(unsafeSQL: "VACUUM FULL \(keyRecordsTable)"), "rewriting the subject key table")
+    }
+}

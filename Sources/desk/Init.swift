@@ -23,6 +23,6 @@ struct Init: AsyncParsableCommand {
         if let name {
             try await Desk(log: log).describe(name: name, model: model, by: ActorRef(.system, "desk init"))
         }
-        print("Ledger ready at \(path) (\(try log.lastPosition()) events)\(sealed ? "; personal data sealed, keys in \(try options.keyStorePath() ?? "")" : "; personal data in clear")")
+        print("Ledger ready at \(path) (\(try log.lastPosition()) events)\(sealed ? "; personal data sealed, keys in \(try options.keyStorage(for: log).location)" : "; personal data in clear")")
     }
 }

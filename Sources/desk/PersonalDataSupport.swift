@@ -1,6 +1,10 @@
 import ArgumentParser
 import EventLog
 import Foundation
+#if PostgreSQL
+import PostgresEventLog
+import PostgresSubjectKeys
+#endif
 import TicketLedger
 
 /// The choice a command that may create a ledger offers.
@@ -11,37 +15,35 @@ struct SealingFlags: ParsableArguments {
 }
 
 extension LedgerOptions {
-    /// The subject key store's folder: `--keys`, else `DESK_KEYS`, else for an
-    /// LMDB ledger its folder with `.keys` appended; nil for a PostgreSQL ledger without either.
-    func keyStorePath() throws -> String? {
-        if let keys { return keys }
-        if let fromEnvironment = ProcessInfo.processInfo.environment["DESK_KEYS"], !fromEnvironment.isEmpty { return fromEnvironment }
-        let location = try path()
-        guard !LedgerLocation.isPostgresURL(location) else { return nil }
-        var folder = location
+    /// Where the subject keys of `log` are: `--keys FOLDER`, else `DESK_KEYS`,
+    /// else for an LMDB ledger its folder with `.keys` appended, and for a
+    /// PostgreSQL ledger the `subject_keys` table of its schema.
+    func keyStorage(for log: any EventStore) throws -> any SubjectKeyStorage {
+        if let keys { return SubjectKeyFolder(path: keys) }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["DESK_KEYS"], !fromEnvironment.isEmpty {
+            return SubjectKeyFolder(path: fromEnvironment)
+        }
+        #if PostgreSQL
+        if let postgres = log as? PostgresEventLog { return PostgresSubjectKeyTable(log: postgres) }
+        #endif
+        var folder = try path()
         while folder.count > 1, folder.hasSuffix("/") { folder.removeLast() }
-        return folder + ".keys"
+        return SubjectKeyFolder(path: folder + ".keys")
     }
 
     /// How a command that writes tickets seals them: with the key store when
     /// the ledger records that it seals; a new (empty) ledger is made to seal,
     /// its key store made, unless `inClear`. `nil`: the ledger keeps personal data in clear.
     func personalDataForWriting(_ log: any EventStore, inClear: Bool) throws -> PersonalData? {
+        let storage = try keyStorage(for: log)
         if try PersonalData.isRequired(by: log) {
-            guard let path = try keyStorePath() else {
-                throw DeskFailure("\(log.location) seals personal data: give its key store with --keys (or DESK_KEYS)")
+            guard try storage.read("index") != nil else {
+                throw DeskFailure("\(log.location) seals personal data, but its key store \(storage.location) is missing: without it nothing can be written (and what was sealed cannot be read); restore it from its backup or give it with --keys")
             }
-            guard FileManager.default.fileExists(atPath: path + "/index.key") else {
-                throw DeskFailure("\(log.location) seals personal data, but its key store \(path) is missing: without it nothing can be written (and what was sealed cannot be read); restore it from its backup or give it with --keys")
-            }
-            return PersonalData(keys: try SubjectKeyDirectory(path: path))
+            return PersonalData(keys: try SubjectKeyDirectory(storage: storage))
         }
         guard try log.lastPosition() == 0, !inClear else { return nil }
-        guard let path = try keyStorePath() else {
-            note("\(log.location) is a new PostgreSQL ledger and no key store was given (--keys): its personal data is kept in clear")
-            return nil
-        }
-        let keys = try SubjectKeyDirectory(path: path, create: true)
+        let keys = try SubjectKeyDirectory(storage: storage, create: true)
         try PersonalData.markProtected(log, by: ActorRef(.system, "desk"))
         return PersonalData(keys: keys)
     }
@@ -50,11 +52,11 @@ extension LedgerOptions {
     /// is one; when the ledger seals and its store is missing, a note on stderr
     /// and sealed fields shown as `[sealed …]`. `nil` for a ledger in clear.
     func personalDataForReading(_ log: any EventStore) throws -> PersonalData? {
-        let path = try keyStorePath()
-        if let path, let keys = try? SubjectKeyDirectory(path: path) { return PersonalData(keys: keys) }
+        let storage = try keyStorage(for: log)
+        if try storage.read("index") != nil { return PersonalData(keys: try SubjectKeyDirectory(storage: storage)) }
         guard try PersonalData.isRequired(by: log) else { return nil }
-        note("the key store of \(log.location) (\(path ?? "none given: --keys")) is missing: its sealed personal fields are shown as [sealed …]")
-        return PersonalData(keys: UnavailableKeyStore(reason: "the key store \(path ?? "") is missing"))
+        note("the key store of \(log.location) (\(storage.location)) is missing: its sealed personal fields are shown as [sealed …]")
+        return PersonalData(keys: UnavailableKeyStore(reason: "the key store \(storage.location) is missing"))
     }
 }
 
@@ -101,7 +103,7 @@ struct Forget: ParsableCommand {
             forgotten = try personalData.forget(named: subject)
         }
         guard let forgotten else {
-            throw DeskFailure("the key store \(try options.keyStorePath() ?? "") holds no key for \(id ? "subject " : "")'\(subject)' (never a caller here, or forgotten already)")
+            throw DeskFailure("the key store \(try options.keyStorage(for: log).location) holds no key for \(id ? "subject " : "")'\(subject)' (never a caller here, or forgotten already)")
         }
         try PersonalData.recordForgotten(forgotten, in: log, by: ActorRef(.system, "desk forget"))
         if json {

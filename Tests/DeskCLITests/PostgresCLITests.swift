@@ -88,8 +88,8 @@ struct PostgresCLITests {
         let url = try freshURL()
         let created = try desk("init", "--ledger", url, "--name", "Retail IT")
         #expect(created.status == 0, "\(created.err)")
-        // No key store given for a new PostgreSQL ledger: it keeps personal data in clear, and says so.
-        #expect(created.err.contains("no key store was given") && created.out.contains("personal data in clear"), "\(created.err)")
+        // A new PostgreSQL ledger seals personal data, its keys in a table of its schema.
+        #expect(created.out.contains("personal data sealed, keys in") && created.out.contains("table subject_keys"), "\(created.out)")
         let generated = try desk("generate", "--ledger", url, "--tickets", "40", "--days", "5", "--json")
         #expect(generated.status == 0, "\(generated.err)")
         let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -101,11 +101,21 @@ struct PostgresCLITests {
         let verify = try json(try desk("verify", "--ledger", url, "--json").out)
         #expect(verify["valid"] as? Bool == true)
         let simulated = try #require(try json(generated.out)["events"] as? Int)
-        #expect(verify["events"] as? Int == 1 + simulated + appended)
+        #expect(verify["events"] as? Int == 2 + simulated + appended, "the desk's description and PersonalDataProtected")
         // A second import writes nothing (the event ids are the rows').
         #expect(try json(try desk("import", fixture, "--preset", "helpdesk", "--ledger", url, "--json").out)["appended"] as? Int == 0)
         let missing = try desk("stats", "--ledger", url.replacingOccurrences(of: "schema=", with: "schema=none_"))
         #expect(missing.status == 1)
         #expect(missing.err.contains("no ledger"), "\(missing.err)")
+
+        // Forgetting a caller deletes the key's row; the history reads as erased; the ledger verifies.
+        let history = try desk("history", "--ledger", url, "INC-000001").out
+        let caller = try #require(history.firstMatch(of: /from (caller-[0-9]+)/)?.1).description
+        let forgot = try desk("forget", "--ledger", url, caller, "--json")
+        #expect(forgot.status == 0, "\(forgot.err)")
+        let subject = try #require(try json(forgot.out)["subject"] as? String)
+        #expect(try desk("history", "--ledger", url, "INC-000001").out.contains("[erased \(subject.prefix(8))]"))
+        #expect(try desk("verify", "--ledger", url).status == 0)
+        #expect(try desk("forget", "--ledger", url, caller).err.contains("holds no key"))
     }
 }
