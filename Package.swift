@@ -152,7 +152,7 @@ let package = Package(
         .testTarget(
             name: "TicketLedgerTests",
             dependencies: [
-                "TicketLedger", "EventLog", "TicketLedgerTesting", "LedgerBackendsTesting",
+                "TicketLedger", "EventLog", "TicketLedgerTesting", "LedgerBackendsTesting", "PostgresEventLog", "PostgresSubjectKeys",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

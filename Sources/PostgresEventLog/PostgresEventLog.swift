@@ -683,3 +683,11 @@ extension PostgresEventLog {
         _ = try run(PostgresQuery(unsafeSQL: "VACUUM FULL \(keyRecordsTable)"), "rewriting the subject key table")
     }
 }
+
+extension PostgresEventLog {
+    /// The rows of a query (its columns cast to text) as text, NULL as nil, unchecked: for the package's
+    /// tests, which look at the server's files.
+    package func textRows(unsafeSQL sql: String) throws -> [[String?]] {
+        try run(PostgresQuery(unsafeSQL: sql), "running SQL").map { row in row.map { cell in cell.bytes.map { String(buffer: $0) } } }
+    }
+}

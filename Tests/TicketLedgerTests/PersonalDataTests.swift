@@ -1,6 +1,8 @@
 import Crypto
 import EventLog
 import Foundation
+import PostgresEventLog
+import PostgresSubjectKeys
 import Synchronization
 import Testing
 import TicketLedger
@@ -155,5 +157,45 @@ struct PersonalDataTests {
             #expect(resolved.status == .resolved)
             #expect(try log.verify().isValid)
         }
+    }
+}
+
+@Suite("Personal data in PostgreSQL")
+struct PostgresPersonalDataTests {
+    @Test("a key destroyed in the subject_keys table is in none of the table's files on the server")
+    func destroyedInTable() async throws {
+        guard let url = PostgresTestServer.freshLedgerURL("keys") else {
+            let reason = PostgresTestServer.unavailableReason ?? "no PostgreSQL server"
+            if PostgresTestServer.isRequired { Issue.record("TICKETLEDGER_REQUIRE_POSTGRES is set but \(reason)") }
+            try Test.cancel(Comment(rawValue: reason))
+        }
+        let log = try PostgresEventLog(url: url)
+        defer { log.close() }
+        let personal = PersonalData(keys: try SubjectKeyDirectory(storage: PostgresSubjectKeyTable(log: log), create: true))
+        let sealed = try personal.seal(DeskEvent(.reopened(reason: "Ann's till again")), actor: .unknown, caller: "Ann Example")
+        guard case .reopened(let reason) = sealed.event.body else { return }
+        let id = try #require(PersonalData.subject(of: reason))
+        let key = try #require(try personal.keys.key(for: id)).withUnsafeBytes { Array($0) }
+        /// The bytes of the table's files (after a checkpoint wrote them), or nil when the server's files cannot be read here.
+        func tableFiles() throws -> [UInt8]? {
+            _ = try log.textRows(unsafeSQL: "CHECKPOINT")
+            let path = try #require(try log.textRows(unsafeSQL: "SELECT current_setting('data_directory') || '/' || pg_relation_filepath('\(log.keyRecordsTable)')").first?.first ?? nil)
+            guard FileManager.default.isReadableFile(atPath: path) else { return nil }
+            var bytes: [UInt8] = []
+            for segment in [path] + (1..<8).map({ path + ".\($0)" }) {
+                if let data = FileManager.default.contents(atPath: segment) { bytes += data }
+            }
+            return bytes
+        }
+        guard let before = try tableFiles() else {
+            if PostgresTestServer.isRequired { Issue.record("the server's data directory cannot be read here") }
+            try Test.cancel("the server's data directory cannot be read here")
+        }
+        #expect(before.firstRange(of: key) != nil, "the key is in the table's file before")
+        #expect(try personal.forget(named: "Ann Example") == id)
+        #expect(personal.reveal(reason) == "[erased \(id.short)]")
+        let after = try #require(try tableFiles())
+        #expect(after.firstRange(of: key) == nil, "the destroyed key is in no file of the table")
+        #expect(try log.textRows(unsafeSQL: "SELECT count(*)::text FROM \(log.keyRecordsTable)").first?.first == "1", "only the index key is left")
     }
 }
