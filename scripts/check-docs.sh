@@ -14,7 +14,7 @@ swift package dump-symbol-graph --minimum-access-level public >/dev/null 2>&1 ||
 graphs=$(find .build -maxdepth 3 -type d -name symbolgraph | head -1)
 [ -n "$graphs" ] || { echo "check-docs: swift package dump-symbol-graph wrote no symbol graphs"; exit 1; }
 status=0
-for module in EventLog PostgresEventLog TicketLedger Projections LedgerIO TicketLedgerTesting; do
+for module in EventLog PostgresEventLog PostgresSubjectKeys TicketLedger Projections LedgerIO TicketLedgerTesting; do
     own="$scratch/graphs-$module"
     rm -rf "$own" && mkdir -p "$own"
     [ -f "$graphs/$module.symbols.json" ] || { echo "check-docs: no symbol graph for $module (does it build?)"; exit 1; }

@@ -67,6 +67,8 @@ public enum CSVImport {
     ///   - batchSize: events per atomic append.
     ///   - progress: called after each batch with the events appended (or found
     ///     already stored) so far and the total, once every row has been checked.
+    ///   - personalData: seals each case's personal fields (``ImportMapping/personal``)
+    ///     under its caller's key; `nil` writes them in clear.
     ///   - metricsFactory: where the rows imported and skipped are counted
     ///     (the Metrics article of `EventLog`); the bootstrapped factory when nil.
     public static func importFile(

@@ -55,7 +55,7 @@ public struct ImportMapping: Codable, Sendable, Hashable {
     /// the assignment, and what the states mean.
     public var snapshot: SnapshotMapping?
     /// The fields (as ``attributes`` names them) whose values are personal data:
-    /// when the import seals (``PersonalData``), their values on every event are
+    /// when the import seals (`PersonalData`), their values on every event are
     /// sealed with the key of the case's caller (the `caller` field). Absent:
     /// ``defaultPersonal``. The caller, the title and the free text of reasons
     /// are sealed whatever this says.

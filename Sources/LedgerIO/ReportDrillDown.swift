@@ -8,7 +8,7 @@ extension HTMLReport {
     /// every record of the same pass (`ProjectionEngine.replay(_:options:from:progress:alongside:)`),
     /// it notes each ticket's area as the problem-area analysis does (the ticket as
     /// its stream's first event leaves it); ``lists(areas:)`` names the latest of
-    /// them and ``rows(_:log:asOf:now:)`` reads their histories.
+    /// them and ``rows(_:log:asOf:now:personalData:)`` reads their histories.
     public struct DrillDown {
         /// The most tickets listed per area (the latest); the list says how many there are.
         public static let ticketsPerArea = 50

@@ -1,7 +1,7 @@
 public import PostgresEventLog
 public import TicketLedger
 
-/// A ``TicketLedger/SubjectKeyStorage`` in the `subject_keys` table of a
+/// A `SubjectKeyStorage` (module TicketLedger) in the `subject_keys` table of a
 /// PostgreSQL ledger's schema, for the hosts that share the ledger: one store
 /// for all of them. The table is beside the log's tables, not in the log: its
 /// rows are deleted, and the table is then rewritten (`VACUUM FULL`) so that a

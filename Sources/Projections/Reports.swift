@@ -302,7 +302,7 @@ extension DeskProjector {
 }
 
 extension QueueReport {
-    /// The report with its tickets' sealed titles revealed (``PersonalData``);
+    /// The report with its tickets' sealed titles revealed (`PersonalData`);
     /// unchanged without `personalData`.
     public func revealed(by personalData: PersonalData?) -> QueueReport {
         guard let personalData else { return self }
@@ -322,7 +322,7 @@ extension QueueReport {
 
 extension ProblemAreaReport {
     /// The report with the callers of its repeat callers (`caller / category`)
-    /// revealed (``PersonalData``); unchanged without `personalData`.
+    /// revealed (`PersonalData`); unchanged without `personalData`.
     public func revealed(by personalData: PersonalData?) -> ProblemAreaReport {
         guard let personalData else { return self }
         var report = self
