@@ -14,6 +14,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     dependencies: [
         .package(name: "TicketLedger", path: ".."),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [.target(name: "FuzzSupport")] + fuzzers.map { name in
         .executableTarget(
@@ -24,6 +25,7 @@ let package = Package(
                 .product(name: "TicketLedger", package: "TicketLedger"),
                 .product(name: "LedgerIO", package: "TicketLedger"),
                 .product(name: "Projections", package: "TicketLedger"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         )

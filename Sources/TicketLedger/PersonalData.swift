@@ -160,7 +160,7 @@ public final class PersonalData: Sendable {
             guard !text.isEmpty, !Self.isSealed(text) else { return text }
             if text == caller { return try sealName(text) }
             if subject == nil { subject = try self.subject(ofCaller: caller) }
-            return Self.seal(text, id: subject!.id, key: subject!.key)
+            return try Self.seal(text, id: subject!.id, key: subject!.key)
         }
         return (sealed, actor)
     }
@@ -169,7 +169,7 @@ public final class PersonalData: Sendable {
     private func sealName(_ name: String) throws(DeskError) -> String {
         if let sealed = cache.withLock({ $0.sealedNames[name] }) { return sealed }
         let subject = try self.subject(ofCaller: name)
-        let sealed = Self.seal(name, id: subject.id, key: subject.key)
+        let sealed = try Self.seal(name, id: subject.id, key: subject.key)
         cache.withLock { $0.sealedNames[name] = sealed }
         return sealed
     }
@@ -198,8 +198,16 @@ public final class PersonalData: Sendable {
 
     /// `text` sealed with subject `id`'s `key`: AES-256-GCM-SIV with the fixed
     /// nonce and the subject as associated data.
-    static func seal(_ text: String, id: SubjectID, key: SymmetricKey) -> String {
-        let box = try! AES.GCM._SIV.seal(Array(text.utf8), using: key, nonce: nonce, authenticating: id.bytes)  // cannot fail with a 256-bit key
+    ///
+    /// - Throws: ``DeskError/Code/storage`` when the key store gave a key
+    ///   AES-GCM-SIV does not take (not 128 or 256 bits).
+    static func seal(_ text: String, id: SubjectID, key: SymmetricKey) throws(DeskError) -> String {
+        let box: AES.GCM._SIV.SealedBox
+        do {
+            box = try AES.GCM._SIV.seal(Array(text.utf8), using: key, nonce: nonce, authenticating: id.bytes)
+        } catch {
+            throw DeskError(.storage, "the key of subject \(id) cannot seal (\(key.bitCount) bits; AES-GCM-SIV takes 128 or 256)", underlying: "\(error)")
+        }
         var sealed = id.bytes
         sealed.append(contentsOf: box.ciphertext)
         sealed.append(contentsOf: box.tag)

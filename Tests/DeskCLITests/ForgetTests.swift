@@ -2,20 +2,6 @@ import Foundation
 import Testing
 import TicketLedgerTesting
 
-/// The files under `folder` (recursively) whose bytes contain `needle`.
-private func files(under folders: [String], containing needle: [UInt8]) -> [String] {
-    var found: [String] = []
-    for folder in folders {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) else { continue }
-        let paths = isFolder.boolValue ? (FileManager.default.enumerator(atPath: folder)?.compactMap { folder + "/" + ($0 as! String) } ?? []) : [folder]
-        for path in paths {
-            if let data = FileManager.default.contents(atPath: path), data.firstRange(of: Data(needle)) != nil { found.append(path) }
-        }
-    }
-    return found
-}
-
 /// The hand-written ServiceNow-style export of the import tests.
 private let serviceNowFixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("LedgerIOTests/Fixtures/servicenow-incidents.csv").path

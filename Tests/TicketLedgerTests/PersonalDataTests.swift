@@ -8,18 +8,6 @@ import Testing
 import TicketLedger
 import TicketLedgerTesting
 
-/// Whether any file under `folder` holds `needle`'s bytes.
-func filesContain(_ needle: [UInt8], under folder: String) -> [String] {
-    var found: [String] = []
-    guard let walker = FileManager.default.enumerator(atPath: folder) else { return found }
-    while let name = walker.nextObject() as? String {
-        let path = folder + "/" + name
-        guard let data = FileManager.default.contents(atPath: path), data.count >= needle.count else { continue }
-        if data.firstRange(of: Data(needle)) != nil { found.append(path) }
-    }
-    return found
-}
-
 @Suite("Personal data")
 struct PersonalDataTests {
     @Test("sealed text reveals its plaintext; equal text of one subject seals to equal bytes; a forgotten subject reads as erased, its key in no file")
@@ -54,15 +42,15 @@ struct PersonalDataTests {
 
             let id = try #require(PersonalData.subject(of: registration.caller))
             let keyBytes = try #require(try store.key(for: id)).withUnsafeBytes { Array($0) }
-            #expect(!filesContain(keyBytes, under: path + "/keys").isEmpty)
+            #expect(!files(under: [path + "/keys"], containing: keyBytes).isEmpty)
             #expect(try personal.forget(named: "Ann Example") == id)
             #expect(try personal.forget(named: "Ann Example") == nil, "forgetting twice finds nothing")
             #expect(personal.reveal(registration.title) == "[erased \(id.short)]")
             #expect(personal.reveal(reason) == "[erased \(id.short)]")
             #expect(personal.reveal(bobText) == "Ann's till is frozen")
             #expect(PersonalData(keys: try SubjectKeyDirectory(path: path + "/keys")).reveal(registration.caller) == "[erased \(id.short)]")
-            #expect(filesContain(keyBytes, under: path + "/keys").isEmpty, "the destroyed key is in no file of the store")
-            #expect(filesContain(Array("Ann Example".utf8), under: path + "/keys").isEmpty, "no name is stored")
+            #expect(files(under: [path + "/keys"], containing: keyBytes).isEmpty, "the destroyed key is in no file of the store")
+            #expect(files(under: [path + "/keys"], containing: Array("Ann Example".utf8)).isEmpty, "no name is stored")
             // Nothing new can be sealed for the forgotten caller's ticket; empty text needs no key.
             #expect(throws: DeskError.self) { try personal.seal(DeskEvent(.reopened(reason: "again")), actor: .unknown, caller: registration.caller) }
             #expect(try personal.seal(DeskEvent(.reopened(reason: "")), actor: .unknown, caller: registration.caller).event.body == .reopened(reason: ""))
@@ -91,6 +79,41 @@ struct PersonalDataTests {
             let store = try SubjectKeyDirectory(path: path + "/keys")
             for (name, ids) in subjects { #expect(try store.subject(named: name) == ids.first) }
             #expect(try FileManager.default.contentsOfDirectory(atPath: path + "/keys/keys").count == 3, "the losers' keys are removed")
+        }
+    }
+
+    @Test("sealed text is AES-256-GCM-SIV as RFC 8452 defines it: the bytes Python's cryptography computes, both ways")
+    func independentVector() throws {
+        // Key 0x01 × 32, subject 0x07 × 8, nonce 12 zero bytes, associated data the subject:
+        // AESGCMSIV(key).encrypt(bytes(12), b"Ann's till is frozen", subject), base64 of subject ‖ that (Python's cryptography 48).
+        let expected = "\u{1}1BwcHBwcHBweNWbm55M01qQKvLs3Mn12aVdIsTV/PznDwtDeDCE4N4lxpdCg="
+        struct FixedKey: SubjectKeyStore {
+            let id = SubjectID(bytes: [UInt8](repeating: 7, count: 8))!
+            func subjectKey(for name: String) throws(DeskError) -> (id: SubjectID, key: SymmetricKey) { (id, SymmetricKey(data: [UInt8](repeating: 1, count: 32))) }
+            func subject(named name: String) throws(DeskError) -> SubjectID? { id }
+            func key(for id: SubjectID) throws(DeskError) -> SymmetricKey? { SymmetricKey(data: [UInt8](repeating: 1, count: 32)) }
+            func destroyKey(of id: SubjectID) throws(DeskError) -> Bool { false }
+        }
+        let personal = PersonalData(keys: FixedKey())
+        let sealed = try personal.seal(DeskEvent(.reopened(reason: "Ann's till is frozen")), actor: .unknown, caller: "Ann")
+        #expect(sealed.event.body == .reopened(reason: expected))
+        #expect(personal.reveal(expected) == "Ann's till is frozen")
+    }
+
+    @Test("an embedder's key store that gives a key AES-GCM-SIV does not take is an error, not a crash")
+    func foreignKeySize() throws {
+        struct OddKeys: SubjectKeyStore {
+            let id = SubjectID(bytes: [1, 2, 3, 4, 5, 6, 7, 8])!
+            func subjectKey(for name: String) throws(DeskError) -> (id: SubjectID, key: SymmetricKey) { (id, SymmetricKey(size: .bits192)) }
+            func subject(named name: String) throws(DeskError) -> SubjectID? { id }
+            func key(for id: SubjectID) throws(DeskError) -> SymmetricKey? { SymmetricKey(size: .bits192) }
+            func destroyKey(of id: SubjectID) throws(DeskError) -> Bool { false }
+        }
+        do {
+            _ = try PersonalData(keys: OddKeys()).seal(DeskEvent(.reopened(reason: "again")), actor: .unknown, caller: "Ann")
+            Issue.record("a 192-bit key sealed")
+        } catch {
+            #expect(error.code == .storage && error.message.contains("192 bits"), "\(error)")
         }
     }
 
@@ -141,7 +164,7 @@ struct PersonalDataTests {
             #expect(history.contains { $0.event?.body == .commentAdded(visibility: .publicReply, text: "Ann says the screen is black") })
             // On disk, sealed: none of the plaintext is in the ledger's files.
             for text in ["Ann Example", "Till 4 frozen", "screen is black", "ann@example.org"] {
-                #expect(filesContain(Array(text.utf8), under: path + "/ledger").isEmpty, "\(text) in the ledger")
+                #expect(files(under: [path + "/ledger"], containing: Array(text.utf8)).isEmpty, "\(text) in the ledger")
             }
             let stored = try log.readStream(ticket.number)
             #expect(PersonalData.isSealed(stored[0].event.actor.id))

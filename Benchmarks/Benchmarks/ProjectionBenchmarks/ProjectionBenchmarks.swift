@@ -23,6 +23,19 @@ func readOnly(_ path: String) throws -> EventLog {
     try EventLog(path: path, configuration: EventLogConfiguration(access: .readOnly))
 }
 
+/// The replay of the ledger `name` into every standard projection, then its metrics and queues.
+func replay(_ name: String) {
+    Benchmark("replay \(name) into queues, KPIs and SLA") { benchmark in
+        let log = try readOnly(ledger(name))
+        benchmark.startMeasurement()
+        let projector = try ProjectionEngine.replay(log, options: ProjectionOptions(groupBy: .service))
+        blackHole(projector.metrics().total.registered)
+        blackHole(projector.queues().open)
+        benchmark.stopMeasurement()
+        log.close()
+    }
+}
+
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .peakMemoryResident],
@@ -46,15 +59,7 @@ let benchmarks: @Sendable () -> Void = {
             benchmark.stopMeasurement()
             raw.close()
         }
-        Benchmark("replay \(name) into queues, KPIs and SLA") { benchmark in
-            let log = try readOnly(ledger(name))
-            benchmark.startMeasurement()
-            let projector = try ProjectionEngine.replay(log, options: ProjectionOptions(groupBy: .service))
-            blackHole(projector.metrics().total.registered)
-            blackHole(projector.queues().open)
-            benchmark.stopMeasurement()
-            log.close()
-        }
+        replay(name)
         Benchmark("flow analysis of \(name) (desk flow)") { benchmark in
             let log = try readOnly(ledger(name))
             benchmark.startMeasurement()
@@ -68,15 +73,7 @@ let benchmarks: @Sendable () -> Void = {
 
     // Issue 21: the same simulated desk with its personal data sealed (1M-sealed, the
     // same seed), replayed beside the one in clear in the same run.
-    Benchmark("replay 1M-sealed into queues, KPIs and SLA") { benchmark in
-        let log = try readOnly(ledger("1M-sealed"))
-        benchmark.startMeasurement()
-        let projector = try ProjectionEngine.replay(log, options: ProjectionOptions(groupBy: .service))
-        blackHole(projector.metrics().total.registered)
-        blackHole(projector.queues().open)
-        benchmark.stopMeasurement()
-        log.close()
-    }
+    replay("1M-sealed")
 
     Benchmark("reopen 10M from a snapshot until queues are ready") { benchmark in
         let path = ledger("10M")
