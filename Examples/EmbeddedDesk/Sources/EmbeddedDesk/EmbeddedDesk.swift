@@ -24,11 +24,17 @@ public struct ServiceConfiguration: Sendable {
     /// The registry `/metrics` prints; the ledger, the desk and the live
     /// projection report to it when the ledger was opened with ``metricsFactory(for:)``.
     public var registry: PrometheusCollectorRegistry
+    /// Seals the callers' personal data in the ledger and reveals it in the
+    /// answers (TicketLedger's `PersonalData`); nil keeps it in clear.
+    public var personalData: PersonalData?
 
-    public init(port: Int, tokens: [String: String], registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+    public init(
+        port: Int, tokens: [String: String], registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), personalData: PersonalData? = nil
+    ) {
         self.port = port
         self.tokens = tokens
         self.registry = registry
+        self.personalData = personalData
     }
 }
 
@@ -57,7 +63,8 @@ public func makeApplication(log: any EventStore, configuration: ServiceConfigura
     let factory = metricsFactory(for: configuration.registry)
     var deskConfiguration = Desk.Configuration()
     deskConfiguration.metricsFactory = factory
-    let desk = Desk(log: log, configuration: deskConfiguration)
+    let desk = Desk(log: log, configuration: deskConfiguration, personalData: configuration.personalData)
+    let personalData = configuration.personalData
     let live = LiveProjection(log: log, metricsFactory: factory)
     let tokens = configuration.tokens
     let registry = configuration.registry
@@ -176,11 +183,13 @@ public func makeApplication(log: any EventStore, configuration: ServiceConfigura
                 && (after.map { ticket.number > $0 } ?? true)
         }
         let page = matching.prefix(limit)
-        return TicketPage(tickets: page.map { TicketView($0, history: nil) }, next: matching.count > limit ? page.last?.number : nil)
+        // The live projection keeps sealed text; the answer shows it revealed.
+        return TicketPage(
+            tickets: page.map { TicketView(personalData?.reveal($0) ?? $0, history: nil) }, next: matching.count > limit ? page.last?.number : nil)
     }
     api.get("queues") { _, context in
         _ = try context.requireIdentity()
-        return live.read { $0.queues() }
+        return live.read { $0.queues() }.revealed(by: personalData)
     }
     api.get("kpis") { _, context in
         _ = try context.requireIdentity()

@@ -3,6 +3,7 @@ import EventLog
 import Foundation
 import Hummingbird
 import Prometheus
+import TicketLedger
 
 // Serves a ledger over HTTP on loopback until SIGINT or SIGTERM (a graceful
 // shutdown: the server stops taking requests, the live projection ends).
@@ -27,6 +28,13 @@ let registry = PrometheusCollectorRegistry()
 var ledgerConfiguration = EventLogConfiguration()
 ledgerConfiguration.metricsFactory = metricsFactory(for: registry)
 let log = try EventLog(path: path, configuration: ledgerConfiguration)
-let app = makeApplication(log: log, configuration: ServiceConfiguration(port: port, tokens: tokens, registry: registry))
+// The callers' personal data sealed, its keys in LEDGER.keys (apart from the ledger: back it up on its own).
+// A new ledger records that it seals; one written in clear stays so (desk copy --seal makes a sealed copy).
+var personalData: PersonalData?
+if try log.lastPosition() == 0 || PersonalData.isRequired(by: log) {
+    personalData = PersonalData(keys: try SubjectKeyDirectory(path: path + ".keys", create: try log.lastPosition() == 0))
+    try PersonalData.markProtected(log, by: ActorRef(.system, "embedded-desk"))
+}
+let app = makeApplication(log: log, configuration: ServiceConfiguration(port: port, tokens: tokens, registry: registry, personalData: personalData))
 try await app.runService()
 log.close()
