@@ -109,20 +109,27 @@ public protocol SubjectKeyStore: Sendable {
 public final class PersonalData: Sendable {
     /// The key store.
     public let keys: any SubjectKeyStore
-    /// Keys learnt, by subject (nil: destroyed), and the subjects of names sealed.
+    /// How long a key read from the store is used before the store is asked
+    /// again whether it still holds it: a subject forgotten by another process
+    /// is seen as forgotten here within that time.
+    public let revalidateAfter: Duration
+    /// Keys learnt, by subject, and the subjects of the names sealed.
     private let cache = Mutex<Cache>(Cache())
 
     private struct Cache {
-        // Key bytes: `SymmetricKey` is not `Sendable`.
-        var byID: [SubjectID: [UInt8]?] = [:]
-        var byName: [String: (id: SubjectID, key: [UInt8])] = [:]
-        /// Sealed names, memoised: a caller's name is sealed on each of its events.
-        var sealedNames: [String: String] = [:]
+        /// A key as the store last gave it (nil: destroyed), and when.
+        /// The key's bytes: `SymmetricKey` is not `Sendable`.
+        var keys: [SubjectID: (key: [UInt8]?, checked: ContinuousClock.Instant)] = [:]
+        /// The subject of each name sealed, and the name sealed (memoised:
+        /// a caller's name is sealed on each of its events).
+        var names: [String: (id: SubjectID, sealed: String?)] = [:]
     }
 
-    /// Personal data kept with the keys of `keys`.
-    public init(keys: any SubjectKeyStore) {
+    /// Personal data kept with the keys of `keys`, each key checked against the
+    /// store again `revalidateAfter` after it was read.
+    public init(keys: any SubjectKeyStore, revalidateAfter: Duration = .seconds(1)) {
         self.keys = keys
+        self.revalidateAfter = revalidateAfter
     }
 
     /// What sealed text begins with: U+0001, then the scheme's version (`1`);
@@ -167,10 +174,10 @@ public final class PersonalData: Sendable {
 
     /// The sealed form of a subject's own name (its pseudonym in the ledger).
     private func sealName(_ name: String) throws(DeskError) -> String {
-        if let sealed = cache.withLock({ $0.sealedNames[name] }) { return sealed }
         let subject = try self.subject(ofCaller: name)
+        if let known = cache.withLock({ $0.names[name] }), known.id == subject.id, let sealed = known.sealed { return sealed }
         let sealed = try Self.seal(name, id: subject.id, key: subject.key)
-        cache.withLock { $0.sealedNames[name] = sealed }
+        cache.withLock { $0.names[name] = (subject.id, sealed) }
         return sealed
     }
 
@@ -182,12 +189,13 @@ public final class PersonalData: Sendable {
             }
             return (id, key)
         }
-        if let known = cache.withLock({ $0.byName[caller] }) { return (known.id, SymmetricKey(data: known.key)) }
+        // A name sealed before, whose key the store still holds.
+        if let known = cache.withLock({ $0.names[caller]?.id }), let key = try key(for: known) { return (known, key) }
         let made = try keys.subjectKey(for: caller)
         let bytes = made.key.withUnsafeBytes { Array($0) }
         cache.withLock {
-            $0.byName[caller] = (made.id, bytes)
-            $0.byID[made.id] = .some(bytes)
+            $0.names[caller] = (made.id, nil)
+            $0.keys[made.id] = (bytes, .now)
         }
         return made
     }
@@ -265,12 +273,14 @@ public final class PersonalData: Sendable {
         return ticket
     }
 
-    /// The key of `id`, from the cache or the store.
+    /// The key of `id`: from the cache while it was read less than
+    /// ``revalidateAfter`` ago, else from the store.
     private func key(for id: SubjectID) throws(DeskError) -> SymmetricKey? {
-        if let known = cache.withLock({ $0.byID[id] }) { return known.map { SymmetricKey(data: $0) } }
+        let now = ContinuousClock.now
+        if let known = cache.withLock({ $0.keys[id] }), now - known.checked < revalidateAfter { return known.key.map { SymmetricKey(data: $0) } }
         let key = try keys.key(for: id)
         let bytes = key?.withUnsafeBytes { Array($0) }
-        cache.withLock { $0.byID[id] = .some(bytes) }
+        cache.withLock { $0.keys[id] = (bytes, now) }
         return key
     }
 
@@ -289,12 +299,8 @@ public final class PersonalData: Sendable {
     public func forget(_ id: SubjectID) throws(DeskError) -> Bool {
         let destroyed = try keys.destroyKey(of: id)
         cache.withLock { cache in
-            cache.byID[id] = .some(nil)
-            let names = cache.byName.filter { $0.value.id == id }.map(\.key)
-            for name in names {
-                cache.byName[name] = nil
-                cache.sealedNames[name] = nil
-            }
+            cache.keys[id] = (nil, .now)
+            for name in cache.names.filter({ $0.value.id == id }).map(\.key) { cache.names[name] = nil }
         }
         return destroyed
     }

@@ -117,6 +117,24 @@ struct PersonalDataTests {
         }
     }
 
+    @Test("a subject forgotten by another process reads as erased here once the key is checked again, and is never sealed under again")
+    func forgottenElsewhere() async throws {
+        try await withTemporaryDirectory { path in
+            let here = PersonalData(keys: try SubjectKeyDirectory(path: path + "/keys", create: true), revalidateAfter: .milliseconds(50))
+            let sealed = try here.seal(DeskEvent(.reopened(reason: "still frozen")), actor: .unknown, caller: "Ann Example")
+            guard case .reopened(let reason) = sealed.event.body else { return }
+            #expect(here.reveal(reason) == "still frozen")
+            let elsewhere = PersonalData(keys: try SubjectKeyDirectory(path: path + "/keys"))
+            let id = try #require(try elsewhere.forget(named: "Ann Example"))
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(here.reveal(reason) == "[erased \(id.short)]")
+            let again = try here.seal(DeskEvent(.reopened(reason: "still frozen")), actor: ActorRef(.caller, "Ann Example"), caller: "Ann Example")
+            guard case .reopened(let newReason) = again.event.body else { return }
+            #expect(PersonalData.subject(of: newReason) != id && PersonalData.subject(of: again.actor.id) != id, "a new subject, not the destroyed key")
+            #expect(here.reveal(newReason) == "still frozen")
+        }
+    }
+
     @Test("a damaged or missing key store is an error naming the file, never an erased field")
     func damagedStore() async throws {
         try await withTemporaryDirectory { path in
