@@ -479,13 +479,8 @@ public enum CSVImport {
         /// with the key of the case's caller (the row's, or an earlier row's of the case).
         func sealed(_ event: DeskEvent, actor: ActorRef, row: Row) throws(DeskError) -> (DeskEvent, ActorRef) {
             guard let personalData else { return (event, actor) }
-            let caller: String
-            if let named = row.fields["caller"] {
-                caller = callers[row.caseID] ?? named
-                if callers[row.caseID] == nil { callers[row.caseID] = named }
-            } else {
-                caller = callers[row.caseID] ?? ""
-            }
+            let caller = callers[row.caseID] ?? row.fields["caller"] ?? ""
+            if callers[row.caseID] == nil, !caller.isEmpty { callers[row.caseID] = caller }
             return try personalData.seal(event, actor: actor, caller: caller, personalAttributes: personalFields)
         }
 
