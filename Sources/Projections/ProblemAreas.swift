@@ -72,7 +72,7 @@ struct AreaState: Sendable, Codable, Equatable {
             if let last = lastByItem[item], Double(time.microseconds - last.microseconds) <= window { isRepeat = true }
             lastByItem[item] = time
         }
-        let callerKey = ticket.caller + " / " + ticket.category
+        let callerKey = ProblemAreaReport.Repeat.key(caller: ticket.caller, category: ticket.category)
         if !ticket.caller.isEmpty {
             if let last = lastByCallerCategory[callerKey], Double(time.microseconds - last.microseconds) <= window {
                 isCallerRepeat = true
@@ -168,6 +168,10 @@ public struct ProblemAreaReport: Sendable, Hashable, Codable {
         public var key: String
         /// Incidents that repeat an earlier one within the window.
         public var repeatIncidents: Int
+
+        /// `caller / category`: the key, and where ``ProblemAreaReport/revealed(by:)`` finds its caller.
+        static func key(caller: String, category: String) -> String { caller + separator + category }
+        static let separator = " / "
 
         /// The report's order: most repeats first, then by key.
         static func precedes(_ a: Repeat, _ b: Repeat) -> Bool { (a.repeatIncidents, b.key) > (b.repeatIncidents, a.key) }

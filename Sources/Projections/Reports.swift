@@ -328,7 +328,7 @@ extension ProblemAreaReport {
         var report = self
         for index in report.repeatCallers.indices {
             let key = report.repeatCallers[index].key
-            guard let separator = key.range(of: " / ") else { continue }
+            guard let separator = key.range(of: ProblemAreaReport.Repeat.separator) else { continue }
             report.repeatCallers[index].key = personalData.reveal(String(key[..<separator.lowerBound])) + key[separator.lowerBound...]
         }
         report.repeatCallers.sort(by: ProblemAreaReport.Repeat.precedes)

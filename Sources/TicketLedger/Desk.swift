@@ -118,7 +118,8 @@ public final class Desk: Sendable {
             case .success(let result):
                 if result.wasAlreadyStored, let idempotencyKey, let earlier = try earlierResult(of: idempotencyKey, on: nil) { return earlier }
                 lastNumbers.withLock { $0[prefix] = max($0[prefix] ?? 0, numberValue(number, prefix: prefix) ?? 0) }
-                return revealed(fold(nil, number: number, events: events, at: time, attributes: attributes))
+                // Folded from the command's own events: plaintext already.
+                return fold(nil, number: number, events: events, at: time, attributes: attributes)
             case .failure(let error) where error.code == .wrongExpectedVersion || error.code == .duplicateEventID:
                 // Another call with the same key may have got there first.
                 if let idempotencyKey, let earlier = try earlierResult(of: idempotencyKey, on: nil) { return earlier }

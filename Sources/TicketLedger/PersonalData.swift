@@ -141,8 +141,16 @@ public final class PersonalData: Sendable {
 
     /// The subject whose key sealed `text`, or `nil` when it is not sealed text.
     public static func subject(of text: String) -> SubjectID? {
-        guard isSealed(text), let sealed = Data(base64Encoded: String(text.dropFirst(prefix.count))), sealed.count >= SubjectID.size + 16 else { return nil }
-        return SubjectID(bytes: sealed.prefix(SubjectID.size))
+        parse(text)?.id
+    }
+
+    /// Sealed `text`'s subject and the rest of its bytes (ciphertext, then the
+    /// 16-byte tag), or `nil` when it is not sealed text that decodes.
+    private static func parse(_ text: String) -> (id: SubjectID, sealed: Data)? {
+        guard isSealed(text), let bytes = Data(base64Encoded: String(text.dropFirst(prefix.count))), bytes.count >= SubjectID.size + 16,
+            let id = SubjectID(bytes: bytes.prefix(SubjectID.size))
+        else { return nil }
+        return (id, bytes.dropFirst(SubjectID.size))
     }
 
     // MARK: Sealing
@@ -230,9 +238,7 @@ public final class PersonalData: Sendable {
     /// other text as it is.
     public func reveal(_ text: String) -> String {
         guard Self.isSealed(text) else { return text }
-        guard let sealed = Data(base64Encoded: String(text.dropFirst(Self.prefix.count))), sealed.count >= SubjectID.size + 16,
-            let id = SubjectID(bytes: sealed.prefix(SubjectID.size))
-        else { return "[unreadable]" }
+        guard let (id, sealed) = Self.parse(text) else { return "[unreadable]" }
         let key: SymmetricKey?
         do {
             key = try self.key(for: id)
@@ -241,7 +247,7 @@ public final class PersonalData: Sendable {
         }
         guard let key else { return "[erased \(id.short)]" }
         do {
-            let box = try AES.GCM._SIV.SealedBox(nonce: Self.nonce, ciphertext: sealed.dropFirst(SubjectID.size).dropLast(16), tag: sealed.suffix(16))
+            let box = try AES.GCM._SIV.SealedBox(nonce: Self.nonce, ciphertext: sealed.dropLast(16), tag: sealed.suffix(16))
             return String(decoding: try AES.GCM._SIV.open(box, using: key, authenticating: id.bytes), as: UTF8.self)
         } catch {
             return "[unreadable \(id.short)]"
@@ -366,7 +372,8 @@ extension DeskEvent {
         }
         var attributes = self.attributes
         for (name, value) in self.attributes where personal?.contains(name) ?? true {
-            attributes[name] = try transform(value)
+            let mapped = try transform(value)
+            if mapped != value { attributes[name] = mapped }  // untouched attributes stay shared, not copied
         }
         return DeskEvent(body, attributes: attributes)
     }

@@ -91,30 +91,25 @@ public struct RawLMDB {
 
     /// Walks every record with a cursor, touching each value's first and last byte.
     public func scan() -> (count: Int, checksum: UInt64) {
-        var txn: OpaquePointer?
-        precondition(mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn) == 0)
-        defer { mdb_txn_abort(txn) }
-        var cursor: OpaquePointer?
-        mdb_cursor_open(txn, dbi, &cursor)
-        defer { mdb_cursor_close(cursor) }
-        var key = MDB_val()
-        var value = MDB_val()
-        var count = 0
-        var checksum: UInt64 = 0
-        var op = MDB_FIRST
-        while mdb_cursor_get(cursor, &key, &value, op) == 0 {
-            let bytes = UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size)
-            checksum &+= UInt64(bytes[0]) &+ UInt64(bytes[bytes.count - 1])
-            count += 1
-            op = MDB_NEXT
-        }
-        return (count, checksum)
+        walk { bytes in UInt64(bytes[0]) &+ UInt64(bytes[bytes.count - 1]) }
     }
 
     /// Walks every record with a cursor and reads every byte of each value
     /// (a sum of its 8-byte words and its tail): the least work a replay that
     /// looks at whole records can do, issue 16's baseline.
     public func scanEveryByte() -> (count: Int, checksum: UInt64) {
+        walk { bytes in
+            var sum: UInt64 = 0
+            let words = bytes.count / 8
+            for index in 0..<words { sum &+= bytes.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self) }
+            for index in (words * 8)..<bytes.count { sum &+= UInt64(bytes[index]) }
+            return sum
+        }
+    }
+
+    /// Every record's value through `visit`, in key order, in one read transaction: the count and the sum of what `visit` returned.
+    @inline(__always)
+    private func walk(_ visit: (UnsafeRawBufferPointer) -> UInt64) -> (count: Int, checksum: UInt64) {
         var txn: OpaquePointer?
         precondition(mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn) == 0)
         defer { mdb_txn_abort(txn) }
@@ -127,10 +122,7 @@ public struct RawLMDB {
         var checksum: UInt64 = 0
         var op = MDB_FIRST
         while mdb_cursor_get(cursor, &key, &value, op) == 0 {
-            let bytes = UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size)
-            let words = bytes.count / 8
-            for index in 0..<words { checksum &+= bytes.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self) }
-            for index in (words * 8)..<bytes.count { checksum &+= UInt64(bytes[index]) }
+            checksum &+= visit(UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size))
             count += 1
             op = MDB_NEXT
         }
