@@ -677,10 +677,58 @@ extension PostgresEventLog {
             "storing the subject key record '\(name)'")
     }
 
-    /// Deletes the record `name`, then rewrites the table so that no dead row keeps it.
-    package func removeKeyRecord(_ name: String) throws {
-        _ = try run("DELETE FROM \(unescaped: keyRecordsTable) WHERE name = \(name)", "deleting the subject key record '\(name)'")
+    /// Deletes the records `names` in one transaction, waits (up to `timeout`)
+    /// until no transaction that may still see them is open, then rewrites the
+    /// table, so that no dead row keeps them.
+    ///
+    /// `VACUUM FULL` copies a deleted row that a transaction begun before the
+    /// deletion may still read; so the rewrite waits for those to end (other
+    /// hosts' appends end within milliseconds).
+    ///
+    /// - Throws: ``EventLogError`` when the server fails, or when such
+    ///   transactions are still open after `timeout`: then the records are
+    ///   deleted (they can no longer be read) but their bytes stay in the
+    ///   table's files until the table is rewritten after they end.
+    package func removeKeyRecords(_ names: [String], timeout: Duration) throws {
+        let listed = names.map { "'\($0)'" }.joined(separator: ", ")
+        // The deleting transaction's id: a dead row stays while a transaction
+        // whose snapshot is that old or older is open.
+        let deletion = try run(
+            "WITH gone AS (DELETE FROM \(unescaped: keyRecordsTable) WHERE name = ANY(\(names)) RETURNING 1) SELECT pg_current_xact_id()::xid::text FROM (SELECT count(*) FROM gone) AS deleted",
+            "deleting the subject key records \(listed)"
+        ).decodeFirst(String.self) ?? "0"
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        var holders = try transactions(olderThanOrAt: deletion)
+        while !holders.isEmpty && clock.now < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+            holders = try transactions(olderThanOrAt: deletion)
+        }
         _ = try run(PostgresQuery(unsafeSQL: "VACUUM FULL \(keyRecordsTable)"), "rewriting the subject key table")
+        guard holders.isEmpty else {
+            throw EventLogError(
+                .storage,
+                "the subject key records \(listed) are deleted and can no longer be read, but their bytes stay in \(keyRecordsTable)'s files while transactions that began before the deletion are open (\(holders.joined(separator: ", "))) after \(timeout); once they end, rewrite the table: VACUUM FULL \(keyRecordsTable)")
+        }
+    }
+
+    /// The open transactions of this database (other than this connection's)
+    /// whose snapshot or id is no newer than `xid`, the replication slots and
+    /// prepared transactions that hold rows that old: what keeps `VACUUM`
+    /// from dropping a row deleted by `xid`.
+    private func transactions(olderThanOrAt xid: String) throws -> [String] {
+        try run(
+            """
+            SELECT 'process ' || pid::text FROM pg_stat_activity
+             WHERE pid <> pg_backend_pid() AND (datname = current_database() OR backend_type = 'walsender')
+               AND (age(backend_xmin) >= age(\(xid)::xid) OR age(backend_xid) >= age(\(xid)::xid))
+            UNION ALL SELECT 'prepared transaction ' || gid FROM pg_prepared_xacts
+             WHERE database = current_database() AND age(transaction) >= age(\(xid)::xid)
+            UNION ALL SELECT 'replication slot ' || slot_name FROM pg_replication_slots
+             WHERE age(xmin) >= age(\(xid)::xid)
+            """,
+            "looking for transactions that still see a deleted subject key record"
+        ).map { try $0.decode(String.self) }
     }
 }
 

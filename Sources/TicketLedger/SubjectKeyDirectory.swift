@@ -17,8 +17,10 @@ public protocol SubjectKeyStorage: Sendable {
     func add(_ name: String, _ bytes: [UInt8]) throws(DeskError) -> Bool
     /// Stores `bytes` as `name`, replacing any record of that name.
     func replace(_ name: String, _ bytes: [UInt8]) throws(DeskError)
-    /// Removes the record `name` (nothing when there is none), leaving no copy of it in the storage.
-    func remove(_ name: String) throws(DeskError)
+    /// Removes the records `names` (those there are) together, leaving no copy
+    /// of them in the storage: a storage whose erasure is one costly pass (a
+    /// table rewrite) makes it once. When it throws, some may be removed.
+    func remove(_ names: [String]) throws(DeskError)
 }
 
 /// The ``SubjectKeyStore`` of TicketLedger: a subject's key and what links it
@@ -76,7 +78,7 @@ public struct SubjectKeyDirectory: SubjectKeyStore {
         if try !storage.add(Self.subjectRecord(tag), Self.sealed("TLKS", id.bytes)) {
             // Another process made this subject meanwhile (or a destroyed subject returns): its key wins if it still has one.
             if let other = try subject(tag: tag), let otherKey = try self.key(for: other) {
-                try storage.remove(Self.keyRecord(id))
+                try storage.remove([Self.keyRecord(id)])
                 return (other, otherKey)
             }
             try storage.replace(Self.subjectRecord(tag), Self.sealed("TLKS", id.bytes))
@@ -104,9 +106,9 @@ public struct SubjectKeyDirectory: SubjectKeyStore {
         guard let record = try storage.read(name) else { return false }
         let content = try Self.open(record, name, magic: "TLKK", length: Self.keyRecordLength, in: storage)
         let tag = Array(content.dropFirst(SubjectID.size).prefix(16))
-        // The name's record first, while the key still says which it is; then the key.
-        if try subject(tag: tag) == id { try storage.remove(Self.subjectRecord(tag)) }
-        try storage.remove(name)
+        // The name's record, if it is still this subject's, with the key.
+        let linked = try subject(tag: tag) == id
+        try storage.remove(linked ? [Self.subjectRecord(tag), name] : [name])
         return true
     }
 
@@ -189,7 +191,12 @@ public struct SubjectKeyFolder: SubjectKeyStorage {
         try Self.write(bytes, to: file(name), replace: true)
     }
 
-    public func remove(_ name: String) throws(DeskError) {
+    public func remove(_ names: [String]) throws(DeskError) {
+        for name in names { try remove(name) }
+    }
+
+    /// Zeroes, unlinks and flushes the file of record `name`.
+    private func remove(_ name: String) throws(DeskError) {
         let path = file(name)
         let fd = open(path, O_WRONLY)
         if fd >= 0 {

@@ -18,13 +18,13 @@ extension LedgerOptions {
     /// Where the subject keys of `log` are: `--keys FOLDER`, else `DESK_KEYS`,
     /// else for an LMDB ledger its folder with `.keys` appended, and for a
     /// PostgreSQL ledger the `subject_keys` table of its schema.
-    func keyStorage(for log: any EventStore) throws -> any SubjectKeyStorage {
+    func keyStorage(for log: any EventStore, purgeTimeout: Duration = .seconds(60)) throws -> any SubjectKeyStorage {
         if let keys { return SubjectKeyFolder(path: keys) }
         if let fromEnvironment = ProcessInfo.processInfo.environment["DESK_KEYS"], !fromEnvironment.isEmpty {
             return SubjectKeyFolder(path: fromEnvironment)
         }
         #if PostgreSQL
-        if let postgres = log as? PostgresEventLog { return PostgresSubjectKeyTable(log: postgres) }
+        if let postgres = log as? PostgresEventLog { return PostgresSubjectKeyTable(log: postgres, purgeTimeout: purgeTimeout) }
         #endif
         var folder = try path()
         while folder.count > 1, folder.hasSuffix("/") { folder.removeLast() }
@@ -34,8 +34,8 @@ extension LedgerOptions {
     /// How a command that writes tickets seals them: with the key store when
     /// the ledger records that it seals; a new (empty) ledger is made to seal,
     /// its key store made, unless `inClear`. `nil`: the ledger keeps personal data in clear.
-    func personalDataForWriting(_ log: any EventStore, inClear: Bool) throws -> PersonalData? {
-        let storage = try keyStorage(for: log)
+    func personalDataForWriting(_ log: any EventStore, inClear: Bool, purgeTimeout: Duration = .seconds(60)) throws -> PersonalData? {
+        let storage = try keyStorage(for: log, purgeTimeout: purgeTimeout)
         if try PersonalData.isRequired(by: log) {
             guard try storage.read("index") != nil else {
                 throw DeskFailure("\(log.location) seals personal data, but its key store \(storage.location) is missing: without it nothing can be written (and what was sealed cannot be read); restore it from its backup or give it with --keys")
@@ -85,8 +85,15 @@ struct Forget: ParsableCommand {
     @Flag(help: "SUBJECT is the subject's 16-digit identifier, not a name.")
     var id = false
 
+    @Option(help: "With a PostgreSQL ledger: the seconds to wait for the transactions begun before the key's deletion (which may still read it) to end, so that the key table is rewritten without it.")
+    var wait: Double = 60
+
     @Flag(help: "Print one JSON document.")
     var json = false
+
+    func validate() throws {
+        guard wait >= 0, wait.isFinite else { throw ValidationError("--wait takes a number of seconds, not \(wait)") }
+    }
 
     func run() throws {
         let log = try openLedger(try options.path(), access: .readWrite, createIfMissing: false)
@@ -94,15 +101,28 @@ struct Forget: ParsableCommand {
         guard try PersonalData.isRequired(by: log) else {
             throw DeskFailure("\(log.location) keeps personal data in clear, so nothing can be forgotten by destroying a key; copy it into a ledger that seals (desk copy --seal) and retire this one")
         }
-        guard let personalData = try options.personalDataForWriting(log, inClear: false) else { return }
-        let forgotten: SubjectID?
+        guard let personalData = try options.personalDataForWriting(log, inClear: false, purgeTimeout: .seconds(wait)) else { return }
+        let identifier: SubjectID?
         if id {
-            guard let identifier = SubjectID(hex: subject) else { throw ValidationError("--id takes the 16 hexadecimal digits of a subject, not '\(subject)'") }
-            forgotten = try personalData.forget(identifier) ? identifier : nil
+            guard let hex = SubjectID(hex: subject) else { throw ValidationError("--id takes the 16 hexadecimal digits of a subject, not '\(subject)'") }
+            identifier = hex
         } else {
-            forgotten = try personalData.forget(named: subject)
+            identifier = try personalData.keys.subject(named: subject)
         }
-        guard let forgotten else {
+        let destroyed: Bool
+        do {
+            destroyed = try identifier.map { id throws(DeskError) in try personalData.forget(id) } ?? false
+        } catch {
+            // A store that deletes the key but cannot finish (PostgreSQL still
+            // holding its bytes for an open transaction) fails after the key is
+            // gone: the ledger records the forgetting all the same.
+            if let identifier, (try? personalData.keys.key(for: identifier) == nil) == true {
+                try PersonalData.recordForgotten(identifier, in: log, by: ActorRef(.system, "desk forget"))
+                throw DeskFailure("forgot subject \(identifier) (its personal data reads as [erased \(identifier.short)]; recorded at position \(try log.lastPosition())), but the key store could not finish: \(error)")
+            }
+            throw error
+        }
+        guard let forgotten = identifier, destroyed else {
             throw DeskFailure("the key store \(try options.keyStorage(for: log).location) holds no key for \(id ? "subject " : "")'\(subject)' (never a caller here, or forgotten already)")
         }
         try PersonalData.recordForgotten(forgotten, in: log, by: ActorRef(.system, "desk forget"))

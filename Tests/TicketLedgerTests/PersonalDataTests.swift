@@ -203,13 +203,63 @@ struct PersonalDataTests {
 
 @Suite("Personal data in PostgreSQL")
 struct PostgresPersonalDataTests {
-    @Test("a key destroyed in the subject_keys table is in none of the table's files on the server")
-    func destroyedInTable() async throws {
-        guard let url = PostgresTestServer.freshLedgerURL("keys") else {
-            let reason = PostgresTestServer.unavailableReason ?? "no PostgreSQL server"
-            if PostgresTestServer.isRequired { Issue.record("TICKETLEDGER_REQUIRE_POSTGRES is set but \(reason)") }
-            try Test.cancel(Comment(rawValue: reason))
+    /// A fresh ledger URL, or the test is cancelled (failed where the server is required).
+    func freshURL() throws -> String {
+        if let url = PostgresTestServer.freshLedgerURL("keys") { return url }
+        let reason = PostgresTestServer.unavailableReason ?? "no PostgreSQL server"
+        if PostgresTestServer.isRequired { Issue.record("TICKETLEDGER_REQUIRE_POSTGRES is set but \(reason)") }
+        try Test.cancel(Comment(rawValue: reason))
+    }
+
+    /// A statement that keeps a snapshot open for `seconds` on a connection of
+    /// its own (as another host's long report would), begun before this returns.
+    final class OpenSnapshot: Sendable {
+        private let ended = Atomic<Bool>(false)
+        private let done = DispatchSemaphore(value: 0)
+
+        init(url: String, seconds: Double, watchedFrom log: PostgresEventLog) throws {
+            let other = try PostgresEventLog(url: url, access: .readOnly)
+            let marker = "snapshot-" + UUID().uuidString
+            DispatchQueue.global().async { [self] in
+                do {
+                    _ = try other.textRows(unsafeSQL: "SELECT pg_sleep(\(seconds)) /* \(marker) */")
+                } catch {
+                    Issue.record("the open statement failed: \(error)")
+                }
+                ended.store(true, ordering: .sequentiallyConsistent)
+                other.close()
+                done.signal()
+            }
+            let started = "SELECT count(*)::text FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_xmin IS NOT NULL AND query LIKE '%\(marker)%'"
+            while try log.textRows(unsafeSQL: started).first?.first != "1" {
+                if hasEnded { throw CancellationError() }
+                Thread.sleep(forTimeInterval: 0.01)
+            }
         }
+
+        /// Whether the statement has ended.
+        var hasEnded: Bool { ended.load(ordering: .sequentiallyConsistent) }
+
+        /// Waits for the statement to end.
+        func wait() { done.wait() }
+    }
+
+    /// The bytes of the key table's files (after a checkpoint wrote them), or
+    /// nil when the server's files cannot be read here.
+    func tableFiles(_ log: PostgresEventLog) throws -> [UInt8]? {
+        _ = try log.textRows(unsafeSQL: "CHECKPOINT")
+        let path = try #require(try log.textRows(unsafeSQL: "SELECT current_setting('data_directory') || '/' || pg_relation_filepath('\(log.keyRecordsTable)')").first?.first ?? nil)
+        guard FileManager.default.isReadableFile(atPath: path) else { return nil }
+        var bytes: [UInt8] = []
+        for segment in [path] + (1..<8).map({ path + ".\($0)" }) {
+            if let data = FileManager.default.contents(atPath: segment) { bytes += data }
+        }
+        return bytes
+    }
+
+    @Test("a key destroyed in the subject_keys table is in none of the table's files on the server, also when a transaction that could still read it was open")
+    func destroyedInTable() async throws {
+        let url = try freshURL()
         let log = try PostgresEventLog(url: url)
         defer { log.close() }
         let personal = PersonalData(keys: try SubjectKeyDirectory(storage: PostgresSubjectKeyTable(log: log), create: true))
@@ -217,26 +267,39 @@ struct PostgresPersonalDataTests {
         guard case .reopened(let reason) = sealed.event.body else { return }
         let id = try #require(PersonalData.subject(of: reason))
         let key = try #require(try personal.keys.key(for: id)).withUnsafeBytes { Array($0) }
-        /// The bytes of the table's files (after a checkpoint wrote them), or nil when the server's files cannot be read here.
-        func tableFiles() throws -> [UInt8]? {
-            _ = try log.textRows(unsafeSQL: "CHECKPOINT")
-            let path = try #require(try log.textRows(unsafeSQL: "SELECT current_setting('data_directory') || '/' || pg_relation_filepath('\(log.keyRecordsTable)')").first?.first ?? nil)
-            guard FileManager.default.isReadableFile(atPath: path) else { return nil }
-            var bytes: [UInt8] = []
-            for segment in [path] + (1..<8).map({ path + ".\($0)" }) {
-                if let data = FileManager.default.contents(atPath: segment) { bytes += data }
-            }
-            return bytes
-        }
-        guard let before = try tableFiles() else {
+        guard let before = try tableFiles(log) else {
             if PostgresTestServer.isRequired { Issue.record("the server's data directory cannot be read here") }
             try Test.cancel("the server's data directory cannot be read here")
         }
         #expect(before.firstRange(of: key) != nil, "the key is in the table's file before")
+        // A statement of another connection that began before the deletion could
+        // still read the row: PostgreSQL keeps it, so the rewrite waits for it.
+        let open = try OpenSnapshot(url: url, seconds: 1, watchedFrom: log)
         #expect(try personal.forget(named: "Ann Example") == id)
+        #expect(open.hasEnded, "the removal waited for the open statement")
+        open.wait()
         #expect(personal.reveal(reason) == "[erased \(id.short)]")
-        let after = try #require(try tableFiles())
+        let after = try #require(try tableFiles(log))
         #expect(after.firstRange(of: key) == nil, "the destroyed key is in no file of the table")
         #expect(try log.textRows(unsafeSQL: "SELECT count(*)::text FROM \(log.keyRecordsTable)").first?.first == "1", "only the index key is left")
+    }
+
+    @Test("a removal that cannot wait long enough for an open transaction names it; the key is deleted all the same, and gone from the files once the table is rewritten")
+    func removalGivesUp() async throws {
+        let url = try freshURL()
+        let log = try PostgresEventLog(url: url)
+        defer { log.close() }
+        let table = PostgresSubjectKeyTable(log: log, purgeTimeout: .milliseconds(200))
+        let personal = PersonalData(keys: try SubjectKeyDirectory(storage: table, create: true))
+        let (id, key) = try personal.keys.subjectKey(for: "Bob Example")
+        let bytes = key.withUnsafeBytes { Array($0) }
+        let open = try OpenSnapshot(url: url, seconds: 3, watchedFrom: log)
+        let error = try #require(throws: DeskError.self) { try personal.forget(id) }
+        open.wait()
+        #expect("\(error)".contains("are deleted and can no longer be read") && "\(error)".contains("process "), "\(error)")
+        #expect(try personal.keys.key(for: id) == nil)
+        guard try tableFiles(log) != nil else { return }
+        _ = try log.textRows(unsafeSQL: "VACUUM FULL \(log.keyRecordsTable)")
+        #expect(try tableFiles(log)?.firstRange(of: bytes) == nil, "the rewrite the error asks for removes the key's bytes")
     }
 }
