@@ -14,7 +14,15 @@ here="$(cd "$(dirname "$0")" && pwd)"
 options="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 if [ "${1:-}" = "--durable" ]; then options=""; shift; fi
 dir="/tmp/ticketledger-pg-test-$$"
-port="${TICKETLEDGER_PG_PORT:-55433}"
+# The first free port from 55433 (a server left running there, by another run
+# or by hand, must not stop this one), or TICKETLEDGER_PG_PORT.
+port="${TICKETLEDGER_PG_PORT:-}"
+if [ -z "$port" ]; then
+    for candidate in $(seq 55433 55532); do
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then port="$candidate"; break; fi
+    done
+    port="${port:-55433}"
+fi
 if url="$(PG_SERVER_OPTIONS="$options" "$here/pg-cluster.sh" start "$dir" "$port")"; then
     trap '"$here/pg-cluster.sh" stop "$dir"' EXIT
     export TICKETLEDGER_POSTGRES_URL="$url"
