@@ -58,13 +58,13 @@ struct AreaState: Sendable, Codable, Equatable {
     var repeatsByCallerCategory: [String: Int] = [:]
     /// Keys a problem record covers (a dictionary, so that snapshots encode sorted).
     var covered: [String: Bool] = [:]
-    /// Streams already counted (a ticket that left the projector's memory and
-    /// comes back with a late event is not counted twice).
-    var counted: [String: Bool] = [:]
     var incidents = 0
 
+    /// Counts an incident, once per stream: the projector calls it when a
+    /// stream opens, and a ticket that left its memory comes back as departed,
+    /// not as opening again.
     mutating func registered(_ ticket: Ticket, at time: Timestamp, options: ProblemAreaOptions, inWindow: Bool) {
-        guard ticket.kind == .incident, counted.updateValue(true, forKey: ticket.number) == nil else { return }
+        guard ticket.kind == .incident else { return }
         let window = TimeInterval(options.repeatWindowDays) * 86_400 * 1_000_000
         var isRepeat = false
         var isCallerRepeat = false

@@ -72,6 +72,10 @@ struct ImportedLogKPITests {
             ])
             // Inflow: five openings and two reopenings, in their weeks.
             #expect(report.flows.map(\.inflow).reduce(0, +) == 7)
+            // Problem areas count each incident once: T4's late event does not count it again.
+            var options = ProjectionOptions()
+            options.problemAreas = ProblemAreaOptions(dimension: .category)
+            #expect(try ProjectionEngine.replay(log, options: options).problemAreas().incidents == 5)
         }
     }
 }

@@ -651,6 +651,16 @@ struct Txn {
         try LMDBEnvironment.check(rc, "cannot write to the ledger at '\(LMDBFaultInjection.path(of: handle))'")
     }
 
+    /// Stores a value of `count` bytes under `key`, written in place by `fill`
+    /// (`MDB_RESERVE`): a large value is not copied once more to be put.
+    func put(_ dbi: MDB_dbi, key: UnsafeRawBufferPointer, count: Int, fill: (UnsafeMutableRawBufferPointer) -> Void) throws {
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var v = MDB_val(mv_size: count, mv_data: nil)
+        let rc = LMDBFaultInjection.failure(.put, path: LMDBFaultInjection.path(of: handle)) ?? mdb_put(handle, dbi, &k, &v, UInt32(MDB_RESERVE))
+        try LMDBEnvironment.check(rc, "cannot write to the ledger at '\(LMDBFaultInjection.path(of: handle))'")
+        fill(UnsafeMutableRawBufferPointer(start: v.mv_data, count: count))
+    }
+
     /// Runs `body` in a child transaction: committed into this one when `body`
     /// returns a success, aborted (undoing what it wrote) on a failure or a throw.
     func nested<T, F: Error>(_ body: (Txn) throws -> Result<T, F>) throws -> Result<T, F> {
