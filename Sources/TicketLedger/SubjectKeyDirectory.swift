@@ -192,11 +192,11 @@ public struct SubjectKeyFolder: SubjectKeyStorage {
     }
 
     public func remove(_ names: [String]) throws(DeskError) {
-        for name in names { try remove(name) }
+        for name in names { try erase(name) }
     }
 
     /// Zeroes, unlinks and flushes the file of record `name`.
-    private func remove(_ name: String) throws(DeskError) {
+    private func erase(_ name: String) throws(DeskError) {
         let path = file(name)
         let fd = open(path, O_WRONLY)
         if fd >= 0 {
