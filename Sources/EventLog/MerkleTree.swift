@@ -28,9 +28,12 @@ public enum MerkleTree {
         leaf.withUnsafeBytes { leafHash($0) }
     }
 
-    /// `SHA-256(0x01 ‖ left ‖ right)`.
+    /// `SHA-256(0x01 ‖ left ‖ right)`. Hashes of another length than 32 bytes
+    /// (a damaged proof) are hashed as they are: the result matches no root
+    /// built from real hashes.
     public static func nodeHash(_ left: Hash, _ right: Hash) -> Hash {
-        Node.parent(Node(left), Node(right)).hash
+        guard left.count == 32, right.count == 32 else { return Array(SHA256.hash(data: [0x01] + left + right)) }
+        return Node.parent(Node(left), Node(right)).hash
     }
 
     /// A node hash held inline (no heap allocation): what the builders keep.

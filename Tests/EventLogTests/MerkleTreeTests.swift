@@ -86,12 +86,24 @@ struct MerkleTreeTests {
                 var flipped = proof
                 flipped[part][0] ^= 8
                 wrong.append(("flipped part \(part)", MerkleTree.root(fromInclusionProof: flipped, index: index, size: vector.size, leafHash: leaf)))
+                // A part of another length than a hash (a damaged export) fails, never traps.
+                var cut = proof
+                cut[part].removeLast()
+                wrong.append(("part \(part) cut by a byte", MerkleTree.root(fromInclusionProof: cut, index: index, size: vector.size, leafHash: leaf)))
             }
+            wrong.append(("a leaf hash cut by a byte", MerkleTree.root(fromInclusionProof: proof, index: index, size: vector.size, leafHash: Array(leaf.dropLast()))))
             if !proof.isEmpty { wrong.append(("removed part", MerkleTree.root(fromInclusionProof: Array(proof.dropLast()), index: index, size: vector.size, leafHash: leaf))) }
             for (what, result) in wrong {
                 #expect(result != root, "\(what) verified for leaf \(vector.leaf) of \(vector.size)")
             }
         }
+    }
+
+    @Test("a node hash of inputs of any length is SHA-256(0x01 ‖ left ‖ right), as RFC 9162 defines it")
+    func nodeHashOfAnyLength() {
+        let left = Array(repeating: UInt8(7), count: 32), right = Array(repeating: UInt8(9), count: 32)
+        #expect(MerkleTree.nodeHash(left, right) == Array(SHA256.hash(data: [0x01] + left + right)))
+        #expect(MerkleTree.nodeHash([1, 2], Array(right.dropLast())) == Array(SHA256.hash(data: [0x01, 1, 2] + right.dropLast())))
     }
 
     @Test("consistency proofs equal the reference's, verify, and every tampered variant fails")
@@ -118,7 +130,12 @@ struct MerkleTreeTests {
                 var flipped = proof
                 flipped[part][0] ^= 16
                 wrong.append(("flipped part \(part)", MerkleTree.verifyConsistency(proof: flipped, oldSize: vector.size1, newSize: vector.size2, oldRoot: old, newRoot: new)))
+                var cut = proof
+                cut[part].append(0)
+                wrong.append(("part \(part) a byte longer", MerkleTree.verifyConsistency(proof: cut, oldSize: vector.size1, newSize: vector.size2, oldRoot: old, newRoot: new)))
             }
+            // An old root of another length than a hash (it starts the path when the old size is a power of two) fails, never traps.
+            wrong.append(("old root cut by a byte", MerkleTree.verifyConsistency(proof: proof, oldSize: vector.size1, newSize: vector.size2, oldRoot: Array(old.dropLast()), newRoot: new)))
             for (what, verified) in wrong {
                 #expect(!verified, "\(what) verified for \(vector.size1) to \(vector.size2)")
             }
