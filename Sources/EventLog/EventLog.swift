@@ -126,13 +126,8 @@ public final class EventLog: EventStore {
         try writer.commitQueue.sync {
             try env.write { (txn) throws in
                 try Array(snapshot.key.utf8).withUnsafeBytes { (key) throws in
-                    // ``ProjectionSnapshot/storedValue`` written in place: at 10 M events
-                    // the state is tens of megabytes.
-                    let head = snapshot.position.bigEndianBytes + snapshot.recordHash
-                    try txn.put(snapshots, key: key, count: head.count + snapshot.state.count) { value in
-                        value.copyBytes(from: head)
-                        UnsafeMutableRawBufferPointer(rebasing: value[head.count...]).copyBytes(from: snapshot.state)
-                    }
+                    // Written in place: at 10 M events the state is tens of megabytes.
+                    try txn.put(snapshots, key: key, count: snapshot.storedValueCount) { snapshot.writeStoredValue(into: $0) }
                 }
             }
         }

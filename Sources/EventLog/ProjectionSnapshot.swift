@@ -24,7 +24,21 @@ public struct ProjectionSnapshot: Sendable, Hashable {
 
     /// The bytes a key-value backend stores: the position big-endian, the record hash, the state.
     package var storedValue: [UInt8] {
-        position.bigEndianBytes + recordHash + state
+        [UInt8](unsafeUninitializedCapacity: storedValueCount) { buffer, count in
+            writeStoredValue(into: UnsafeMutableRawBufferPointer(buffer))
+            count = storedValueCount
+        }
+    }
+
+    /// The length of ``storedValue``.
+    package var storedValueCount: Int { 8 + recordHash.count + state.count }
+
+    /// Writes ``storedValue`` into `destination`, ``storedValueCount`` bytes
+    /// (a backend's reserved space: no copy of the state on the way).
+    package func writeStoredValue(into destination: UnsafeMutableRawBufferPointer) {
+        destination.copyBytes(from: position.bigEndianBytes)
+        UnsafeMutableRawBufferPointer(rebasing: destination[8...]).copyBytes(from: recordHash)
+        UnsafeMutableRawBufferPointer(rebasing: destination[(8 + recordHash.count)...]).copyBytes(from: state)
     }
 
     /// A snapshot read back from ``storedValue``.

@@ -114,19 +114,11 @@ extension DeskProjector: Projection {
     /// tracked ones: in one JSON document they made a snapshot slower to read
     /// than a replay; apart, the parts are read on every core at once.
     public func snapshotData() throws -> Data {
-        Data(try snapshotBytes(after: 0))
-    }
-
-    /// The bytes of ``snapshotData()`` after `room` zero bytes (where a store
-    /// puts its digest): at 10 M events they come to tens of megabytes, and
-    /// one copy of them is enough.
-    func snapshotBytes(after room: Int) throws -> [UInt8] {
         let encoder = Self.encoder
         encoder.userInfo[Self.ticketsApart] = true
         let json = try encoder.encode(self)
-        var bytes = [UInt8](repeating: 0, count: room)
-        bytes.reserveCapacity(room + 32 + json.count + tickets.count * 1_600 + departed.count * 36)
-        bytes += "TLDP".utf8
+        var bytes: [UInt8] = Array("TLDP".utf8)
+        bytes.reserveCapacity(32 + json.count + tickets.count * 1_600 + departed.count * 36)
         bytes += UInt64(json.count).bigEndianBytes
         bytes += json
         // Each ticket once, in number order: no look-up per ticket.
@@ -152,7 +144,7 @@ extension DeskProjector: Projection {
             bytes += UInt32(bitPattern: ticket.assignmentCount).bigEndianBytes
             bytes += UInt32(bitPattern: ticket.escalationCount).bigEndianBytes
         }
-        return bytes
+        return Data(bytes)
     }
 
     /// The state a snapshot's bytes (``snapshotData()``) hold. Its parts are

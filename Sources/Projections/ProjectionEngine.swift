@@ -168,15 +168,8 @@ public struct SnapshotStore: Sendable {
     /// the digest makes a damaged one (a flipped bit, a cut value) ignored
     /// rather than read.
     package static func state(of projection: some Projection) throws -> [UInt8] {
-        guard let desk = projection as? DeskProjector else {
-            let bytes = try projection.snapshotData()
-            return Array(SHA256.hash(data: bytes)) + bytes
-        }
-        // The desk's state written once, after room for the digest.
-        var bytes = try desk.snapshotBytes(after: 32)
-        let digest = bytes.withUnsafeBytes { SHA256.hash(data: UnsafeRawBufferPointer(rebasing: $0[32...])) }
-        bytes.replaceSubrange(0..<32, with: Array(digest))
-        return bytes
+        let bytes = try projection.snapshotData()
+        return Array(SHA256.hash(data: bytes)) + bytes
     }
 
     /// The state's bytes of a stored snapshot (``state(of:)``) when its digest holds, or nil.

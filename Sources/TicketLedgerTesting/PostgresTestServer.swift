@@ -35,4 +35,41 @@ public enum PostgresTestServer {
         let separator = url.contains("?") ? "&" : "?"
         return "\(url)\(separator)schema=\(label)_\(getpid())_\(number)_\(unique)"
     }
+
+    /// `SELECT pg_sleep(seconds)` run by `psql` on the server's database,
+    /// begun (its snapshot taken) when the initializer returns: another host's
+    /// long report, which may still read rows deleted meanwhile.
+    public final class OpenStatement: Sendable {
+        private let process: Process
+
+        /// Starts the statement and waits until the server shows its snapshot.
+        public init(seconds: Double) throws {
+            guard let server = PostgresTestServer.url else { throw CancellationError() }
+            let marker = "statement-" + UUID().uuidString
+            func psql(_ sql: String) throws -> Process {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                process.arguments = ["psql", "--no-psqlrc", "-qAt", server, "-c", sql]
+                process.standardOutput = Pipe()
+                try process.run()
+                return process
+            }
+            process = try psql("SELECT pg_sleep(\(seconds)) /* \(marker) */")
+            let started = "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_xmin IS NOT NULL AND query LIKE '%\(marker)%'"
+            while true {
+                let probe = try psql(started)
+                let output = (probe.standardOutput as? Pipe)?.fileHandleForReading.readDataToEndOfFile() ?? Data()
+                probe.waitUntilExit()
+                if String(decoding: output, as: UTF8.self).hasPrefix("1") { break }
+                guard process.isRunning else { throw CancellationError() }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+        }
+
+        /// Whether the statement has ended.
+        public var hasEnded: Bool { !process.isRunning }
+
+        /// Waits for the statement to end.
+        public func wait() { process.waitUntilExit() }
+    }
 }

@@ -102,6 +102,9 @@ struct Forget: ParsableCommand {
             throw DeskFailure("\(log.location) keeps personal data in clear, so nothing can be forgotten by destroying a key; copy it into a ledger that seals (desk copy --seal) and retire this one")
         }
         guard let personalData = try options.personalDataForWriting(log, inClear: false, purgeTimeout: .seconds(wait)) else { return }
+        func noKey() throws -> DeskFailure {
+            DeskFailure("the key store \(try options.keyStorage(for: log).location) holds no key for \(id ? "subject " : "")'\(subject)' (never a caller here, or forgotten already)")
+        }
         let identifier: SubjectID?
         if id {
             guard let hex = SubjectID(hex: subject) else { throw ValidationError("--id takes the 16 hexadecimal digits of a subject, not '\(subject)'") }
@@ -109,21 +112,18 @@ struct Forget: ParsableCommand {
         } else {
             identifier = try personalData.keys.subject(named: subject)
         }
-        let destroyed: Bool
+        guard let forgotten = identifier else { throw try noKey() }
         do {
-            destroyed = try identifier.map { id throws(DeskError) in try personalData.forget(id) } ?? false
-        } catch {
+            guard try personalData.forget(forgotten) else { throw try noKey() }
+        } catch let error as DeskError {
             // A store that deletes the key but cannot finish (PostgreSQL still
             // holding its bytes for an open transaction) fails after the key is
             // gone: the ledger records the forgetting all the same.
-            if let identifier, (try? personalData.keys.key(for: identifier) == nil) == true {
-                try PersonalData.recordForgotten(identifier, in: log, by: ActorRef(.system, "desk forget"))
-                throw DeskFailure("forgot subject \(identifier) (its personal data reads as [erased \(identifier.short)]; recorded at position \(try log.lastPosition())), but the key store could not finish: \(error)")
+            if (try? personalData.keys.key(for: forgotten) == nil) == true {
+                try PersonalData.recordForgotten(forgotten, in: log, by: ActorRef(.system, "desk forget"))
+                throw DeskFailure("forgot subject \(forgotten) (its personal data reads as [erased \(forgotten.short)]; recorded at position \(try log.lastPosition())), but the key store could not finish: \(error)")
             }
             throw error
-        }
-        guard let forgotten = identifier, destroyed else {
-            throw DeskFailure("the key store \(try options.keyStorage(for: log).location) holds no key for \(id ? "subject " : "")'\(subject)' (never a caller here, or forgotten already)")
         }
         try PersonalData.recordForgotten(forgotten, in: log, by: ActorRef(.system, "desk forget"))
         if json {

@@ -123,7 +123,7 @@ struct PostgresCLITests {
         // keeps the bytes, and the forgetting is recorded all the same.
         let other = try #require(try desk("history", "--ledger", url, "INC-000002").out.firstMatch(of: /from (caller-[0-9]+)/)?.1).description
         #expect(other != caller)
-        let report = try OpenReport(seconds: 4)
+        let report = try PostgresTestServer.OpenStatement(seconds: 4)
         let cut = try desk("forget", "--ledger", url, other, "--wait", "0.2")
         report.wait()
         #expect(cut.status == 1 && cut.err.contains("forgot subject ") && cut.err.contains("are deleted and can no longer be read") && cut.err.contains("process "), "\(cut.err)")
@@ -131,37 +131,4 @@ struct PostgresCLITests {
         #expect(try desk("history", "--ledger", url, "$desk").out.components(separatedBy: "SubjectForgotten").count == 3, "both forgettings recorded")
         #expect(try desk("forget", "--ledger", url, "--wait=-1", other).err.contains("--wait takes a number of seconds"))
     }
-}
-
-/// `SELECT pg_sleep(seconds)` run by `psql` on the test server's database,
-/// begun (its snapshot taken) when the initializer returns: another host's long
-/// report.
-private final class OpenReport: Sendable {
-    private let process: Process
-
-    init(seconds: Int) throws {
-        let server = try #require(PostgresTestServer.url)
-        let marker = "report-" + UUID().uuidString
-        func psql(_ sql: String) throws -> Process {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["psql", "--no-psqlrc", "-qAt", server, "-c", sql]
-            process.standardOutput = Pipe()
-            try process.run()
-            return process
-        }
-        process = try psql("SELECT pg_sleep(\(seconds)) /* \(marker) */")
-        let started = "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_xmin IS NOT NULL AND query LIKE '%\(marker)%'"
-        while true {
-            let probe = try psql(started)
-            let output = (probe.standardOutput as? Pipe)?.fileHandleForReading.readDataToEndOfFile() ?? Data()
-            probe.waitUntilExit()
-            if String(decoding: output, as: UTF8.self).hasPrefix("1") { break }
-            guard process.isRunning else { throw CancellationError() }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-    }
-
-    /// Waits for the report to end.
-    func wait() { process.waitUntilExit() }
 }

@@ -211,39 +211,6 @@ struct PostgresPersonalDataTests {
         try Test.cancel(Comment(rawValue: reason))
     }
 
-    /// A statement that keeps a snapshot open for `seconds` on a connection of
-    /// its own (as another host's long report would), begun before this returns.
-    final class OpenSnapshot: Sendable {
-        private let ended = Atomic<Bool>(false)
-        private let done = DispatchSemaphore(value: 0)
-
-        init(url: String, seconds: Double, watchedFrom log: PostgresEventLog) throws {
-            let other = try PostgresEventLog(url: url, access: .readOnly)
-            let marker = "snapshot-" + UUID().uuidString
-            DispatchQueue.global().async { [self] in
-                do {
-                    _ = try other.textRows(unsafeSQL: "SELECT pg_sleep(\(seconds)) /* \(marker) */")
-                } catch {
-                    Issue.record("the open statement failed: \(error)")
-                }
-                ended.store(true, ordering: .sequentiallyConsistent)
-                other.close()
-                done.signal()
-            }
-            let started = "SELECT count(*)::text FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_xmin IS NOT NULL AND query LIKE '%\(marker)%'"
-            while try log.textRows(unsafeSQL: started).first?.first != "1" {
-                if hasEnded { throw CancellationError() }
-                Thread.sleep(forTimeInterval: 0.01)
-            }
-        }
-
-        /// Whether the statement has ended.
-        var hasEnded: Bool { ended.load(ordering: .sequentiallyConsistent) }
-
-        /// Waits for the statement to end.
-        func wait() { done.wait() }
-    }
-
     /// The bytes of the key table's files (after a checkpoint wrote them), or
     /// nil when the server's files cannot be read here.
     func tableFiles(_ log: PostgresEventLog) throws -> [UInt8]? {
@@ -274,7 +241,7 @@ struct PostgresPersonalDataTests {
         #expect(before.firstRange(of: key) != nil, "the key is in the table's file before")
         // A statement of another connection that began before the deletion could
         // still read the row: PostgreSQL keeps it, so the rewrite waits for it.
-        let open = try OpenSnapshot(url: url, seconds: 1, watchedFrom: log)
+        let open = try PostgresTestServer.OpenStatement(seconds: 1)
         #expect(try personal.forget(named: "Ann Example") == id)
         #expect(open.hasEnded, "the removal waited for the open statement")
         open.wait()
@@ -293,7 +260,7 @@ struct PostgresPersonalDataTests {
         let personal = PersonalData(keys: try SubjectKeyDirectory(storage: table, create: true))
         let (id, key) = try personal.keys.subjectKey(for: "Bob Example")
         let bytes = key.withUnsafeBytes { Array($0) }
-        let open = try OpenSnapshot(url: url, seconds: 3, watchedFrom: log)
+        let open = try PostgresTestServer.OpenStatement(seconds: 3)
         let error = try #require(throws: DeskError.self) { try personal.forget(id) }
         open.wait()
         #expect("\(error)".contains("are deleted and can no longer be read") && "\(error)".contains("process "), "\(error)")
